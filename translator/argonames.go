@@ -1,0 +1,20 @@
+package translator
+
+// Names shared by the compiled Argo Workflow and the code that reads it back (argoexec). Changing one of
+// these changes how running Workflows are read, so they are kept in one place.
+const (
+	// AnnotationTaskActions holds a JSON object mapping each DAG task name to the action it runs
+	// (task names are sanitised; action names of a reverse run are the rollback actions' names).
+	AnnotationTaskActions = "dr.bkbcs.tencent.com/task-actions"
+
+	// EntrypointTemplate is the name of the DAG template every compiled Workflow starts at.
+	EntrypointTemplate = "main"
+
+	// Output parameter names set on resource templates (from the created object) and read back into
+	// ActionStatus.outputs.
+	OutputAPIVersion = "apiVersion"
+	OutputKind       = "kind"
+	OutputNamespace  = "namespace"
+	OutputName       = "name"
+	OutputUID        = "uid"
+)

@@ -1,0 +1,651 @@
+package translator
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"text/template"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	sigsjson "sigs.k8s.io/json"
+	"sigs.k8s.io/yaml"
+
+	"github.com/drplan/drplan-operator/api/v1alpha1"
+)
+
+// IdempotencyHeader is sent with every HTTP action: "<execution uid>/<workflow>/<action>". Users may not set it.
+const IdempotencyHeader = "X-DR-Idempotency-Key"
+
+var (
+	actionTypes              = []string{string(v1alpha1.ActionTypeHTTP), string(v1alpha1.ActionTypeJob), string(v1alpha1.ActionTypeLocalization), string(v1alpha1.ActionTypeSubscription), string(v1alpha1.ActionTypeKubernetesResource)}
+	resourceOperations       = []string{string(v1alpha1.OperationCreate), string(v1alpha1.OperationApply), string(v1alpha1.OperationPatch), string(v1alpha1.OperationDelete)}
+	httpMethods              = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+	parameterTypes           = []string{string(v1alpha1.ParameterTypeString), string(v1alpha1.ParameterTypeNumber), string(v1alpha1.ParameterTypeBoolean)}
+	workflowPolicies         = []string{string(v1alpha1.WorkflowFailFast), string(v1alpha1.WorkflowContinue)}
+	planPolicies             = []string{string(v1alpha1.PlanStop), string(v1alpha1.PlanContinue), string(v1alpha1.PlanRollback)}
+	executorTypes            = []string{string(v1alpha1.ExecutorArgo), string(v1alpha1.ExecutorNative)}
+	podGCStrategies          = []string{"OnPodCompletion", "OnPodSuccess", "OnWorkflowCompletion", "OnWorkflowSuccess"}
+	jobRestartPolicies       = []string{string(corev1.RestartPolicyNever), string(corev1.RestartPolicyOnFailure)}
+	maxRetryLimit      int32 = 100
+)
+
+// ValidateWorkflow checks a DRWorkflow as admission and the reconciler need it: everything that can be known
+// before parameters are resolved. It returns every problem found, with paths starting at "spec".
+func ValidateWorkflow(wf *v1alpha1.DRWorkflow) field.ErrorList {
+	spec := field.NewPath("spec")
+	errs := validateParameters(wf.Spec.Parameters, spec.Child("parameters"))
+	if wf.Spec.FailurePolicy != "" && !contains(workflowPolicies, string(wf.Spec.FailurePolicy)) {
+		errs = append(errs, field.NotSupported(spec.Child("failurePolicy"), wf.Spec.FailurePolicy, workflowPolicies))
+	}
+	errs = append(errs, validateExecutor(wf.Spec.Executor, spec.Child("executor"))...)
+	errs = append(errs, validateActions(wf.Spec.Actions, wf.Spec.GetExecutorType(), spec.Child("actions"))...)
+	return errs
+}
+
+// ValidatePlan checks a DRPlan on its own (referenced workflows are the caller's business): stage names,
+// stage dependencies, workflow references and parameter names.
+func ValidatePlan(plan *v1alpha1.DRPlan) field.ErrorList {
+	spec := field.NewPath("spec")
+	var errs field.ErrorList
+	if plan.Spec.FailurePolicy != "" && !contains(planPolicies, string(plan.Spec.FailurePolicy)) {
+		errs = append(errs, field.NotSupported(spec.Child("failurePolicy"), plan.Spec.FailurePolicy, planPolicies))
+	}
+	if l := plan.Spec.ExecutionHistoryLimit; l != nil && (*l < 1 || *l > 100) {
+		errs = append(errs, field.Invalid(spec.Child("executionHistoryLimit"), *l, "must be between 1 and 100"))
+	}
+	errs = append(errs, validateParamValues(plan.Spec.GlobalParams, spec.Child("globalParams"))...)
+
+	stagesPath := spec.Child("stages")
+	if len(plan.Spec.Stages) == 0 {
+		return append(errs, field.Required(stagesPath, "a plan needs at least one stage"))
+	}
+	index := make(map[string]int, len(plan.Spec.Stages))
+	for i, st := range plan.Spec.Stages {
+		p := stagesPath.Index(i)
+		errs = append(errs, validateDNSLabel(st.Name, p.Child("name"))...)
+		if _, dup := index[st.Name]; dup {
+			errs = append(errs, field.Duplicate(p.Child("name"), st.Name))
+		} else {
+			index[st.Name] = i
+		}
+		if len(st.Workflows) == 0 {
+			errs = append(errs, field.Required(p.Child("workflows"), "a stage needs at least one workflow"))
+		}
+		for j, entry := range st.Workflows {
+			ep := p.Child("workflows").Index(j)
+			ref := ep.Child("workflowRef")
+			if entry.WorkflowRef.Name == "" {
+				errs = append(errs, field.Required(ref.Child("name"), "the DRWorkflow to run"))
+			} else {
+				errs = append(errs, validateDNSSubdomain(entry.WorkflowRef.Name, ref.Child("name"))...)
+			}
+			if entry.WorkflowRef.Namespace != "" {
+				errs = append(errs, validateDNSLabel(entry.WorkflowRef.Namespace, ref.Child("namespace"))...)
+			}
+			errs = append(errs, validateParamValues(entry.Params, ep.Child("params"))...)
+		}
+	}
+	graph := dependencyGraph{names: make([]string, len(plan.Spec.Stages)), deps: make([][]int, len(plan.Spec.Stages))}
+	for i, st := range plan.Spec.Stages {
+		graph.names[i] = st.Name
+		deps, depErrs := resolveDependsOn(st.Name, st.DependsOn, index, stagesPath.Index(i).Child("dependsOn"), "stage")
+		graph.deps[i] = deps
+		errs = append(errs, depErrs...)
+	}
+	if cycle := graph.findCycle(); cycle != nil {
+		errs = append(errs, field.Invalid(stagesPath.Index(index[cycle[0]]).Child("dependsOn"), field.OmitValueType{},
+			"dependency cycle: "+strings.Join(cycle, " -> ")))
+	}
+	return errs
+}
+
+// validateParameters checks declarations: names usable in templates, unique, known types, defaults of the
+// declared type.
+func validateParameters(params []v1alpha1.Parameter, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	seen := make(map[string]bool, len(params))
+	for i, prm := range params {
+		p := path.Index(i)
+		switch {
+		case prm.Name == "":
+			errs = append(errs, field.Required(p.Child("name"), ""))
+		case !isParamName(prm.Name):
+			errs = append(errs, field.Invalid(p.Child("name"), prm.Name, "must be a template identifier: a letter or '_' followed by letters, digits or '_', at most 63 characters"))
+		case seen[prm.Name]:
+			errs = append(errs, field.Duplicate(p.Child("name"), prm.Name))
+		}
+		seen[prm.Name] = true
+		if prm.Type != "" && !contains(parameterTypes, string(prm.Type)) {
+			errs = append(errs, field.NotSupported(p.Child("type"), prm.Type, parameterTypes))
+			continue
+		}
+		if prm.Default != nil {
+			if reason := checkParamType(prm.GetType(), *prm.Default); reason != "" {
+				errs = append(errs, field.Invalid(p.Child("default"), *prm.Default, reason))
+			}
+			if reason, found := findArgoPlaceholder(*prm.Default); found {
+				errs = append(errs, field.Invalid(p.Child("default"), field.OmitValueType{}, reason))
+			}
+		}
+	}
+	return errs
+}
+
+// checkParamType returns why value is not of type t, or "" when it is. Values stay strings; this only checks.
+func checkParamType(t v1alpha1.ParameterType, value string) string {
+	switch t {
+	case v1alpha1.ParameterTypeNumber:
+		f, err := strconv.ParseFloat(value, 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return "must be a number"
+		}
+	case v1alpha1.ParameterTypeBoolean:
+		if value != "true" && value != "false" {
+			return `must be "true" or "false"`
+		}
+	}
+	return ""
+}
+
+// isParamName matches ^[A-Za-z_][A-Za-z0-9_]*$ with at most 63 characters.
+func isParamName(s string) bool {
+	if s == "" || len(s) > 63 {
+		return false
+	}
+	for i, r := range s {
+		letter := r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')
+		if !letter && (i == 0 || r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// validateParamValues checks supplied values: names set and unique.
+func validateParamValues(values []v1alpha1.ParamValue, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	seen := make(map[string]bool, len(values))
+	for i, v := range values {
+		switch {
+		case v.Name == "":
+			errs = append(errs, field.Required(path.Index(i).Child("name"), ""))
+		case seen[v.Name]:
+			errs = append(errs, field.Duplicate(path.Index(i).Child("name"), v.Name))
+		}
+		seen[v.Name] = true
+	}
+	return errs
+}
+
+func validateExecutor(ex *v1alpha1.ExecutorSpec, path *field.Path) field.ErrorList {
+	if ex == nil {
+		return nil
+	}
+	var errs field.ErrorList
+	if ex.Type != "" && !contains(executorTypes, string(ex.Type)) {
+		errs = append(errs, field.NotSupported(path.Child("type"), ex.Type, executorTypes))
+	}
+	if o := ex.ArgoOptions; o != nil {
+		p := path.Child("argoOptions")
+		if o.ServiceAccountName != "" {
+			errs = append(errs, validateDNSSubdomain(o.ServiceAccountName, p.Child("serviceAccountName"))...)
+		}
+		if o.PodGC != nil && o.PodGC.Strategy != "" && !contains(podGCStrategies, o.PodGC.Strategy) {
+			errs = append(errs, field.NotSupported(p.Child("podGC", "strategy"), o.PodGC.Strategy, podGCStrategies))
+		}
+		if t := o.TTLStrategy; t != nil {
+			for name, v := range map[string]*int32{"secondsAfterCompletion": t.SecondsAfterCompletion, "secondsAfterSuccess": t.SecondsAfterSuccess, "secondsAfterFailure": t.SecondsAfterFailure} {
+				if v != nil && *v < 0 {
+					errs = append(errs, field.Invalid(p.Child("ttlStrategy", name), *v, "must not be negative"))
+				}
+			}
+		}
+	}
+	return errs
+}
+
+// validateActions checks the action list: names, dependencies (unknown, self, duplicate, cycles), each
+// action's body, `when`, and rollbacks.
+func validateActions(actions []v1alpha1.Action, executor v1alpha1.ExecutorType, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if len(actions) == 0 {
+		return field.ErrorList{field.Required(path, "a workflow needs at least one action")}
+	}
+	index := make(map[string]int, len(actions))
+	for i := range actions {
+		a := &actions[i]
+		p := path.Index(i)
+		errs = append(errs, validateDNSLabel(a.Name, p.Child("name"))...)
+		if _, dup := index[a.Name]; dup {
+			errs = append(errs, field.Duplicate(p.Child("name"), a.Name))
+		} else {
+			index[a.Name] = i
+		}
+	}
+	// Rollback names share the namespace of action names in reverse runs (an action without a custom
+	// rollback is reverted under its own name), so they must not collide with another action or rollback.
+	rollbackOwner := make(map[string]int)
+	for i := range actions {
+		a := &actions[i]
+		if a.Rollback == nil {
+			continue
+		}
+		p := path.Index(i).Child("rollback", "name")
+		errs = append(errs, validateDNSLabel(a.Rollback.Name, p)...)
+		if j, ok := index[a.Rollback.Name]; ok && j != i {
+			errs = append(errs, field.Duplicate(p, a.Rollback.Name))
+		} else if _, ok := rollbackOwner[a.Rollback.Name]; ok {
+			errs = append(errs, field.Duplicate(p, a.Rollback.Name))
+		}
+		rollbackOwner[a.Rollback.Name] = i
+	}
+
+	graph := dependencyGraph{names: make([]string, len(actions)), deps: make([][]int, len(actions))}
+	for i := range actions {
+		a := &actions[i]
+		p := path.Index(i)
+		graph.names[i] = a.Name
+		deps, depErrs := resolveDependsOn(a.Name, a.DependsOn, index, p.Child("dependsOn"), "action")
+		graph.deps[i] = deps
+		errs = append(errs, depErrs...)
+		errs = append(errs, validateActionBody(&a.ActionBody, executor, p)...)
+		if a.When != "" {
+			errs = append(errs, checkUserString(p.Child("when"), a.When, true)...)
+		}
+		if op, ok := resourceOperation(&a.ActionBody); ok && op == v1alpha1.OperationPatch && a.Rollback == nil {
+			errs = append(errs, field.Required(p.Child("rollback"),
+				"a Patch action needs a custom rollback: the state before the patch is not recorded, so it has no automatic inverse"))
+		}
+		if a.Rollback != nil {
+			errs = append(errs, validateActionBody(&a.Rollback.ActionBody, executor, p.Child("rollback"))...)
+		}
+	}
+	if cycle := graph.findCycle(); cycle != nil {
+		errs = append(errs, field.Invalid(path.Index(index[cycle[0]]).Child("dependsOn"), field.OmitValueType{},
+			"dependency cycle: "+strings.Join(cycle, " -> ")))
+	}
+	return errs
+}
+
+// resolveDependsOn maps dependency names to indexes, reporting unknown, self and repeated entries.
+// what is "action" or "stage", for messages.
+func resolveDependsOn(self string, dependsOn []string, index map[string]int, path *field.Path, what string) ([]int, field.ErrorList) {
+	var errs field.ErrorList
+	deps := make([]int, 0, len(dependsOn))
+	seen := make(map[string]bool, len(dependsOn))
+	for k, dep := range dependsOn {
+		p := path.Index(k)
+		j, ok := index[dep]
+		switch {
+		case dep == self:
+			errs = append(errs, field.Invalid(p, dep, fmt.Sprintf("an %s cannot depend on itself", what)))
+		case !ok:
+			errs = append(errs, field.NotFound(p, dep))
+		case seen[dep]:
+			errs = append(errs, field.Duplicate(p, dep))
+		default:
+			deps = append(deps, j)
+		}
+		seen[dep] = true
+	}
+	return deps, errs
+}
+
+// validateActionBody checks what actions and rollbacks share: type, the one matching config block, limits,
+// the config itself and every user string in it.
+func validateActionBody(body *v1alpha1.ActionBody, executor v1alpha1.ExecutorType, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if !contains(actionTypes, string(body.Type)) {
+		errs = append(errs, field.NotSupported(path.Child("type"), body.Type, actionTypes))
+	}
+	blocks := []struct {
+		name  string
+		typ   v1alpha1.ActionType
+		isSet bool
+	}{
+		{"http", v1alpha1.ActionTypeHTTP, body.HTTP != nil},
+		{"job", v1alpha1.ActionTypeJob, body.Job != nil},
+		{"localization", v1alpha1.ActionTypeLocalization, body.Localization != nil},
+		{"subscription", v1alpha1.ActionTypeSubscription, body.Subscription != nil},
+		{"resource", v1alpha1.ActionTypeKubernetesResource, body.Resource != nil},
+	}
+	configOK := true
+	for _, b := range blocks {
+		switch {
+		case b.typ == body.Type && !b.isSet:
+			errs = append(errs, field.Required(path.Child(b.name), fmt.Sprintf("type %s needs its %s block", body.Type, b.name)))
+			configOK = false
+		case b.typ != body.Type && b.isSet:
+			errs = append(errs, field.Forbidden(path.Child(b.name), fmt.Sprintf("must not be set when type is %q", body.Type)))
+			configOK = false
+		}
+	}
+	if body.Timeout != nil && body.Timeout.Duration <= 0 {
+		errs = append(errs, field.Invalid(path.Child("timeout"), body.Timeout.Duration.String(), "must be a positive duration such as 30s or 5m"))
+	}
+	errs = append(errs, validateRetryPolicy(body.RetryPolicy, executor, path.Child("retryPolicy"))...)
+	if !configOK {
+		return errs
+	}
+	switch body.Type {
+	case v1alpha1.ActionTypeHTTP:
+		errs = append(errs, validateHTTP(body.HTTP, path.Child("http"))...)
+	case v1alpha1.ActionTypeJob:
+		errs = append(errs, validateJob(body.Job, path.Child("job"))...)
+	case v1alpha1.ActionTypeLocalization:
+		l := body.Localization
+		errs = append(errs, validateClusternet(l.Operation, l.Name, l.Namespace, l.Spec != nil, path.Child("localization"))...)
+		errs = append(errs, validateObjectSpec(l.Spec, path.Child("localization", "spec"))...)
+	case v1alpha1.ActionTypeSubscription:
+		s := body.Subscription
+		errs = append(errs, validateClusternet(s.Operation, s.Name, s.Namespace, s.Spec != nil, path.Child("subscription"))...)
+		errs = append(errs, validateObjectSpec(s.Spec, path.Child("subscription", "spec"))...)
+	case v1alpha1.ActionTypeKubernetesResource:
+		errs = append(errs, validateResource(body.Resource, path.Child("resource"))...)
+	}
+	errs = append(errs, visitActionStrings(body.DeepCopy(), path, func(p *field.Path, s string, tmpl bool) (string, *field.Error) {
+		if es := checkUserString(p, s, tmpl); len(es) > 0 {
+			return s, es[0]
+		}
+		return s, nil
+	})...)
+	return errs
+}
+
+func validateRetryPolicy(rp *v1alpha1.RetryPolicy, executor v1alpha1.ExecutorType, path *field.Path) field.ErrorList {
+	if rp == nil {
+		return nil
+	}
+	var errs field.ErrorList
+	if rp.Limit < 0 || rp.Limit > maxRetryLimit {
+		errs = append(errs, field.Invalid(path.Child("limit"), rp.Limit, fmt.Sprintf("must be between 0 and %d", maxRetryLimit)))
+	}
+	if rp.Interval != nil && rp.Interval.Duration < 0 {
+		errs = append(errs, field.Invalid(path.Child("interval"), rp.Interval.Duration.String(), "must not be negative"))
+	}
+	if rp.BackoffMultiplier != "" {
+		f, err := strconv.ParseFloat(rp.BackoffMultiplier, 64)
+		switch {
+		case err != nil || math.IsInf(f, 0) || math.IsNaN(f):
+			errs = append(errs, field.Invalid(path.Child("backoffMultiplier"), rp.BackoffMultiplier, `must be a decimal number such as "2.0"`))
+		case f < 1:
+			errs = append(errs, field.Invalid(path.Child("backoffMultiplier"), rp.BackoffMultiplier, "must be at least 1"))
+		case f != math.Trunc(f) && executor != v1alpha1.ExecutorNative:
+			// Argo's retryStrategy.backoff.factor is an integer; refuse rather than silently round.
+			errs = append(errs, field.Invalid(path.Child("backoffMultiplier"), rp.BackoffMultiplier,
+				"must be a whole number (such as \"2.0\") unless spec.executor.type is Native: Argo's backoff factor is an integer"))
+		case f > 1000:
+			errs = append(errs, field.Invalid(path.Child("backoffMultiplier"), rp.BackoffMultiplier, "must be at most 1000"))
+		}
+	}
+	return errs
+}
+
+func validateHTTP(h *v1alpha1.HTTPAction, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if h.URL == "" {
+		errs = append(errs, field.Required(path.Child("url"), ""))
+	}
+	if !contains(httpMethods, h.GetMethod()) {
+		errs = append(errs, field.NotSupported(path.Child("method"), h.Method, httpMethods))
+	}
+	names := make(map[string]bool)
+	for _, k := range sortedKeys(h.Headers) {
+		p := path.Child("headers").Key(k)
+		errs = append(errs, validateHeaderName(k, p, names)...)
+	}
+	for i, hf := range h.HeadersFrom {
+		p := path.Child("headersFrom").Index(i)
+		errs = append(errs, validateHeaderName(hf.Name, p.Child("name"), names)...)
+		ref := p.Child("valueFrom", "secretKeyRef")
+		if hf.ValueFrom.SecretKeyRef.Name == "" {
+			errs = append(errs, field.Required(ref.Child("name"), "the Secret holding the value"))
+		} else {
+			errs = append(errs, validateDNSSubdomain(hf.ValueFrom.SecretKeyRef.Name, ref.Child("name"))...)
+		}
+		if hf.ValueFrom.SecretKeyRef.Key == "" {
+			errs = append(errs, field.Required(ref.Child("key"), "the key of the Secret holding the value"))
+		}
+	}
+	for i, c := range h.SuccessCodes {
+		if c < 100 || c > 599 {
+			errs = append(errs, field.Invalid(path.Child("successCodes").Index(i), c, "must be an HTTP status code between 100 and 599"))
+		}
+	}
+	return errs
+}
+
+// validateHeaderName checks an HTTP header name is a token, is not the reserved idempotency header and is
+// not given twice (header names are case-insensitive).
+func validateHeaderName(name string, path *field.Path, seen map[string]bool) field.ErrorList {
+	if name == "" {
+		return field.ErrorList{field.Required(path, "a header name")}
+	}
+	for _, r := range name {
+		if r > 0x7e || r <= ' ' || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r) {
+			return field.ErrorList{field.Invalid(path, name, "must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)")}
+		}
+	}
+	lower := strings.ToLower(name)
+	if lower == strings.ToLower(IdempotencyHeader) {
+		return field.ErrorList{field.Forbidden(path, IdempotencyHeader+" is set by the operator")}
+	}
+	if seen[lower] {
+		return field.ErrorList{field.Duplicate(path, name)}
+	}
+	seen[lower] = true
+	return nil
+}
+
+func validateJob(j *v1alpha1.JobAction, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if j.Namespace != "" && !isTemplated(j.Namespace, !j.Literal) {
+		errs = append(errs, validateDNSLabel(j.Namespace, path.Child("namespace"))...)
+	}
+	tp := path.Child("template")
+	for _, k := range sortedKeys(j.Template.Metadata.Labels) {
+		for _, msg := range validation.IsQualifiedName(k) {
+			errs = append(errs, field.Invalid(tp.Child("metadata", "labels").Key(k), k, msg))
+		}
+		v := j.Template.Metadata.Labels[k]
+		if !isTemplated(v, !j.Literal) {
+			for _, msg := range validation.IsValidLabelValue(v) {
+				errs = append(errs, field.Invalid(tp.Child("metadata", "labels").Key(k), v, msg))
+			}
+		}
+	}
+	for _, k := range sortedKeys(j.Template.Metadata.Annotations) {
+		for _, msg := range validation.IsQualifiedName(k) {
+			errs = append(errs, field.Invalid(tp.Child("metadata", "annotations").Key(k), k, msg))
+		}
+	}
+	errs = append(errs, checkJobSpec(j.Template.Spec.Raw, tp.Child("spec"))...)
+	return errs
+}
+
+// checkJobSpec decodes raw strictly into a batch/v1 JobSpec (unknown or duplicate fields are errors) and
+// checks what the API server would refuse later: a pod template with containers and a Job restart policy.
+func checkJobSpec(raw []byte, path *field.Path) field.ErrorList {
+	if len(raw) == 0 || string(raw) == "null" {
+		return field.ErrorList{field.Required(path, "a batch/v1 JobSpec")}
+	}
+	var spec batchv1.JobSpec
+	strictErrs, err := sigsjson.UnmarshalStrict(raw, &spec)
+	if err != nil {
+		return field.ErrorList{field.Invalid(path, field.OmitValueType{}, "not a batch/v1 JobSpec: "+err.Error())}
+	}
+	var errs field.ErrorList
+	for _, se := range strictErrs {
+		errs = append(errs, field.Invalid(path, field.OmitValueType{}, "not a batch/v1 JobSpec: "+se.Error()))
+	}
+	if len(spec.Template.Spec.Containers) == 0 {
+		errs = append(errs, field.Required(path.Child("template", "spec", "containers"), "a Job needs at least one container"))
+	}
+	if rp := spec.Template.Spec.RestartPolicy; rp != "" && !contains(jobRestartPolicies, string(rp)) {
+		errs = append(errs, field.NotSupported(path.Child("template", "spec", "restartPolicy"), rp, jobRestartPolicies))
+	}
+	return errs
+}
+
+// validateClusternet checks the fields Localization and Subscription actions share.
+func validateClusternet(op v1alpha1.ResourceOperation, name, namespace string, hasSpec bool, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if !contains(resourceOperations, string(op)) {
+		errs = append(errs, field.NotSupported(path.Child("operation"), op, resourceOperations))
+	}
+	if name == "" {
+		errs = append(errs, field.Required(path.Child("name"), ""))
+	} else if !isTemplated(name, true) {
+		errs = append(errs, validateDNSSubdomain(name, path.Child("name"))...)
+	}
+	if namespace == "" {
+		errs = append(errs, field.Required(path.Child("namespace"), "the child cluster's clusternet-xxxxx namespace"))
+	} else if !isTemplated(namespace, true) {
+		errs = append(errs, validateDNSLabel(namespace, path.Child("namespace"))...)
+	}
+	if !hasSpec && op != v1alpha1.OperationDelete {
+		errs = append(errs, field.Required(path.Child("spec"), fmt.Sprintf("required when operation is %s", op)))
+	}
+	return errs
+}
+
+// validateObjectSpec checks a free-form spec, when given, is a JSON object.
+func validateObjectSpec(raw *runtime.RawExtension, path *field.Path) field.ErrorList {
+	if raw == nil {
+		return nil
+	}
+	if trimmed := bytes.TrimSpace(raw.Raw); len(trimmed) == 0 || trimmed[0] != '{' {
+		return field.ErrorList{field.Invalid(path, field.OmitValueType{}, "must be an object")}
+	}
+	return nil
+}
+
+func validateResource(r *v1alpha1.ResourceAction, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if !contains(resourceOperations, string(r.Operation)) {
+		errs = append(errs, field.NotSupported(path.Child("operation"), r.Operation, resourceOperations))
+	}
+	if r.Manifest == "" {
+		return append(errs, field.Required(path.Child("manifest"), ""))
+	}
+	if !isTemplated(r.Manifest, !r.Literal) {
+		if _, err := parseManifest(r.Manifest); err != nil {
+			errs = append(errs, field.Invalid(path.Child("manifest"), field.OmitValueType{}, err.Error()))
+		}
+	}
+	return errs
+}
+
+// manifestObject is what a resource action needs to know about its manifest.
+type manifestObject struct {
+	APIVersion string
+	Kind       string
+	Name       string
+	Namespace  string
+	Object     map[string]any
+}
+
+// parseManifest reads a single YAML object with apiVersion, kind and metadata.name.
+func parseManifest(manifest string) (*manifestObject, error) {
+	var obj map[string]any
+	if err := yaml.Unmarshal([]byte(manifest), &obj); err != nil {
+		return nil, fmt.Errorf("not valid YAML: %v", err)
+	}
+	if obj == nil {
+		return nil, fmt.Errorf("must be a YAML object with apiVersion, kind and metadata.name")
+	}
+	m := &manifestObject{Object: obj}
+	m.APIVersion, _ = obj["apiVersion"].(string)
+	m.Kind, _ = obj["kind"].(string)
+	if md, ok := obj["metadata"].(map[string]any); ok {
+		m.Name, _ = md["name"].(string)
+		m.Namespace, _ = md["namespace"].(string)
+	}
+	var missing []string
+	if m.APIVersion == "" {
+		missing = append(missing, "apiVersion")
+	}
+	if m.Kind == "" {
+		missing = append(missing, "kind")
+	}
+	if m.Name == "" {
+		missing = append(missing, "metadata.name")
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("must set %s", strings.Join(missing, ", "))
+	}
+	return m, nil
+}
+
+// checkUserString checks one user string: no Argo placeholder, and when it is a template, that it parses.
+// The Argo check comes first: "{{workflow.name}}" is better explained as an Argo placeholder than as an
+// undefined template function.
+func checkUserString(path *field.Path, s string, isTemplate bool) field.ErrorList {
+	if reason, found := argoPlaceholder(s); found {
+		return field.ErrorList{field.Invalid(path, field.OmitValueType{}, reason)}
+	}
+	if isTemplate && strings.Contains(s, "{{") {
+		if _, err := parseTemplate(path.String(), s); err != nil {
+			return field.ErrorList{field.Invalid(path, field.OmitValueType{}, err.Error())}
+		}
+	}
+	if reason, found := unclosedBraces(s); found {
+		return field.ErrorList{field.Invalid(path, field.OmitValueType{}, reason)}
+	}
+	return nil
+}
+
+// parseTemplate parses s as a Go text/template that fails on missing keys.
+func parseTemplate(name, s string) (*template.Template, error) {
+	return template.New(name).Option("missingkey=error").Parse(s)
+}
+
+// isTemplated reports whether s will be rendered and contains template actions, so its final value is not
+// known before rendering.
+func isTemplated(s string, template bool) bool {
+	return template && strings.Contains(s, "{{")
+}
+
+// resourceOperation returns the operation of a resource-like action (not HTTP or Job).
+func resourceOperation(b *v1alpha1.ActionBody) (v1alpha1.ResourceOperation, bool) {
+	switch {
+	case b.Localization != nil:
+		return b.Localization.Operation, true
+	case b.Subscription != nil:
+		return b.Subscription.Operation, true
+	case b.Resource != nil:
+		return b.Resource.Operation, true
+	}
+	return "", false
+}
+
+func validateDNSLabel(s string, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for _, msg := range validation.IsDNS1123Label(s) {
+		errs = append(errs, field.Invalid(path, s, msg))
+	}
+	return errs
+}
+
+func validateDNSSubdomain(s string, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for _, msg := range validation.IsDNS1123Subdomain(s) {
+		errs = append(errs, field.Invalid(path, s, msg))
+	}
+	return errs
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
