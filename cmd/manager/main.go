@@ -1,0 +1,172 @@
+// Command manager is the drplan operator: it validates DRWorkflows and DRPlans and runs DRPlanExecutions.
+//
+// Against a cluster it behaves like any controller-runtime manager (kubeconfig from -kubeconfig,
+// $KUBECONFIG, in-cluster config or ~/.kube/config). With --local-control-plane=auto and no reachable
+// cluster, or with =always, it first starts an embedded kube-apiserver and etcd from the envtest binaries
+// in $KUBEBUILDER_ASSETS, installs the CRDs, writes an admin kubeconfig and tells how to use kubectl with it.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+
+	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
+	"github.com/drplan/drplan-operator/internal/controller"
+)
+
+// newScheme holds every kind the operator reads or writes: client-go's, ours and Argo's.
+func newScheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(s))
+	utilruntime.Must(drv1.AddToScheme(s))
+	utilruntime.Must(wfv1.AddToScheme(s))
+	return s
+}
+
+type options struct {
+	metricsAddr       string
+	probeAddr         string
+	secureMetrics     bool
+	enableHTTP2       bool
+	leaderElect       bool
+	leaderElectionNS  string
+	defaultExecutor   string
+	localControlPlane string
+	crdDir            string
+	localStateDir     string
+	probeTimeout      time.Duration
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.metricsAddr, "metrics-bind-address", "0",
+		"Address the metrics endpoint binds to, e.g. :8443 (https) or :8080 with --metrics-secure=false. 0 disables it.")
+	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz probes bind to.")
+	flag.BoolVar(&o.secureMetrics, "metrics-secure", true,
+		"Serve metrics over https, authenticating and authorizing every scraper with the API server.")
+	flag.BoolVar(&o.enableHTTP2, "enable-http2", false,
+		"Allow HTTP/2 on the metrics and webhook servers (off by default: HTTP/2 rapid reset, CVE-2023-44487).")
+	flag.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader so that only one replica reconciles at a time.")
+	flag.StringVar(&o.leaderElectionNS, "leader-election-namespace", "",
+		"Namespace of the leader election Lease (default: the pod's namespace).")
+	flag.StringVar(&o.defaultExecutor, "default-executor", string(controller.ExecutorAuto),
+		"Engine for workflows whose spec.executor.type is empty: auto (Argo when its CRDs are served, else native), argo or native.")
+	flag.StringVar(&o.localControlPlane, "local-control-plane", localNever,
+		"auto: start an embedded control plane (envtest binaries from $KUBEBUILDER_ASSETS) when no cluster is reachable; "+
+			"always: start one in any case; never: fail without a cluster.")
+	flag.StringVar(&o.crdDir, "crd-dir", "config/crd/bases", "CRDs installed into an embedded control plane.")
+	flag.StringVar(&o.localStateDir, "local-state-dir", defaultLocalStateDir(),
+		"Where an embedded control plane writes its admin kubeconfig.")
+	flag.DurationVar(&o.probeTimeout, "cluster-probe-timeout", 5*time.Second,
+		"How long --local-control-plane=auto waits for the configured cluster to answer.")
+	zapOpts := zap.Options{Development: true}
+	zapOpts.BindFlags(flag.CommandLine)
+	flag.Parse()
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+
+	if err := run(ctrl.SetupSignalHandler(), o); err != nil {
+		ctrl.Log.WithName("setup").Error(err, "manager stopped")
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options) error {
+	log := ctrl.Log.WithName("setup")
+	executor, err := controller.ParseExecutorChoice(o.defaultExecutor)
+	if err != nil {
+		return fmt.Errorf("--default-executor: %w", err)
+	}
+
+	cfg, stopLocal, err := clusterConfig(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer stopLocal()
+
+	var tlsOpts []func(*tls.Config)
+	if !o.enableHTTP2 {
+		tlsOpts = append(tlsOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
+	}
+	metricsOpts := metricsserver.Options{BindAddress: o.metricsAddr, SecureServing: o.secureMetrics, TLSOpts: tlsOpts}
+	if o.secureMetrics {
+		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                  newScheme(),
+		Metrics:                 metricsOpts,
+		WebhookServer:           webhook.NewServer(webhook.Options{TLSOpts: tlsOpts}),
+		HealthProbeBindAddress:  o.probeAddr,
+		LeaderElection:          o.leaderElect,
+		LeaderElectionID:        "drplan-operator.dr.bkbcs.tencent.com",
+		LeaderElectionNamespace: o.leaderElectionNS,
+		// Stepping down releases the lease at once, so a new leader takes over without waiting for it to expire.
+		LeaderElectionReleaseOnCancel: true,
+	})
+	if err != nil {
+		return fmt.Errorf("creating the manager: %w", err)
+	}
+	if err := controller.SetupReconcilers(mgr, controller.Options{DefaultExecutor: executor}); err != nil {
+		return err
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return fmt.Errorf("adding the health check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return fmt.Errorf("adding the ready check: %w", err)
+	}
+
+	log.Info("starting the manager", "host", cfg.Host, "defaultExecutor", executor, "leaderElection", o.leaderElect)
+	if err := mgr.Start(ctx); err != nil {
+		return fmt.Errorf("running the manager: %w", err)
+	}
+	return nil
+}
+
+// clusterConfig returns the configuration of the cluster to manage, starting an embedded control plane
+// when --local-control-plane asks for one. stop tears that down again (a no-op otherwise).
+func clusterConfig(ctx context.Context, o options) (cfg *rest.Config, stop func(), err error) {
+	log := ctrl.Log.WithName("setup")
+	noop := func() {}
+	switch o.localControlPlane {
+	case localNever:
+		cfg, err := ctrl.GetConfig()
+		if err != nil {
+			return nil, noop, fmt.Errorf("loading the kubeconfig: %w", err)
+		}
+		return cfg, noop, nil
+	case localAuto:
+		cfg, err := ctrl.GetConfig()
+		if err == nil {
+			if err = probeCluster(ctx, cfg, o.probeTimeout); err == nil {
+				return cfg, noop, nil
+			}
+		}
+		log.Info("no reachable cluster; starting an embedded control plane", "reason", err.Error())
+	case localAlways:
+	default:
+		return nil, noop, fmt.Errorf("--local-control-plane: unknown value %q: want auto, never or always", o.localControlPlane)
+	}
+	lcp, err := startLocalControlPlane(o.crdDir, o.localStateDir)
+	if err != nil {
+		return nil, noop, err
+	}
+	lcp.printUsage(os.Stderr)
+	return lcp.config, lcp.stop, nil
+}

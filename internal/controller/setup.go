@@ -1,0 +1,60 @@
+// Package controller holds the operator's reconcilers: DRWorkflow and DRPlan validation, and the execution
+// of plans.
+package controller
+
+import (
+	"context"
+	"fmt"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+)
+
+// ExecutorChoice is the operator-wide default engine (--default-executor), used for workflows whose
+// spec.executor.type is empty.
+type ExecutorChoice string
+
+const (
+	// ExecutorAuto picks Argo when its CRDs are served, else the native engine.
+	ExecutorAuto ExecutorChoice = "auto"
+	// ExecutorArgoDefault always picks Argo.
+	ExecutorArgoDefault ExecutorChoice = "argo"
+	// ExecutorNativeDefault always picks the native engine.
+	ExecutorNativeDefault ExecutorChoice = "native"
+)
+
+// ParseExecutorChoice validates a --default-executor value.
+func ParseExecutorChoice(s string) (ExecutorChoice, error) {
+	switch c := ExecutorChoice(s); c {
+	case ExecutorAuto, ExecutorArgoDefault, ExecutorNativeDefault:
+		return c, nil
+	}
+	return "", fmt.Errorf("unknown executor %q: want auto, argo or native", s)
+}
+
+// Options configure the reconcilers.
+type Options struct {
+	// DefaultExecutor is the engine for workflows that do not choose one.
+	DefaultExecutor ExecutorChoice
+	// EventRecorderName is the reporting controller of the events the reconcilers emit.
+	EventRecorderName string
+}
+
+// SetupReconcilers registers every reconciler of the operator with mgr.
+func SetupReconcilers(mgr ctrl.Manager, opts Options) error {
+	ctx := context.Background()
+	if opts.DefaultExecutor == "" {
+		opts.DefaultExecutor = ExecutorAuto
+	}
+	if opts.EventRecorderName == "" {
+		opts.EventRecorderName = "drplan-operator"
+	}
+	recorder := mgr.GetEventRecorder(opts.EventRecorderName)
+
+	if err := (&DRWorkflowReconciler{Client: mgr.GetClient(), Recorder: recorder}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the DRWorkflow reconciler: %w", err)
+	}
+	if err := (&DRPlanReconciler{Client: mgr.GetClient(), Recorder: recorder}).SetupWithManager(ctx, mgr); err != nil {
+		return fmt.Errorf("setting up the DRPlan reconciler: %w", err)
+	}
+	return nil
+}
