@@ -1,0 +1,56 @@
+package webhook
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
+	"github.com/drplan/drplan-operator/translator"
+)
+
+// +kubebuilder:webhook:path=/validate-dr-bkbcs-tencent-com-v1alpha1-drworkflow,mutating=false,failurePolicy=fail,sideEffects=None,groups=dr.bkbcs.tencent.com,resources=drworkflows,verbs=create;update;delete,versions=v1alpha1,name=vdrworkflow-v1alpha1.dr.bkbcs.tencent.com,admissionReviewVersions=v1
+
+// DRWorkflowValidator admits DRWorkflows.
+//
+//   - create, and updates that change the spec: translator.ValidateWorkflow (action names, dependencies and
+//     cycles, config blocks, templates, Argo placeholders in user text, Patch without a rollback, ...).
+//     Updates that leave the spec alone (labels, finalizers) are always allowed, so an object stored while
+//     the webhook was off can still be cleaned up.
+//   - delete: denied while any DRPlan in any namespace references the workflow; the message names the
+//     plans. Plans being deleted do not count.
+type DRWorkflowValidator struct {
+	readers
+}
+
+var _ admission.Validator[*drv1.DRWorkflow] = &DRWorkflowValidator{}
+
+// ValidateCreate validates a new DRWorkflow.
+func (v *DRWorkflowValidator) ValidateCreate(_ context.Context, wf *drv1.DRWorkflow) (admission.Warnings, error) {
+	return nil, invalid(gkWorkflow, wf.Name, translator.ValidateWorkflow(wf))
+}
+
+// ValidateUpdate validates a changed DRWorkflow spec.
+func (v *DRWorkflowValidator) ValidateUpdate(_ context.Context, oldWF, wf *drv1.DRWorkflow) (admission.Warnings, error) {
+	if equality.Semantic.DeepEqual(oldWF.Spec, wf.Spec) {
+		return nil, nil
+	}
+	return nil, invalid(gkWorkflow, wf.Name, translator.ValidateWorkflow(wf))
+}
+
+// ValidateDelete denies deleting a DRWorkflow that a DRPlan still references.
+func (v *DRWorkflowValidator) ValidateDelete(ctx context.Context, wf *drv1.DRWorkflow) (admission.Warnings, error) {
+	plans, err := v.plansReferencing(ctx, wf)
+	if err != nil {
+		return nil, err
+	}
+	if len(plans) == 0 {
+		return nil, nil
+	}
+	return nil, apierrors.NewForbidden(grWorkflow, wf.Name, fmt.Errorf(
+		"DRWorkflow %s/%s is referenced by DRPlan %s; remove it from those plans (or delete them) first",
+		wf.Namespace, wf.Name, joinNames(plans)))
+}
