@@ -254,7 +254,7 @@ func validateActions(actions []v1alpha1.Action, executor v1alpha1.ExecutorType, 
 		deps, depErrs := resolveDependsOn(a.Name, a.DependsOn, index, p.Child("dependsOn"), "action")
 		graph.deps[i] = deps
 		errs = append(errs, depErrs...)
-		errs = append(errs, validateActionBody(&a.ActionBody, executor, p)...)
+		errs = append(errs, validateActionBody(&a.ActionBody, executor, p, false)...)
 		if a.When != "" {
 			errs = append(errs, checkUserString(p.Child("when"), a.When, true)...)
 		}
@@ -263,7 +263,7 @@ func validateActions(actions []v1alpha1.Action, executor v1alpha1.ExecutorType, 
 				"a Patch action needs a custom rollback: the state before the patch is not recorded, so it has no automatic inverse"))
 		}
 		if a.Rollback != nil {
-			errs = append(errs, validateActionBody(&a.Rollback.ActionBody, executor, p.Child("rollback"))...)
+			errs = append(errs, validateActionBody(&a.Rollback.ActionBody, executor, p.Child("rollback"), false)...)
 		}
 	}
 	if cycle := graph.findCycle(); cycle != nil {
@@ -298,8 +298,9 @@ func resolveDependsOn(self string, dependsOn []string, index map[string]int, pat
 }
 
 // validateActionBody checks what actions and rollbacks share: type, the one matching config block, limits,
-// the config itself and every user string in it.
-func validateActionBody(body *v1alpha1.ActionBody, executor v1alpha1.ExecutorType, path *field.Path) field.ErrorList {
+// the config itself and every user string in it. rendered says body's templates were already filled in, so
+// every string is checked as final text.
+func validateActionBody(body *v1alpha1.ActionBody, executor v1alpha1.ExecutorType, path *field.Path, rendered bool) field.ErrorList {
 	var errs field.ErrorList
 	if !contains(actionTypes, string(body.Type)) {
 		errs = append(errs, field.NotSupported(path.Child("type"), body.Type, actionTypes))
@@ -337,20 +338,20 @@ func validateActionBody(body *v1alpha1.ActionBody, executor v1alpha1.ExecutorTyp
 	case v1alpha1.ActionTypeHTTP:
 		errs = append(errs, validateHTTP(body.HTTP, path.Child("http"))...)
 	case v1alpha1.ActionTypeJob:
-		errs = append(errs, validateJob(body.Job, path.Child("job"))...)
+		errs = append(errs, validateJob(body.Job, path.Child("job"), rendered)...)
 	case v1alpha1.ActionTypeLocalization:
 		l := body.Localization
-		errs = append(errs, validateClusternet(l.Operation, l.Name, l.Namespace, l.Spec != nil, path.Child("localization"))...)
+		errs = append(errs, validateClusternet(l.Operation, l.Name, l.Namespace, l.Spec != nil, !rendered, path.Child("localization"))...)
 		errs = append(errs, validateObjectSpec(l.Spec, path.Child("localization", "spec"))...)
 	case v1alpha1.ActionTypeSubscription:
 		s := body.Subscription
-		errs = append(errs, validateClusternet(s.Operation, s.Name, s.Namespace, s.Spec != nil, path.Child("subscription"))...)
+		errs = append(errs, validateClusternet(s.Operation, s.Name, s.Namespace, s.Spec != nil, !rendered, path.Child("subscription"))...)
 		errs = append(errs, validateObjectSpec(s.Spec, path.Child("subscription", "spec"))...)
 	case v1alpha1.ActionTypeKubernetesResource:
-		errs = append(errs, validateResource(body.Resource, path.Child("resource"))...)
+		errs = append(errs, validateResource(body.Resource, path.Child("resource"), rendered)...)
 	}
 	errs = append(errs, visitActionStrings(body.DeepCopy(), path, func(p *field.Path, s string, tmpl bool) (string, *field.Error) {
-		if es := checkUserString(p, s, tmpl); len(es) > 0 {
+		if es := checkUserString(p, s, tmpl && !rendered); len(es) > 0 {
 			return s, es[0]
 		}
 		return s, nil
@@ -443,9 +444,10 @@ func validateHeaderName(name string, path *field.Path, seen map[string]bool) fie
 	return nil
 }
 
-func validateJob(j *v1alpha1.JobAction, path *field.Path) field.ErrorList {
+func validateJob(j *v1alpha1.JobAction, path *field.Path, rendered bool) field.ErrorList {
 	var errs field.ErrorList
-	if j.Namespace != "" && !isTemplated(j.Namespace, !j.Literal) {
+	template := !j.Literal && !rendered
+	if j.Namespace != "" && !isTemplated(j.Namespace, !rendered) {
 		errs = append(errs, validateDNSLabel(j.Namespace, path.Child("namespace"))...)
 	}
 	tp := path.Child("template")
@@ -454,7 +456,7 @@ func validateJob(j *v1alpha1.JobAction, path *field.Path) field.ErrorList {
 			errs = append(errs, field.Invalid(tp.Child("metadata", "labels").Key(k), k, msg))
 		}
 		v := j.Template.Metadata.Labels[k]
-		if !isTemplated(v, !j.Literal) {
+		if !isTemplated(v, template) {
 			for _, msg := range validation.IsValidLabelValue(v) {
 				errs = append(errs, field.Invalid(tp.Child("metadata", "labels").Key(k), v, msg))
 			}
@@ -465,6 +467,7 @@ func validateJob(j *v1alpha1.JobAction, path *field.Path) field.ErrorList {
 			errs = append(errs, field.Invalid(tp.Child("metadata", "annotations").Key(k), k, msg))
 		}
 	}
+	// Template text can only sit in JSON strings, so the spec decodes strictly before rendering too.
 	errs = append(errs, checkJobSpec(j.Template.Spec.Raw, tp.Child("spec"))...)
 	return errs
 }
@@ -494,19 +497,19 @@ func checkJobSpec(raw []byte, path *field.Path) field.ErrorList {
 }
 
 // validateClusternet checks the fields Localization and Subscription actions share.
-func validateClusternet(op v1alpha1.ResourceOperation, name, namespace string, hasSpec bool, path *field.Path) field.ErrorList {
+func validateClusternet(op v1alpha1.ResourceOperation, name, namespace string, hasSpec, template bool, path *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	if !contains(resourceOperations, string(op)) {
 		errs = append(errs, field.NotSupported(path.Child("operation"), op, resourceOperations))
 	}
 	if name == "" {
 		errs = append(errs, field.Required(path.Child("name"), ""))
-	} else if !isTemplated(name, true) {
+	} else if !isTemplated(name, template) {
 		errs = append(errs, validateDNSSubdomain(name, path.Child("name"))...)
 	}
 	if namespace == "" {
 		errs = append(errs, field.Required(path.Child("namespace"), "the child cluster's clusternet-xxxxx namespace"))
-	} else if !isTemplated(namespace, true) {
+	} else if !isTemplated(namespace, template) {
 		errs = append(errs, validateDNSLabel(namespace, path.Child("namespace"))...)
 	}
 	if !hasSpec && op != v1alpha1.OperationDelete {
@@ -526,7 +529,7 @@ func validateObjectSpec(raw *runtime.RawExtension, path *field.Path) field.Error
 	return nil
 }
 
-func validateResource(r *v1alpha1.ResourceAction, path *field.Path) field.ErrorList {
+func validateResource(r *v1alpha1.ResourceAction, path *field.Path, rendered bool) field.ErrorList {
 	var errs field.ErrorList
 	if !contains(resourceOperations, string(r.Operation)) {
 		errs = append(errs, field.NotSupported(path.Child("operation"), r.Operation, resourceOperations))
@@ -534,7 +537,7 @@ func validateResource(r *v1alpha1.ResourceAction, path *field.Path) field.ErrorL
 	if r.Manifest == "" {
 		return append(errs, field.Required(path.Child("manifest"), ""))
 	}
-	if !isTemplated(r.Manifest, !r.Literal) {
+	if !isTemplated(r.Manifest, !r.Literal && !rendered) {
 		if _, err := parseManifest(r.Manifest); err != nil {
 			errs = append(errs, field.Invalid(path.Child("manifest"), field.OmitValueType{}, err.Error()))
 		}
@@ -553,11 +556,12 @@ type manifestObject struct {
 
 // parseManifest reads a single YAML object with apiVersion, kind and metadata.name.
 func parseManifest(manifest string) (*manifestObject, error) {
-	var obj map[string]any
-	if err := yaml.Unmarshal([]byte(manifest), &obj); err != nil {
+	js, err := yaml.YAMLToJSON([]byte(manifest))
+	if err != nil {
 		return nil, fmt.Errorf("not valid YAML: %v", err)
 	}
-	if obj == nil {
+	obj, err := decodeObject(js)
+	if err != nil {
 		return nil, fmt.Errorf("must be a YAML object with apiVersion, kind and metadata.name")
 	}
 	m := &manifestObject{Object: obj}

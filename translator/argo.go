@@ -1,0 +1,261 @@
+package translator
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	"github.com/drplan/drplan-operator/api/v1alpha1"
+)
+
+// skipTemplate is the no-op template of actions that never run and have no config of their own (an HTTP
+// action's undo): their task has `when: false`, so Argo marks it Skipped without running anything.
+const skipTemplate = "skip"
+
+// Argo annotations shown by the Argo UI.
+const (
+	annotationArgoTitle       = "workflows.argoproj.io/title"
+	annotationArgoDescription = "workflows.argoproj.io/description"
+)
+
+// mergePatch is kubectl's JSON merge patch strategy; strategic merge does not work on custom resources.
+const mergePatch = "merge"
+
+// EmitOptions tunes EmitArgo.
+type EmitOptions struct {
+	// Validate runs Argo's own validator on the result. It is superlinear in the number of tasks (about a
+	// second for 1000), so it is off by default; the translator's checks already guarantee what Argo checks.
+	Validate bool
+}
+
+// EmitArgo compiles an IR into an Argo Workflow (DESIGN.md section 4). The output depends only on ir: same
+// IR, same bytes.
+func EmitArgo(ir *IR, opts EmitOptions) (*wfv1.Workflow, error) {
+	names := make([]string, len(ir.Actions))
+	for i := range ir.Actions {
+		names[i] = ir.Actions[i].Name
+	}
+	tasks := taskNames(names)
+	taskActions := make(map[string]string, len(tasks))
+	for action, task := range tasks {
+		taskActions[task] = action
+	}
+	taskActionsJSON, err := json.Marshal(taskActions) // map keys are sorted by encoding/json
+	if err != nil {
+		return nil, err
+	}
+
+	name := WorkflowName(ir.ExecutionName, ir.StageName, ir.EntryIndex, ir.WorkflowName, ir.Reverse)
+	wf := &wfv1.Workflow{
+		TypeMeta: metav1.TypeMeta{APIVersion: wfv1.SchemeGroupVersion.String(), Kind: "Workflow"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      name,
+			Namespace: ir.Namespace,
+			Labels:    runLabels(ir),
+			Annotations: map[string]string{
+				annotationArgoTitle:       argoTitle(ir),
+				annotationArgoDescription: argoDescription(ir),
+				AnnotationTaskActions:     string(taskActionsJSON),
+			},
+		},
+		Spec: wfv1.WorkflowSpec{
+			Entrypoint:         EntrypointTemplate,
+			ServiceAccountName: ir.ServiceAccountName,
+			Synchronization: &wfv1.Synchronization{
+				Mutexes: []*wfv1.Mutex{{Name: planMutexName(ir)}},
+			},
+		},
+	}
+	if ir.Owner != nil {
+		wf.OwnerReferences = []metav1.OwnerReference{*ir.Owner.DeepCopy()}
+	}
+	if o := ir.ArgoOptions; o != nil {
+		if t := o.TTLStrategy; t != nil {
+			wf.Spec.TTLStrategy = &wfv1.TTLStrategy{
+				SecondsAfterCompletion: t.SecondsAfterCompletion,
+				SecondsAfterSuccess:    t.SecondsAfterSuccess,
+				SecondsAfterFailure:    t.SecondsAfterFailure,
+			}
+		}
+		if o.PodGC != nil && o.PodGC.Strategy != "" {
+			wf.Spec.PodGC = &wfv1.PodGC{Strategy: wfv1.PodGCStrategy(o.PodGC.Strategy)}
+		}
+	}
+
+	dag := &wfv1.DAGTemplate{FailFast: ptr.To(ir.FailurePolicy != v1alpha1.WorkflowContinue)}
+	templates := []wfv1.Template{{Name: EntrypointTemplate, DAG: dag}}
+	needSkip := false
+	for i := range ir.Actions {
+		a := &ir.Actions[i]
+		task := wfv1.DAGTask{Name: tasks[a.Name], Template: tasks[a.Name]}
+		if len(a.DependsOn) > 0 {
+			deps := make([]string, len(a.DependsOn))
+			for k, d := range a.DependsOn {
+				t, ok := tasks[d]
+				if !ok {
+					return nil, fmt.Errorf("action %s depends on %s, which is not in the run", a.Name, d)
+				}
+				deps[k] = t
+			}
+			task.Depends = argoDepends(deps)
+		}
+		if a.Skipped {
+			task.When = argoWhenSkip
+		}
+		if a.HTTP == nil && a.Resource == nil {
+			if !a.Skipped {
+				return nil, fmt.Errorf("action %s has nothing to run", a.Name)
+			}
+			task.Template = skipTemplate
+			needSkip = true
+		} else {
+			tmpl, err := actionTemplate(ir, a, tasks[a.Name])
+			if err != nil {
+				return nil, fmt.Errorf("action %s: %w", a.Name, err)
+			}
+			templates = append(templates, tmpl)
+		}
+		dag.Tasks = append(dag.Tasks, task)
+	}
+	if needSkip {
+		templates = append(templates, wfv1.Template{Name: skipTemplate, Suspend: &wfv1.SuspendTemplate{}})
+	}
+	wf.Spec.Templates = templates
+	if opts.Validate {
+		if err := validateWithArgo(wf); err != nil {
+			return nil, fmt.Errorf("argo rejects workflow %s: %w", name, err)
+		}
+	}
+	return wf, nil
+}
+
+// actionTemplate is the leaf template running one action.
+func actionTemplate(ir *IR, a *Action, name string) (wfv1.Template, error) {
+	tmpl := wfv1.Template{Name: name, RetryStrategy: retryStrategy(a.Retry)}
+	timeoutSeconds := seconds(a.Timeout)
+	switch {
+	case a.HTTP != nil:
+		h := a.HTTP
+		tmpl.HTTP = &wfv1.HTTP{
+			Method:             h.Method,
+			URL:                h.URL,
+			Body:               h.Body,
+			TimeoutSeconds:     ptr.To(timeoutSeconds),
+			SuccessCondition:   argoHTTPSuccessCondition(h.SuccessCodes),
+			InsecureSkipVerify: h.InsecureSkipVerify,
+		}
+		for _, hd := range h.Headers {
+			header := wfv1.HTTPHeader{Name: hd.Name, Value: hd.Value}
+			if hd.SecretKeyRef != nil {
+				header = wfv1.HTTPHeader{Name: hd.Name, ValueFrom: &wfv1.HTTPHeaderSource{SecretKeyRef: hd.SecretKeyRef.DeepCopy()}}
+			}
+			tmpl.HTTP.Headers = append(tmpl.HTTP.Headers, header)
+		}
+	case a.Resource != nil:
+		r := a.Resource
+		manifest, err := manifestYAML(r.Object)
+		if err != nil {
+			return tmpl, err
+		}
+		res := &wfv1.ResourceTemplate{Action: argoResourceAction(r.Operation), Manifest: manifest}
+		switch r.Operation {
+		case v1alpha1.OperationPatch:
+			res.MergeStrategy = mergePatch
+		case v1alpha1.OperationDelete:
+			if r.Propagation != "" {
+				res.Flags = []string{"--cascade=" + strings.ToLower(string(r.Propagation))}
+			}
+		}
+		switch r.WaitFor {
+		case WaitJobComplete:
+			res.SuccessCondition = argoJobSucceeded
+			res.FailureCondition = argoJobFailed(r.JobBackoffLimit)
+		case WaitSubscriptionBound:
+			res.SuccessCondition = argoSubscriptionBound
+		}
+		tmpl.Resource = res
+		tmpl.ActiveDeadlineSeconds = ptr.To(intstr.FromInt(int(timeoutSeconds)))
+		// Argo refuses outputs on delete: the object is gone.
+		if r.Operation != v1alpha1.OperationDelete {
+			tmpl.Outputs.Parameters = resourceOutputs()
+		}
+	}
+	return tmpl, nil
+}
+
+// resourceOutputs read back what a resource template created or touched (names from argonames.go).
+func resourceOutputs() []wfv1.Parameter {
+	fields := []struct{ name, path string }{
+		{OutputAPIVersion, "apiVersion"},
+		{OutputKind, "kind"},
+		{OutputName, "metadata.name"},
+		{OutputNamespace, "metadata.namespace"},
+		{OutputUID, "metadata.uid"},
+	}
+	params := make([]wfv1.Parameter, len(fields))
+	for i, f := range fields {
+		params[i] = wfv1.Parameter{Name: f.name, ValueFrom: &wfv1.ValueFrom{JSONPath: argoJSONPath(f.path)}}
+	}
+	return params
+}
+
+// argoResourceAction maps an operation to kubectl's verb.
+func argoResourceAction(op v1alpha1.ResourceOperation) string {
+	return strings.ToLower(string(op))
+}
+
+// retryStrategy maps a retry policy to Argo's: retries on failures and errors alike (policy Always), waiting
+// Interval * factor^n. Argo's factor is an integer (ValidateWorkflow refuses fractional multipliers unless
+// the workflow runs on the native engine).
+func retryStrategy(r Retry) *wfv1.RetryStrategy {
+	if r.Limit <= 0 {
+		return nil
+	}
+	limit := intstr.FromInt32(r.Limit)
+	factor := intstr.FromInt32(int32(math.Round(r.BackoffFactor)))
+	return &wfv1.RetryStrategy{
+		Limit:       &limit,
+		RetryPolicy: wfv1.RetryPolicyAlways,
+		Backoff:     &wfv1.Backoff{Duration: r.Interval.String(), Factor: &factor},
+	}
+}
+
+// seconds rounds a duration up to whole seconds, at least 1.
+func seconds(d time.Duration) int64 {
+	s := int64(math.Ceil(d.Seconds()))
+	if s < 1 {
+		return 1
+	}
+	return s
+}
+
+// planMutexName serialises Argo runs of the same workflow entry of a plan. A mutex over the whole plan would
+// also serialise the entries of a `parallel: true` stage; the plan lock in DRPlan status already keeps
+// executions of a plan from overlapping, this is Argo's own guard against a second run of the same entry.
+func planMutexName(ir *IR) string {
+	return fmt.Sprintf("drplan-%s-%s-%d", ir.PlanName, ir.StageName, ir.EntryIndex)
+}
+
+func argoTitle(ir *IR) string {
+	dir := ""
+	if ir.Reverse {
+		dir = " (revert)"
+	}
+	return fmt.Sprintf("%s / %s / %s%s", ir.PlanName, ir.StageName, ir.WorkflowName, dir)
+}
+
+func argoDescription(ir *IR) string {
+	kind := "forward run"
+	if ir.Reverse {
+		kind = "reverse run (rollback)"
+	}
+	return fmt.Sprintf("DR plan %s, execution %s (%s): stage %s, workflow entry %d (%s), %s of %d actions.",
+		ir.PlanName, ir.ExecutionName, ir.Operation, ir.StageName, ir.EntryIndex, ir.WorkflowName, kind, len(ir.Actions))
+}

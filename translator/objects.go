@@ -1,0 +1,334 @@
+package translator
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
+
+	"github.com/drplan/drplan-operator/api/v1alpha1"
+)
+
+// Objects is a set of DR objects read from YAML, for offline translation (drplanctl, tests). Objects without
+// a namespace are treated as being in DefaultNamespace.
+type Objects struct {
+	Workflows  []*v1alpha1.DRWorkflow
+	Plans      []*v1alpha1.DRPlan
+	Executions []*v1alpha1.DRPlanExecution
+}
+
+// DefaultNamespace is the namespace of objects read without one.
+const DefaultNamespace = "default"
+
+// Problem is one thing wrong with an object: its kind/namespace/name, the field path and the reason.
+type Problem struct {
+	Object string
+	Field  string
+	Reason string
+}
+
+func (p Problem) String() string {
+	if p.Field == "" {
+		return fmt.Sprintf("%s: %s", p.Object, p.Reason)
+	}
+	return fmt.Sprintf("%s: %s: %s", p.Object, p.Field, p.Reason)
+}
+
+// ReadObjects decodes every DRWorkflow, DRPlan and DRPlanExecution of a multi-document YAML stream (strictly:
+// unknown fields are errors). Documents of other kinds are ignored. source names the stream in errors.
+func (o *Objects) ReadObjects(r io.Reader, source string) error {
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(r))
+	for doc := 1; ; doc++ {
+		data, err := reader.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: document %d: %w", source, doc, err)
+		}
+		if len(bytes.TrimSpace(data)) == 0 {
+			continue
+		}
+		var meta metav1.TypeMeta
+		if err := yaml.Unmarshal(data, &meta); err != nil {
+			return fmt.Errorf("%s: document %d: %w", source, doc, err)
+		}
+		if meta.APIVersion != v1alpha1.GroupVersion.String() {
+			continue
+		}
+		var target any
+		switch meta.Kind {
+		case "DRWorkflow":
+			wf := &v1alpha1.DRWorkflow{}
+			o.Workflows, target = append(o.Workflows, wf), wf
+		case "DRPlan":
+			p := &v1alpha1.DRPlan{}
+			o.Plans, target = append(o.Plans, p), p
+		case "DRPlanExecution":
+			e := &v1alpha1.DRPlanExecution{}
+			o.Executions, target = append(o.Executions, e), e
+		default:
+			continue
+		}
+		if err := yaml.UnmarshalStrict(data, target); err != nil {
+			return fmt.Errorf("%s: document %d (%s): %w", source, doc, meta.Kind, err)
+		}
+		if m, ok := target.(metav1.Object); ok && m.GetNamespace() == "" {
+			m.SetNamespace(DefaultNamespace)
+		}
+	}
+}
+
+func (o *Objects) workflow(namespace, name string) *v1alpha1.DRWorkflow {
+	for _, wf := range o.Workflows {
+		if wf.Namespace == namespace && wf.Name == name {
+			return wf
+		}
+	}
+	return nil
+}
+
+func (o *Objects) plan(namespace, name string) *v1alpha1.DRPlan {
+	for _, p := range o.Plans {
+		if p.Namespace == namespace && p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+func (o *Objects) execution(namespace, name string) *v1alpha1.DRPlanExecution {
+	for _, e := range o.Executions {
+		if e.Namespace == namespace && e.Name == name {
+			return e
+		}
+	}
+	return nil
+}
+
+// Validate checks every object, then, for every execution, resolves params and renders every workflow entry
+// exactly as TranslateExecution would. It returns every problem found, in object order.
+func (o *Objects) Validate() []Problem {
+	var problems []Problem
+	add := func(object string, errs field.ErrorList) {
+		for _, e := range errs {
+			problems = append(problems, Problem{Object: object, Field: e.Field, Reason: errorReason(e)})
+		}
+	}
+	for _, wf := range o.Workflows {
+		add(workflowObject(wf), ValidateWorkflow(wf))
+	}
+	for _, p := range o.Plans {
+		add(planObject(p), ValidatePlan(p))
+		for i, st := range p.Spec.Stages {
+			for j, entry := range st.Workflows {
+				ns := entry.WorkflowRef.NamespaceOr(p.Namespace)
+				if entry.WorkflowRef.Name != "" && o.workflow(ns, entry.WorkflowRef.Name) == nil {
+					add(planObject(p), field.ErrorList{field.NotFound(field.NewPath("spec", "stages").Index(i).Child("workflows").Index(j).Child("workflowRef"),
+						ns+"/"+entry.WorkflowRef.Name)})
+				}
+			}
+		}
+	}
+	for _, e := range o.Executions {
+		if _, err := o.TranslateExecution(e, EmitOptions{}); err != nil {
+			var te *TranslateError
+			if errors.As(err, &te) {
+				problems = append(problems, te.Problems...)
+			} else {
+				problems = append(problems, Problem{Object: executionObject(e), Reason: err.Error()})
+			}
+		}
+	}
+	return problems
+}
+
+// TranslateError carries every problem that stopped a translation.
+type TranslateError struct{ Problems []Problem }
+
+func (e *TranslateError) Error() string {
+	var b bytes.Buffer
+	for i, p := range e.Problems {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// TranslateExecution returns the Argo Workflows the operator would create for exec, in run order: for an
+// Execute, one per workflow entry of every stage (stages in plan order; rollback runs are conditional and
+// not included); for a Revert, the reverse run of every entry with stages in reverse order. A Revert uses the
+// reverted execution's recorded params and action statuses when that execution and its status are present,
+// else today's params and every action treated as Succeeded.
+func (o *Objects) TranslateExecution(exec *v1alpha1.DRPlanExecution, opts EmitOptions) ([]*wfv1.Workflow, error) {
+	execName := executionObject(exec)
+	plan := o.plan(exec.Namespace, exec.Spec.PlanRef)
+	if plan == nil {
+		return nil, &TranslateError{[]Problem{{Object: execName, Field: "spec.planRef", Reason: fmt.Sprintf("DRPlan %s/%s not found", exec.Namespace, exec.Spec.PlanRef)}}}
+	}
+	if errs := ValidatePlan(plan); len(errs) > 0 {
+		return nil, &TranslateError{fieldProblems(planObject(plan), errs)}
+	}
+	reverse := exec.Spec.GetOperationType() == v1alpha1.OperationRevert
+	var target *v1alpha1.DRPlanExecution
+	if reverse {
+		if exec.Spec.RevertExecutionRef == "" {
+			return nil, &TranslateError{[]Problem{{Object: execName, Field: "spec.revertExecutionRef", Reason: "required when operationType is Revert"}}}
+		}
+		target = o.execution(exec.Namespace, exec.Spec.RevertExecutionRef)
+	}
+	stageOrder, _ := planStageOrder(plan)
+	if reverse {
+		for i, j := 0, len(stageOrder)-1; i < j; i, j = i+1, j-1 {
+			stageOrder[i], stageOrder[j] = stageOrder[j], stageOrder[i]
+		}
+	}
+	var out []*wfv1.Workflow
+	var problems []Problem
+	for _, si := range stageOrder {
+		st := plan.Spec.Stages[si]
+		for ei, entry := range st.Workflows {
+			ns := entry.WorkflowRef.NamespaceOr(plan.Namespace)
+			wf := o.workflow(ns, entry.WorkflowRef.Name)
+			if wf == nil {
+				problems = append(problems, Problem{Object: planObject(plan), Field: fmt.Sprintf("spec.stages[%d].workflows[%d].workflowRef", si, ei),
+					Reason: fmt.Sprintf("DRWorkflow %s/%s not found", ns, entry.WorkflowRef.Name)})
+				continue
+			}
+			in := Input{
+				Workflow:      wf,
+				Namespace:     exec.Namespace,
+				PlanName:      plan.Name,
+				ExecutionName: exec.Name,
+				StageName:     st.Name,
+				EntryIndex:    ei,
+				ExecutionUID:  exec.UID,
+				Operation:     exec.Spec.GetOperationType(),
+				Owner:         executionOwner(exec),
+			}
+			var reverted []v1alpha1.ActionStatus
+			recorded := recordedRun(target, st.Name, ei)
+			if reverse && recorded != nil {
+				in.Params = recorded.Params
+				reverted = recorded.ActionStatuses
+			} else {
+				params, errs := ResolveParams(wf, plan, si, ei, exec)
+				if len(errs) > 0 {
+					problems = append(problems, fieldProblems(fmt.Sprintf("%s (stage %s, workflow %s)", execName, st.Name, wf.Name), errs)...)
+					continue
+				}
+				in.Params = params
+				for _, a := range wf.Spec.Actions {
+					reverted = append(reverted, v1alpha1.ActionStatus{Name: a.Name, Phase: v1alpha1.ActionSucceeded})
+				}
+			}
+			var awf *wfv1.Workflow
+			var err error
+			if reverse {
+				_, awf, err = CompileReverse(in, reverted, opts)
+			} else {
+				_, awf, err = CompileForward(in, opts)
+			}
+			if err != nil {
+				if errs := FieldErrors(err); errs != nil {
+					problems = append(problems, fieldProblems(fmt.Sprintf("%s (stage %s, workflow %s)", execName, st.Name, workflowObject(wf)), errs)...)
+				} else {
+					problems = append(problems, Problem{Object: fmt.Sprintf("%s (stage %s, workflow %s)", execName, st.Name, workflowObject(wf)), Reason: err.Error()})
+				}
+				continue
+			}
+			out = append(out, awf)
+		}
+	}
+	if len(problems) > 0 {
+		return nil, &TranslateError{problems}
+	}
+	return out, nil
+}
+
+// recordedRun finds the status of one workflow entry of a finished execution, when recorded.
+func recordedRun(target *v1alpha1.DRPlanExecution, stage string, entry int) *v1alpha1.WorkflowExecutionStatus {
+	if target == nil {
+		return nil
+	}
+	for i := range target.Status.StageStatuses {
+		ss := &target.Status.StageStatuses[i]
+		if ss.Name != stage {
+			continue
+		}
+		for j := range ss.WorkflowExecutions {
+			if int(ss.WorkflowExecutions[j].Index) == entry {
+				return &ss.WorkflowExecutions[j]
+			}
+		}
+	}
+	return nil
+}
+
+// planStageOrder lists stage indexes in a run order: list order when no stage has dependsOn, else a
+// topological order (ties in list order).
+func planStageOrder(plan *v1alpha1.DRPlan) ([]int, bool) {
+	n := len(plan.Spec.Stages)
+	g := dependencyGraph{names: make([]string, n), deps: make([][]int, n)}
+	index := make(map[string]int, n)
+	for i, st := range plan.Spec.Stages {
+		g.names[i] = st.Name
+		index[st.Name] = i
+	}
+	for i, st := range plan.Spec.Stages {
+		for _, d := range st.DependsOn {
+			if j, ok := index[d]; ok {
+				g.deps[i] = append(g.deps[i], j)
+			}
+		}
+	}
+	return g.topologicalOrder()
+}
+
+// executionOwner is the owner reference a compiled Workflow gets: the DRPlanExecution, as controller.
+func executionOwner(exec *v1alpha1.DRPlanExecution) *metav1.OwnerReference {
+	if exec.UID == "" {
+		return nil
+	}
+	return metav1.NewControllerRef(exec, v1alpha1.GroupVersion.WithKind("DRPlanExecution"))
+}
+
+func fieldProblems(object string, errs field.ErrorList) []Problem {
+	out := make([]Problem, 0, len(errs))
+	for _, e := range errs {
+		out = append(out, Problem{Object: object, Field: e.Field, Reason: errorReason(e)})
+	}
+	return out
+}
+
+// errorReason is a field error without its field path (Problem prints the path itself).
+func errorReason(e *field.Error) string {
+	return e.ErrorBody()
+}
+
+func planObject(p *v1alpha1.DRPlan) string { return fmt.Sprintf("DRPlan %s/%s", p.Namespace, p.Name) }
+func executionObject(e *v1alpha1.DRPlanExecution) string {
+	return fmt.Sprintf("DRPlanExecution %s/%s", e.Namespace, e.Name)
+}
+
+// SortedProblems orders problems by object, then field, for stable output.
+func SortedProblems(ps []Problem) []Problem {
+	out := append([]Problem(nil), ps...)
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Object != out[j].Object {
+			return out[i].Object < out[j].Object
+		}
+		return out[i].Field < out[j].Field
+	})
+	return out
+}

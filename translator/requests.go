@@ -1,0 +1,191 @@
+package translator
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/yaml"
+
+	"github.com/drplan/drplan-operator/api/v1alpha1"
+)
+
+// httpRequest turns a rendered HTTP config into a request with every header, sorted by name.
+func httpRequest(h *v1alpha1.HTTPAction, idempotencyKey string) *HTTPRequest {
+	req := &HTTPRequest{
+		Method:             h.GetMethod(),
+		URL:                h.URL,
+		Body:               h.Body,
+		SuccessCodes:       append([]int32(nil), h.SuccessCodes...),
+		InsecureSkipVerify: h.InsecureSkipVerify,
+	}
+	for _, k := range sortedKeys(h.Headers) {
+		req.Headers = append(req.Headers, HTTPHeader{Name: k, Value: h.Headers[k]})
+	}
+	for _, hf := range h.HeadersFrom {
+		ref := hf.ValueFrom.SecretKeyRef.DeepCopy()
+		req.Headers = append(req.Headers, HTTPHeader{Name: hf.Name, SecretKeyRef: ref})
+	}
+	req.Headers = append(req.Headers, HTTPHeader{Name: IdempotencyHeader, Value: idempotencyKey})
+	sort.SliceStable(req.Headers, func(i, j int) bool { return req.Headers[i].Name < req.Headers[j].Name })
+	return req
+}
+
+// jobRequest builds the Create of the batch/v1 Job of a rendered Job action: deterministic name, the
+// action's labels (ours win over the user's on our keys), ttlSecondsAfterFinished, restartPolicy Never when
+// unset (a Job refuses the pod default Always).
+func jobRequest(j *v1alpha1.JobAction, ir *IR, action string, path *field.Path) (*ResourceRequest, *field.Error) {
+	spec, err := decodeObject(j.Template.Spec.Raw)
+	if err != nil {
+		return nil, field.Invalid(path.Child("template", "spec"), field.OmitValueType{}, err.Error())
+	}
+	if j.TTLSecondsAfterFinished != nil {
+		spec["ttlSecondsAfterFinished"] = int64(*j.TTLSecondsAfterFinished)
+	}
+	podSpec := nestedMap(nestedMap(spec, "template"), "spec")
+	if rp, _ := podSpec["restartPolicy"].(string); rp == "" {
+		podSpec["restartPolicy"] = "Never"
+	}
+	backoffLimit := int32(defaultJobBackoffLimit)
+	if n, ok := spec["backoffLimit"].(json.Number); ok {
+		if v, err := n.Int64(); err == nil {
+			backoffLimit = int32(v)
+		}
+	}
+	namespace := j.Namespace
+	if namespace == "" {
+		namespace = ir.Namespace
+	}
+	name := JobName(ir.ExecutionName, ir.StageName, ir.EntryIndex, ir.WorkflowName, action)
+	labels := map[string]any{}
+	for k, v := range j.Template.Metadata.Labels {
+		labels[k] = v
+	}
+	for k, v := range runLabels(ir) {
+		labels[k] = v
+	}
+	labels[v1alpha1.LabelAction] = labelValue(action)
+	metadata := map[string]any{"name": name, "namespace": namespace, "labels": labels}
+	if len(j.Template.Metadata.Annotations) > 0 {
+		annotations := map[string]any{}
+		for k, v := range j.Template.Metadata.Annotations {
+			annotations[k] = v
+		}
+		metadata["annotations"] = annotations
+	}
+	return &ResourceRequest{
+		Operation:       v1alpha1.OperationCreate,
+		APIVersion:      JobAPIVersion,
+		Kind:            KindJob,
+		Namespace:       namespace,
+		Name:            name,
+		Object:          map[string]any{"apiVersion": JobAPIVersion, "kind": KindJob, "metadata": metadata, "spec": spec},
+		WaitFor:         WaitJobComplete,
+		JobBackoffLimit: backoffLimit,
+		OutputRef:       OutputRefJob,
+	}, nil
+}
+
+// clusternetRequest builds the call on a Clusternet Localization or Subscription (apps.clusternet.io/v1alpha1,
+// handled as unstructured). A Delete sends only the identity.
+func clusternetRequest(kind string, op v1alpha1.ResourceOperation, name, namespace string, spec *runtime.RawExtension, outputRef string) *ResourceRequest {
+	obj := identityObject(ClusternetAPIVersion, kind, namespace, name)
+	if spec != nil && op != v1alpha1.OperationDelete {
+		// Validated as a JSON object before; an undecodable spec cannot reach here.
+		if m, err := decodeObject(spec.Raw); err == nil {
+			obj["spec"] = m
+		}
+	}
+	return &ResourceRequest{
+		Operation:  op,
+		APIVersion: ClusternetAPIVersion,
+		Kind:       kind,
+		Namespace:  namespace,
+		Name:       name,
+		Object:     obj,
+		OutputRef:  outputRef,
+	}
+}
+
+// manifestRequest builds the call of a KubernetesResource action from its rendered manifest. An empty
+// metadata.namespace stays empty: namespaced kinds then land in the execution's namespace (where the engine
+// runs), cluster-scoped kinds have none.
+func manifestRequest(r *v1alpha1.ResourceAction, _ string, path *field.Path) (*ResourceRequest, *field.Error) {
+	m, err := parseManifest(r.Manifest)
+	if err != nil {
+		return nil, field.Invalid(path, field.OmitValueType{}, err.Error())
+	}
+	obj := m.Object
+	if r.Operation == v1alpha1.OperationDelete {
+		obj = identityObject(m.APIVersion, m.Kind, m.Namespace, m.Name)
+	}
+	return &ResourceRequest{
+		Operation:  r.Operation,
+		APIVersion: m.APIVersion,
+		Kind:       m.Kind,
+		Namespace:  m.Namespace,
+		Name:       m.Name,
+		Object:     obj,
+		OutputRef:  OutputRefResource,
+	}, nil
+}
+
+// identityObject is the smallest manifest naming an object.
+func identityObject(apiVersion, kind, namespace, name string) map[string]any {
+	md := map[string]any{"name": name}
+	if namespace != "" {
+		md["namespace"] = namespace
+	}
+	return map[string]any{"apiVersion": apiVersion, "kind": kind, "metadata": md}
+}
+
+// decodeObject decodes a JSON object keeping numbers as written.
+func decodeObject(raw []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, fmt.Errorf("must be an object")
+	}
+	return m, nil
+}
+
+// nestedMap returns m[key] as a map, creating it when absent.
+func nestedMap(m map[string]any, key string) map[string]any {
+	if sub, ok := m[key].(map[string]any); ok {
+		return sub
+	}
+	sub := map[string]any{}
+	m[key] = sub
+	return sub
+}
+
+// manifestYAML renders an object as YAML with sorted keys: byte-stable.
+func manifestYAML(obj map[string]any) (string, error) {
+	b, err := yaml.Marshal(obj)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// runLabels are the labels identifying a run, on the Argo Workflow and on Jobs.
+func runLabels(ir *IR) map[string]string {
+	op := string(ir.Operation)
+	if ir.Reverse {
+		op = string(v1alpha1.OperationRevert)
+	}
+	return map[string]string{
+		v1alpha1.LabelPlan:      labelValue(ir.PlanName),
+		v1alpha1.LabelExecution: labelValue(ir.ExecutionName),
+		v1alpha1.LabelStage:     labelValue(ir.StageName),
+		v1alpha1.LabelWorkflow:  labelValue(ir.WorkflowName),
+		v1alpha1.LabelOperation: op,
+	}
+}
