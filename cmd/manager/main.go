@@ -14,10 +14,6 @@ import (
 	"os"
 	"time"
 
-	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
@@ -26,18 +22,8 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
-	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
 	"github.com/drplan/drplan-operator/internal/controller"
 )
-
-// newScheme holds every kind the operator reads or writes: client-go's, ours and Argo's.
-func newScheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(s))
-	utilruntime.Must(drv1.AddToScheme(s))
-	utilruntime.Must(wfv1.AddToScheme(s))
-	return s
-}
 
 type options struct {
 	metricsAddr       string
@@ -109,7 +95,7 @@ func run(ctx context.Context, o options) error {
 	}
 
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                  newScheme(),
+		Scheme:                  controller.NewScheme(),
 		Metrics:                 metricsOpts,
 		WebhookServer:           webhook.NewServer(webhook.Options{TLSOpts: tlsOpts}),
 		HealthProbeBindAddress:  o.probeAddr,
