@@ -38,6 +38,10 @@ type EmitOptions struct {
 // EmitArgo compiles an IR into an Argo Workflow (DESIGN.md section 4). The output depends only on ir: same
 // IR, same bytes.
 func EmitArgo(ir *IR, opts EmitOptions) (*wfv1.Workflow, error) {
+	if len(ir.Actions) == 0 {
+		// An Argo DAG needs a task; a run with nothing to do is not created at all.
+		return nil, fmt.Errorf("workflow %s has no actions to run", ir.WorkflowName)
+	}
 	names := make([]string, len(ir.Actions))
 	for i := range ir.Actions {
 		names[i] = ir.Actions[i].Name

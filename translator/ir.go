@@ -132,7 +132,7 @@ type ResourceRequest struct {
 	Namespace  string
 	Name       string
 	// Object is the manifest sent (for Patch, the merge patch; for Delete, only the identity).
-	Object map[string]any
+	Object  map[string]any
 	WaitFor WaitFor
 	// JobBackoffLimit is the Job's backoffLimit (WaitJobComplete).
 	JobBackoffLimit int32

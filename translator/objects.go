@@ -168,8 +168,9 @@ func (e *TranslateError) Error() string {
 // TranslateExecution returns the Argo Workflows the operator would create for exec, in run order: for an
 // Execute, one per workflow entry of every stage (stages in plan order; rollback runs are conditional and
 // not included); for a Revert, the reverse run of every entry with stages in reverse order. A Revert uses the
-// reverted execution's recorded params and action statuses when that execution and its status are present,
-// else today's params and every action treated as Succeeded.
+// reverted execution's recorded params and action statuses when that execution and its status are present
+// (entries that never ran, or where nothing succeeded, get no Workflow), else today's params and every
+// action treated as Succeeded.
 func (o *Objects) TranslateExecution(exec *v1alpha1.DRPlanExecution, opts EmitOptions) ([]*wfv1.Workflow, error) {
 	execName := executionObject(exec)
 	plan := o.plan(exec.Namespace, exec.Spec.PlanRef)
@@ -217,8 +218,11 @@ func (o *Objects) TranslateExecution(exec *v1alpha1.DRPlanExecution, opts EmitOp
 				Owner:         executionOwner(exec),
 			}
 			var reverted []v1alpha1.ActionStatus
-			recorded := recordedRun(target, st.Name, ei)
-			if reverse && recorded != nil {
+			if reverse && target != nil && len(target.Status.StageStatuses) > 0 {
+				recorded := recordedRun(target, st.Name, ei)
+				if recorded == nil {
+					continue // this entry never ran: nothing to undo
+				}
 				in.Params = recorded.Params
 				reverted = recorded.ActionStatuses
 			} else {
@@ -232,12 +236,19 @@ func (o *Objects) TranslateExecution(exec *v1alpha1.DRPlanExecution, opts EmitOp
 					reverted = append(reverted, v1alpha1.ActionStatus{Name: a.Name, Phase: v1alpha1.ActionSucceeded})
 				}
 			}
-			var awf *wfv1.Workflow
+			var ir *IR
 			var err error
 			if reverse {
-				_, awf, err = CompileReverse(in, reverted, opts)
+				ir, err = BuildReverse(in, reverted)
 			} else {
-				_, awf, err = CompileForward(in, opts)
+				ir, err = BuildForward(in)
+			}
+			if err == nil && len(ir.Actions) == 0 {
+				continue // nothing succeeded in this entry: no reverse run
+			}
+			var awf *wfv1.Workflow
+			if err == nil {
+				awf, err = EmitArgo(ir, opts)
 			}
 			if err != nil {
 				if errs := FieldErrors(err); errs != nil {
