@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
 )
 
 // Values of --local-control-plane.
@@ -63,12 +65,24 @@ type localControlPlane struct {
 	config     *rest.Config
 	kubeconfig string
 	crdDirs    []string
+	webhooks   bool
+}
+
+// webhookServerOptions are the webhook server's options: those envtest chose for an embedded control plane,
+// else certDir (empty: controller-runtime's default).
+func (l *localControlPlane) webhookServerOptions(certDir string, tlsOpts []func(*tls.Config)) webhook.Options {
+	if l == nil || !l.webhooks {
+		return webhook.Options{CertDir: certDir, TLSOpts: tlsOpts}
+	}
+	w := l.env.WebhookInstallOptions
+	return webhook.Options{Host: w.LocalServingHost, Port: w.LocalServingPort, CertDir: w.LocalServingCertDir, TLSOpts: tlsOpts}
 }
 
 // startLocalControlPlane starts kube-apiserver and etcd from $KUBEBUILDER_ASSETS, installs the CRDs of crdDir,
-// of $ARGO_CRD_DIR (Argo's minimal CRDs, when set) and the Clusternet test CRDs (when present), and writes an
-// admin kubeconfig into stateDir.
-func startLocalControlPlane(crdDir, stateDir string) (*localControlPlane, error) {
+// of $ARGO_CRD_DIR (Argo's minimal CRDs, when set) and the Clusternet test CRDs (when present), installs the
+// webhook configurations of webhookDir (unless empty) pointing at this process, and writes an admin
+// kubeconfig into stateDir.
+func startLocalControlPlane(crdDir, webhookDir, stateDir string) (*localControlPlane, error) {
 	assets := os.Getenv("KUBEBUILDER_ASSETS")
 	if assets == "" {
 		return nil, errors.New("an embedded control plane needs KUBEBUILDER_ASSETS pointing at kube-apiserver and etcd " +
@@ -93,10 +107,17 @@ func startLocalControlPlane(crdDir, stateDir string) (*localControlPlane, error)
 		CRDDirectoryPaths:     dirs,
 		ErrorIfCRDPathMissing: true,
 	}
+	if webhookDir != "" {
+		if _, err := os.Stat(webhookDir); err != nil {
+			return nil, fmt.Errorf("--webhook-dir: %w (or run with --enable-webhooks=false)", err)
+		}
+		// envtest points the configurations at a local port with a certificate of its own.
+		env.WebhookInstallOptions = envtest.WebhookInstallOptions{Paths: []string{webhookDir}}
+	}
 	if _, err := env.Start(); err != nil {
 		return nil, fmt.Errorf("starting the embedded control plane: %w", err)
 	}
-	lcp := &localControlPlane{env: env, crdDirs: dirs}
+	lcp := &localControlPlane{env: env, crdDirs: dirs, webhooks: webhookDir != ""}
 	admin, err := env.AddUser(envtest.User{Name: "drplan-admin", Groups: []string{"system:masters"}}, nil)
 	if err == nil {
 		lcp.config = admin.Config()
@@ -129,6 +150,9 @@ func writeKubeconfig(admin *envtest.AuthenticatedUser, stateDir string) (string,
 }
 
 func (l *localControlPlane) stop() {
+	if l == nil {
+		return
+	}
 	log := ctrl.Log.WithName("local-control-plane")
 	log.Info("stopping the embedded control plane")
 	if err := l.env.Stop(); err != nil {
@@ -146,6 +170,7 @@ func (l *localControlPlane) printUsage(w io.Writer) {
  drplan-operator is running on an embedded control plane (kube-apiserver + etcd, no nodes).
  API server: %s
  CRDs from:  %s
+ Webhooks:   %s
 
  In another shell:
    export KUBECONFIG=%s
@@ -156,5 +181,13 @@ func (l *localControlPlane) printUsage(w io.Writer) {
  Stop with Ctrl-C; the control plane and its data go away with the operator.
 %s
 
-`, line, l.config.Host, strings.Join(l.crdDirs, ", "), l.kubeconfig, line)
+`, line, l.config.Host, strings.Join(l.crdDirs, ", "), l.webhookState(), l.kubeconfig, line)
+}
+
+func (l *localControlPlane) webhookState() string {
+	if !l.webhooks {
+		return "off"
+	}
+	w := l.env.WebhookInstallOptions
+	return fmt.Sprintf("served by this process on %s:%d", w.LocalServingHost, w.LocalServingPort)
 }

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/drplan/drplan-operator/internal/controller"
+	drwebhook "github.com/drplan/drplan-operator/internal/webhook"
 )
 
 type options struct {
@@ -37,6 +38,9 @@ type options struct {
 	crdDir            string
 	localStateDir     string
 	probeTimeout      time.Duration
+	enableWebhooks    bool
+	webhookCertDir    string
+	webhookDir        string
 }
 
 func main() {
@@ -61,6 +65,12 @@ func main() {
 		"Where an embedded control plane writes its admin kubeconfig.")
 	flag.DurationVar(&o.probeTimeout, "cluster-probe-timeout", 5*time.Second,
 		"How long --local-control-plane=auto waits for the configured cluster to answer.")
+	flag.BoolVar(&o.enableWebhooks, "enable-webhooks", true,
+		"Serve the validating admission webhooks (config/webhook); they need a serving certificate in --webhook-cert-dir.")
+	flag.StringVar(&o.webhookCertDir, "webhook-cert-dir", "",
+		"Directory with tls.crt and tls.key for the webhook server (default: controller-runtime's /tmp/k8s-webhook-server/serving-certs).")
+	flag.StringVar(&o.webhookDir, "webhook-dir", "config/webhook",
+		"Webhook configurations installed into an embedded control plane, pointing at this process.")
 	zapOpts := zap.Options{Development: true}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -79,11 +89,11 @@ func run(ctx context.Context, o options) error {
 		return fmt.Errorf("--default-executor: %w", err)
 	}
 
-	cfg, stopLocal, err := clusterConfig(ctx, o)
+	cfg, local, err := clusterConfig(ctx, o)
 	if err != nil {
 		return err
 	}
-	defer stopLocal()
+	defer local.stop()
 
 	var tlsOpts []func(*tls.Config)
 	if !o.enableHTTP2 {
@@ -97,7 +107,7 @@ func run(ctx context.Context, o options) error {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  controller.NewScheme(),
 		Metrics:                 metricsOpts,
-		WebhookServer:           webhook.NewServer(webhook.Options{TLSOpts: tlsOpts}),
+		WebhookServer:           webhook.NewServer(local.webhookServerOptions(o.webhookCertDir, tlsOpts)),
 		HealthProbeBindAddress:  o.probeAddr,
 		LeaderElection:          o.leaderElect,
 		LeaderElectionID:        "drplan-operator.dr.bkbcs.tencent.com",
@@ -111,10 +121,20 @@ func run(ctx context.Context, o options) error {
 	if err := controller.SetupReconcilers(mgr, controller.Options{DefaultExecutor: executor}); err != nil {
 		return err
 	}
+	if o.enableWebhooks {
+		if err := drwebhook.SetupWebhooks(mgr); err != nil {
+			return fmt.Errorf("setting up the webhooks: %w", err)
+		}
+	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("adding the health check: %w", err)
 	}
-	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+	ready := healthz.Ping
+	if o.enableWebhooks {
+		// Not ready until the webhook server serves: the Service only routes admission requests to ready pods.
+		ready = mgr.GetWebhookServer().StartedChecker()
+	}
+	if err := mgr.AddReadyzCheck("readyz", ready); err != nil {
 		return fmt.Errorf("adding the ready check: %w", err)
 	}
 
@@ -126,33 +146,37 @@ func run(ctx context.Context, o options) error {
 }
 
 // clusterConfig returns the configuration of the cluster to manage, starting an embedded control plane
-// when --local-control-plane asks for one. stop tears that down again (a no-op otherwise).
-func clusterConfig(ctx context.Context, o options) (cfg *rest.Config, stop func(), err error) {
+// when --local-control-plane asks for one. The returned *localControlPlane is nil without one (its methods
+// accept a nil receiver).
+func clusterConfig(ctx context.Context, o options) (*rest.Config, *localControlPlane, error) {
 	log := ctrl.Log.WithName("setup")
-	noop := func() {}
 	switch o.localControlPlane {
 	case localNever:
 		cfg, err := ctrl.GetConfig()
 		if err != nil {
-			return nil, noop, fmt.Errorf("loading the kubeconfig: %w", err)
+			return nil, nil, fmt.Errorf("loading the kubeconfig: %w", err)
 		}
-		return cfg, noop, nil
+		return cfg, nil, nil
 	case localAuto:
 		cfg, err := ctrl.GetConfig()
 		if err == nil {
 			if err = probeCluster(ctx, cfg, o.probeTimeout); err == nil {
-				return cfg, noop, nil
+				return cfg, nil, nil
 			}
 		}
 		log.Info("no reachable cluster; starting an embedded control plane", "reason", err.Error())
 	case localAlways:
 	default:
-		return nil, noop, fmt.Errorf("--local-control-plane: unknown value %q: want auto, never or always", o.localControlPlane)
+		return nil, nil, fmt.Errorf("--local-control-plane: unknown value %q: want auto, never or always", o.localControlPlane)
 	}
-	lcp, err := startLocalControlPlane(o.crdDir, o.localStateDir)
+	webhookDir := ""
+	if o.enableWebhooks {
+		webhookDir = o.webhookDir
+	}
+	lcp, err := startLocalControlPlane(o.crdDir, webhookDir, o.localStateDir)
 	if err != nil {
-		return nil, noop, err
+		return nil, nil, err
 	}
 	lcp.printUsage(os.Stderr)
-	return lcp.config, lcp.stop, nil
+	return lcp.config, lcp, nil
 }
