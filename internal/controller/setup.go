@@ -56,5 +56,8 @@ func SetupReconcilers(mgr ctrl.Manager, opts Options) error {
 	if err := (&DRPlanReconciler{Client: mgr.GetClient(), Recorder: recorder}).SetupWithManager(ctx, mgr); err != nil {
 		return fmt.Errorf("setting up the DRPlan reconciler: %w", err)
 	}
+	if err := SetupExecutionReconciler(mgr, opts); err != nil {
+		return fmt.Errorf("setting up the DRPlanExecution reconciler: %w", err)
+	}
 	return nil
 }

@@ -39,12 +39,11 @@ type Run struct {
 	Direction Direction
 	// Workflow is the DRWorkflow being run (its namespace is filled in).
 	Workflow *v1alpha1.DRWorkflow
-	// Params are the resolved parameters, by name.
-	Params map[string]string
-	// Outputs are the outputs of the actions of the run being reversed, by action name (Reverse only).
-	Outputs map[string]v1alpha1.ActionOutputs
-	// Succeeded lists the actions that succeeded in the run being reversed (Reverse only); only they are reversed.
-	Succeeded []string
+	// Params are the resolved parameters (for a reverse run, those of the run being reversed).
+	Params []v1alpha1.ParamValue
+	// Reverted are the action statuses, with outputs, of the run being reversed (Reverse only): its Succeeded
+	// actions are undone.
+	Reverted []v1alpha1.ActionStatus
 	// Recorded is what an earlier Sync of this run returned and the reconciler stored (nil before the first
 	// Sync). Engines use it to tell "not started yet" from "started, then removed by someone else".
 	Recorded *v1alpha1.WorkflowExecutionStatus
