@@ -20,6 +20,10 @@ type renderer struct {
 // .workflowName, .operation and, in reverse runs, .outputs.<action> (the reverted run's outputs, as the
 // JSON field names of ActionOutputs: .outputs.promote.localizationRef.name).
 func newRenderer(in *Input, reverted []v1alpha1.ActionStatus) (*renderer, error) {
+	op := in.Operation
+	if op == "" {
+		op = v1alpha1.OperationExecute
+	}
 	params := make(map[string]string, len(in.Params))
 	for _, p := range in.Params {
 		params[p.Name] = p.Value
@@ -31,7 +35,7 @@ func newRenderer(in *Input, reverted []v1alpha1.ActionStatus) (*renderer, error)
 		"namespace":     in.Namespace,
 		"stageName":     in.StageName,
 		"workflowName":  in.Workflow.Name,
-		"operation":     string(in.Operation),
+		"operation":     string(op),
 	}
 	if reverted != nil {
 		outputs := make(map[string]any, len(reverted))
