@@ -26,7 +26,8 @@ import (
 //     missing, cover the rest.
 //   - delete: denied while the plan has an execution that is not in a terminal phase (status.currentExecution
 //     or any DRPlanExecution whose spec.planRef is the plan); the message names them. Deleting the plan
-//     under a running execution would leave its runs without the plan they came from.
+//     under a running execution would leave its runs without the plan they came from. When the plan's
+//     namespace is being deleted, the delete is allowed.
 type DRPlanValidator struct {
 	readers
 }
@@ -53,26 +54,39 @@ func (v *DRPlanValidator) validate(ctx context.Context, plan *drv1.DRPlan) (admi
 	return v.workflowWarnings(ctx, plan), nil
 }
 
-// workflowWarnings warns about stage entries whose DRWorkflow does not exist (or cannot be read).
+// workflowWarnings warns about stage entries whose DRWorkflow does not exist (or cannot be read), and about
+// entries whose parameters do not resolve from the plan alone (a required one nobody sets, a value of the
+// wrong type): every execution would then have to supply them, or is rejected.
 func (v *DRPlanValidator) workflowWarnings(ctx context.Context, plan *drv1.DRPlan) admission.Warnings {
 	var warnings admission.Warnings
-	checked := map[types.NamespacedName]bool{}
+	workflows := map[types.NamespacedName]*drv1.DRWorkflow{}
 	for i, st := range plan.Spec.Stages {
 		for j, e := range st.Workflows {
 			key := types.NamespacedName{Namespace: e.WorkflowRef.NamespaceOr(plan.Namespace), Name: e.WorkflowRef.Name}
-			if checked[key] {
+			entry := field.NewPath("spec", "stages").Index(i).Child("workflows").Index(j)
+			wf, seen := workflows[key]
+			if !seen {
+				wf = &drv1.DRWorkflow{}
+				err := v.getExisting(ctx, key, wf)
+				switch {
+				case err == nil:
+				case apierrors.IsNotFound(err):
+					wf = nil
+					warnings = append(warnings, fmt.Sprintf("%s: DRWorkflow %s does not exist (yet); "+
+						"executions of this plan are rejected until it does", entry.Child("workflowRef"), key))
+				default:
+					wf = nil
+					warnings = append(warnings, fmt.Sprintf("%s: could not check DRWorkflow %s: %v", entry.Child("workflowRef"), key, err))
+				}
+				workflows[key] = wf
+			}
+			if wf == nil {
 				continue
 			}
-			checked[key] = true
-			path := field.NewPath("spec", "stages").Index(i).Child("workflows").Index(j).Child("workflowRef")
-			err := v.getExisting(ctx, key, &drv1.DRWorkflow{})
-			switch {
-			case err == nil:
-			case apierrors.IsNotFound(err):
-				warnings = append(warnings, fmt.Sprintf(
-					"%s: DRWorkflow %s does not exist (yet); executions of this plan are rejected until it does", path, key))
-			default:
-				warnings = append(warnings, fmt.Sprintf("%s: could not check DRWorkflow %s: %v", path, key, err))
+			_, perrs := translator.ResolveParams(wf, plan, i, j, nil)
+			for _, pe := range perrs {
+				warnings = append(warnings, fmt.Sprintf("%s (DRWorkflow %s): %s; every execution of this plan must set it in spec.params",
+					entry, key, pe.Error()))
 			}
 		}
 	}
@@ -81,6 +95,9 @@ func (v *DRPlanValidator) workflowWarnings(ctx context.Context, plan *drv1.DRPla
 
 // ValidateDelete denies deleting a DRPlan that has an execution in flight.
 func (v *DRPlanValidator) ValidateDelete(ctx context.Context, plan *drv1.DRPlan) (admission.Warnings, error) {
+	if terminating, err := v.namespaceTerminating(ctx, plan.Namespace); err != nil || terminating {
+		return nil, err // its executions are being deleted too
+	}
 	active, err := v.activeExecutions(ctx, plan, "")
 	if err != nil {
 		return nil, err

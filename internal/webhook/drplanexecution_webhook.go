@@ -19,7 +19,8 @@ import (
 // DRPlanExecutionValidator admits DRPlanExecutions.
 //
 // On create:
-//   - spec.planRef names a DRPlan of the execution's namespace that exists and is structurally valid.
+//   - spec.planRef names a DRPlan of the execution's namespace that exists, is not being deleted and is
+//     structurally valid.
 //   - One execution per plan: denied while the plan has another execution that is not in a terminal phase
 //     (read fresh). The reconciler's lock on status.currentExecution stays the final guard against races.
 //   - Execute: every stage entry's DRWorkflow exists and is valid, and its parameters resolve (workflow defaults < plan
@@ -54,6 +55,10 @@ func (v *DRPlanExecutionValidator) ValidateCreate(ctx context.Context, ex *drv1.
 	}
 	if err != nil {
 		return nil, err
+	}
+	if plan.DeletionTimestamp != nil {
+		return nil, invalid(gkExecution, ex.Name, field.ErrorList{field.Invalid(planRefPath, ex.Spec.PlanRef,
+			fmt.Sprintf("DRPlan %s/%s is being deleted", ex.Namespace, ex.Spec.PlanRef))})
 	}
 	if errs := translator.ValidatePlan(plan); len(errs) > 0 {
 		return nil, invalid(gkExecution, ex.Name, field.ErrorList{field.Invalid(planRefPath, ex.Spec.PlanRef,

@@ -21,7 +21,7 @@ import (
 //     Updates that leave the spec alone (labels, finalizers) are always allowed, so an object stored while
 //     the webhook was off can still be cleaned up.
 //   - delete: denied while any DRPlan in any namespace references the workflow; the message names the
-//     plans. Plans being deleted do not count.
+//     plans. Plans being deleted do not count, and a workflow whose namespace is being deleted may go.
 type DRWorkflowValidator struct {
 	readers
 }
@@ -43,6 +43,9 @@ func (v *DRWorkflowValidator) ValidateUpdate(_ context.Context, oldWF, wf *drv1.
 
 // ValidateDelete denies deleting a DRWorkflow that a DRPlan still references.
 func (v *DRWorkflowValidator) ValidateDelete(ctx context.Context, wf *drv1.DRWorkflow) (admission.Warnings, error) {
+	if terminating, err := v.namespaceTerminating(ctx, wf.Namespace); err != nil || terminating {
+		return nil, err
+	}
 	plans, err := v.plansReferencing(ctx, wf)
 	if err != nil {
 		return nil, err
@@ -50,7 +53,11 @@ func (v *DRWorkflowValidator) ValidateDelete(ctx context.Context, wf *drv1.DRWor
 	if len(plans) == 0 {
 		return nil, nil
 	}
+	kind, them := "DRPlan", "that plan (or delete it)"
+	if len(plans) > 1 {
+		kind, them = "DRPlans", "those plans (or delete them)"
+	}
 	return nil, apierrors.NewForbidden(grWorkflow, wf.Name, fmt.Errorf(
-		"DRWorkflow %s/%s is referenced by DRPlan %s; remove it from those plans (or delete them) first",
-		wf.Namespace, wf.Name, joinNames(plans)))
+		"DRWorkflow %s/%s is referenced by %s %s; remove it from %s first",
+		wf.Namespace, wf.Name, kind, joinNames(plans), them))
 }

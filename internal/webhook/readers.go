@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -119,6 +120,19 @@ func planReferences(p *drv1.DRPlan, namespace, name string) bool {
 		}
 	}
 	return false
+}
+
+// namespaceTerminating reports whether namespace is being deleted (read fresh). Deletion protection steps
+// aside then: the namespace controller deletes everything in it, and a denial would hang the namespace.
+func (r readers) namespaceTerminating(ctx context.Context, namespace string) (bool, error) {
+	ns := &corev1.Namespace{}
+	if err := r.fresh.Get(ctx, types.NamespacedName{Name: namespace}, ns); err != nil {
+		if apierrors.IsNotFound(err) {
+			return true, nil
+		}
+		return false, fmt.Errorf("reading namespace %s: %w", namespace, err)
+	}
+	return ns.DeletionTimestamp != nil || ns.Status.Phase == corev1.NamespaceTerminating, nil
 }
 
 // invalid turns a non-empty error list into the API server's 422 Invalid error for the object.

@@ -36,6 +36,8 @@ const (
 
 // The webhooks read the three kinds of this API (the reconcilers need the same verbs).
 // +kubebuilder:rbac:groups=dr.bkbcs.tencent.com,resources=drworkflows;drplans;drplanexecutions,verbs=get;list;watch
+// Deletion protection steps aside in a namespace that is being deleted.
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get
 
 // SetupWebhooks registers the validating webhooks of DRWorkflow, DRPlan and DRPlanExecution with the
 // manager's webhook server. Cached reads go through mgr.GetClient(), fresh ones through mgr.GetAPIReader().
