@@ -6,7 +6,9 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -88,6 +90,26 @@ var _ = Describe("DRWorkflow admission", func() {
 		expectForbidden(k8sClient.Delete(ctx, wf), other+"/p2")
 		Expect(k8sClient.Delete(ctx, p2)).To(Succeed())
 		Expect(k8sClient.Delete(ctx, wf)).To(Succeed())
+	})
+
+	It("steps aside when the namespace is being deleted, so namespace deletion never hangs", func(ctx context.Context) {
+		other := newNamespace(ctx)
+		create(ctx, validWorkflow(ns, "w"))
+		p := plan(other, "p", stage("s", nil))
+		p.Spec.Stages[0].Workflows = []drv1.WorkflowEntry{{WorkflowRef: drv1.ObjectReference{Name: "w", Namespace: ns}}}
+		p.Spec.GlobalParams = []drv1.ParamValue{{Name: "site", Value: "b"}}
+		create(ctx, p)
+		local := plan(ns, "local", stage("s", nil, "w"))
+		local.Spec.GlobalParams = []drv1.ParamValue{{Name: "site", Value: "b"}}
+		create(ctx, local)
+		ex := execution(ns, "running", "local")
+		create(ctx, ex)
+		setPhase(ctx, ex, drv1.ExecutionRunning)
+
+		// envtest runs no namespace controller: the namespace stays Terminating and the specs delete by hand.
+		Expect(k8sClient.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
+		Expect(k8sClient.Delete(ctx, local)).To(Succeed())
+		Expect(k8sClient.Delete(ctx, validWorkflow(ns, "w"))).To(Succeed())
 	})
 
 	It("allows deleting a workflow that no plan references, even when a same-named one is referenced elsewhere", func(ctx context.Context) {
