@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -34,6 +35,23 @@ func defaultLocalStateDir() string {
 		return filepath.Join(dir, "drplan", "local")
 	}
 	return filepath.Join(os.TempDir(), "drplan-local")
+}
+
+// kubeconfigConfigured reports whether any source ctrl.GetConfig reads is there: --kubeconfig, $KUBECONFIG,
+// the in-cluster environment or ~/.kube/config. (Asking ctrl.GetConfig without one logs a misleading error.)
+func kubeconfigConfigured() bool {
+	if f := flag.Lookup("kubeconfig"); f != nil && f.Value.String() != "" {
+		return true
+	}
+	if os.Getenv("KUBECONFIG") != "" || os.Getenv("KUBERNETES_SERVICE_HOST") != "" {
+		return true
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		if _, err := os.Stat(filepath.Join(home, ".kube", "config")); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // probeCluster asks the API server for its version, giving up after timeout.

@@ -158,6 +158,10 @@ func clusterConfig(ctx context.Context, o options) (*rest.Config, *localControlP
 		}
 		return cfg, nil, nil
 	case localAuto:
+		if !kubeconfigConfigured() {
+			log.Info("no kubeconfig and not in a cluster; starting an embedded control plane")
+			break
+		}
 		cfg, err := ctrl.GetConfig()
 		if err == nil {
 			if err = probeCluster(ctx, cfg, o.probeTimeout); err == nil {
