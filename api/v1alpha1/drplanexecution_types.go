@@ -52,8 +52,8 @@ func (p ActionPhase) IsTerminal() bool {
 }
 
 // DRPlanExecutionSpec asks for one run of a plan. It is immutable.
-// +kubebuilder:validation:XValidation:rule="self.operationType != 'Revert' || (has(self.revertExecutionRef) && self.revertExecutionRef != ”)",message="revertExecutionRef is required when operationType is Revert"
-// +kubebuilder:validation:XValidation:rule="self.operationType != 'Execute' || !has(self.revertExecutionRef) || self.revertExecutionRef == ”",message="revertExecutionRef is only allowed when operationType is Revert"
+// +kubebuilder:validation:XValidation:rule="self.operationType != 'Revert' || (has(self.revertExecutionRef) && size(self.revertExecutionRef) > 0)",message="revertExecutionRef is required when operationType is Revert"
+// +kubebuilder:validation:XValidation:rule="self.operationType != 'Execute' || !has(self.revertExecutionRef) || size(self.revertExecutionRef) == 0",message="revertExecutionRef is only allowed when operationType is Revert"
 type DRPlanExecutionSpec struct {
 	// planRef is the name of the DRPlan, in the execution's namespace.
 	// +required
