@@ -93,16 +93,21 @@ func createInNamespace(obj *unstructured.Unstructured, ns string) error {
 	return k8sClient.Create(ctx, obj, opts...)
 }
 
-// kubectl runs the kubectl of the envtest assets (or of PATH) against the suite's API server.
+// kubectl runs the kubectl of the envtest assets (or of PATH) against the suite's API server, in the
+// repository's top directory. It returns stdout, or stdout and stderr on failure.
 func kubectl(args ...string) (string, error) {
+	return kubectlWith(kubeconfigPath, args...)
+}
+
+// kubectlWith is kubectl with another kubeconfig.
+func kubectlWith(kubeconfig string, args ...string) (string, error) {
 	bin := filepath.Join(assetsDir, "kubectl")
 	if _, err := os.Stat(bin); err != nil {
 		if bin, err = exec.LookPath("kubectl"); err != nil {
 			return "", errors.New("no kubectl in KUBEBUILDER_ASSETS nor on PATH")
 		}
 	}
-	cmd := exec.CommandContext(ctx, bin, append([]string{"--kubeconfig", kubeconfigPath}, args...)...)
-	cmd.Dir = repoRoot
+	cmd := commandIn(repoRoot, bin, append([]string{"--kubeconfig", kubeconfig}, args...)...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {
@@ -141,4 +146,11 @@ func haveReady(status metav1.ConditionStatus, reason string) OmegaMatcher {
 		HaveField("Status", status),
 		HaveField("Reason", reason),
 	)
+}
+
+// commandIn prepares a command that runs in dir and is killed when the suite ends.
+func commandIn(dir, bin string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
+	return cmd
 }
