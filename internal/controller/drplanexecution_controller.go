@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
@@ -45,7 +46,7 @@ type DRPlanExecutionReconciler struct {
 	DefaultEngine drv1.ExecutorType
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// MaxConcurrentReconciles bounds parallel reconciles (default 4).
+	// MaxConcurrentReconciles bounds parallel reconciles (default 8: reconciles mostly wait on the API server).
 	MaxConcurrentReconciles int
 
 	// writes counts API writes (status patches, lock writes, finalizer updates), for benchmarks.
@@ -68,6 +69,18 @@ func (r *DRPlanExecutionReconciler) countWrite() { r.writes.Add(1) }
 
 // SetupExecutionReconciler builds the execution reconciler with the Argo engine and registers it.
 func SetupExecutionReconciler(mgr manager.Manager, opts Options) error {
+	r, err := NewExecutionReconciler(mgr, opts)
+	if err != nil {
+		return err
+	}
+	return r.SetupWithManager(mgr)
+}
+
+// NewExecutionReconciler builds the execution reconciler with the Argo engine (when Argo's CRDs are served).
+func NewExecutionReconciler(mgr manager.Manager, opts Options) (*DRPlanExecutionReconciler, error) {
+	if opts.EventRecorderName == "" {
+		opts.EventRecorderName = "drplan-operator"
+	}
 	r := &DRPlanExecutionReconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
@@ -80,7 +93,7 @@ func SetupExecutionReconciler(mgr manager.Manager, opts Options) error {
 	}
 	if _, err := mgr.GetRESTMapper().RESTMapping(schema.GroupKind{Group: wfv1.WorkflowSchemaGroupVersionKind.Group, Kind: wfv1.WorkflowSchemaGroupVersionKind.Kind}); err != nil {
 		if opts.DefaultExecutor == ExecutorArgoDefault {
-			return fmt.Errorf("--default-executor=argo but the Argo Workflow CRD is not served: %w", err)
+			return nil, fmt.Errorf("--default-executor=argo but the Argo Workflow CRD is not served: %w", err)
 		}
 		// No Argo here: runs that need it fail with EngineError instead of the manager failing to start.
 		delete(r.Engines, drv1.ExecutorArgo)
@@ -89,16 +102,19 @@ func SetupExecutionReconciler(mgr manager.Manager, opts Options) error {
 	if opts.DefaultExecutor == ExecutorNativeDefault {
 		r.DefaultEngine = drv1.ExecutorNative
 	}
-	return r.SetupWithManager(mgr)
+	return r, nil
 }
 
 // SetupWithManager watches executions and the Argo Workflows they own.
 func (r *DRPlanExecutionReconciler) SetupWithManager(mgr manager.Manager) error {
 	if r.MaxConcurrentReconciles == 0 {
-		r.MaxConcurrentReconciles = 4
+		r.MaxConcurrentReconciles = 8
 	}
+	// Our own status writes do not wake us: only spec (generation, which deletion bumps too) and annotation
+	// (cancel) changes of the execution, and changes of the Workflows it owns.
 	b := ctrl.ControllerManagedBy(mgr).
-		For(&drv1.DRPlanExecution{}).
+		For(&drv1.DRPlanExecution{}, ctrl.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{},
+			predicate.AnnotationChangedPredicate{}))).
 		Named("drplanexecution").
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles})
 	if _, ok := r.Engines[drv1.ExecutorArgo]; ok {
@@ -125,7 +141,7 @@ func (r *DRPlanExecutionReconciler) Reconcile(ctx context.Context, req reconcile
 		return r.finalize(ctx, ex)
 	}
 	if ex.Status.Phase.IsTerminal() {
-		// Done: make sure the plan shows it (idempotent) and let the finalizer go.
+		// Done: make sure the plan shows it (idempotent).
 		return r.afterTerminal(ctx, ex)
 	}
 	if !controllerutil.ContainsFinalizer(ex, drv1.FinalizerExecution) {
@@ -134,19 +150,20 @@ func (r *DRPlanExecutionReconciler) Reconcile(ctx context.Context, req reconcile
 			return transient(err)
 		}
 		r.countWrite()
-		// The update wakes us again.
-		return reconcile.Result{}, nil
+		// ex now carries the fresh resourceVersion: go on in the same reconcile.
 	}
 
 	before := ex.DeepCopy()
 	stepErr := r.step(ctx, ex)
 	if errors.Is(stepErr, errLockConflict) {
-		return reconcile.Result{RequeueAfter: conflictRequeue}, nil
+		return reconcile.Result{RequeueAfter: staleRequeue}, nil
 	}
 	if statusChanged(before.Status, ex.Status) {
-		res, err := patchStatus(ctx, r.Client, before, ex)
-		if err != nil || !res.IsZero() {
-			return res, err
+		err := r.Status().Patch(ctx, ex, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
+		if err != nil {
+			// A conflict means we computed from a stale cached copy (usually our own previous write not seen
+			// yet): nothing was written, try again shortly from the fresh object.
+			return transient(err)
 		}
 		r.countWrite()
 		r.recordTransitions(ctx, before, ex)
@@ -154,7 +171,7 @@ func (r *DRPlanExecutionReconciler) Reconcile(ctx context.Context, req reconcile
 	if ex.Status.Phase.IsTerminal() {
 		if err := r.releasePlanLock(ctx, ex); err != nil {
 			if errors.Is(err, errLockConflict) {
-				return reconcile.Result{RequeueAfter: conflictRequeue}, nil
+				return reconcile.Result{RequeueAfter: staleRequeue}, nil
 			}
 			return transient(err)
 		}
@@ -167,28 +184,26 @@ func (r *DRPlanExecutionReconciler) Reconcile(ctx context.Context, req reconcile
 	return reconcile.Result{}, nil
 }
 
+// staleRequeue is how soon a reconcile that lost an optimistic-concurrency race runs again.
+const staleRequeue = 20 * time.Millisecond
+
 func transient(err error) (reconcile.Result, error) {
 	if apierrors.IsConflict(err) {
-		return reconcile.Result{RequeueAfter: conflictRequeue}, nil
+		return reconcile.Result{RequeueAfter: staleRequeue}, nil
 	}
 	return reconcile.Result{}, client.IgnoreNotFound(err)
 }
 
-// afterTerminal releases the plan lock of a finished execution and removes its finalizer.
+// afterTerminal makes sure the plan shows a finished execution and its lock is released.
 func (r *DRPlanExecutionReconciler) afterTerminal(ctx context.Context, ex *drv1.DRPlanExecution) (reconcile.Result, error) {
 	if err := r.releasePlanLock(ctx, ex); err != nil {
 		if errors.Is(err, errLockConflict) {
-			return reconcile.Result{RequeueAfter: conflictRequeue}, nil
+			return reconcile.Result{RequeueAfter: staleRequeue}, nil
 		}
 		return transient(err)
 	}
-	if controllerutil.ContainsFinalizer(ex, drv1.FinalizerExecution) {
-		controllerutil.RemoveFinalizer(ex, drv1.FinalizerExecution)
-		if err := r.Update(ctx, ex); err != nil {
-			return transient(err)
-		}
-		r.countWrite()
-	}
+	// The finalizer stays until the execution is deleted (finalize removes it at once for a finished one):
+	// removing it here would cost a write per execution for nothing.
 	return reconcile.Result{}, nil
 }
 

@@ -87,9 +87,15 @@ type StandIn struct {
 	script Script
 	paused atomic.Bool
 	// Writes counts status updates the stand-in made (node transitions written).
-	Writes atomic.Int64
-	// OnWrite, when set, is called after each successful status write with the Workflow written.
-	OnWrite func(wf *wfv1.Workflow)
+	Writes  atomic.Int64
+	onWrite func(wf *wfv1.Workflow)
+}
+
+// SetOnWrite sets a function called after each status write with the Workflow as written (nil: none).
+func (s *StandIn) SetOnWrite(f func(wf *wfv1.Workflow)) {
+	s.mu.Lock()
+	s.onWrite = f
+	s.mu.Unlock()
 }
 
 // New returns a stand-in polling every interval (default 20ms).
@@ -153,8 +159,11 @@ func (s *StandIn) Pass(ctx context.Context) error {
 				return err
 			}
 			s.Writes.Add(1)
-			if s.OnWrite != nil {
-				s.OnWrite(wf)
+			s.mu.Lock()
+			f := s.onWrite
+			s.mu.Unlock()
+			if f != nil {
+				f(wf)
 			}
 		}
 	}

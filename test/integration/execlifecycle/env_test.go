@@ -1,0 +1,157 @@
+// Package execlifecycle tests what the shared integration suite cannot: the operator's lifecycle around
+// running executions. It owns its control plane (envtest: real kube-apiserver and etcd, the CRDs of
+// config/crd/bases, Argo's minimal CRDs, the Clusternet test CRDs) and starts and stops operator managers
+// itself, so a spec can stop the operator mid-run and start a new one. Argo's workflow-controller is played
+// by test/argostandin. The package also holds the execution benchmark (go test -bench).
+package execlifecycle
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/drplan/drplan-operator/internal/controller"
+	"github.com/drplan/drplan-operator/test/argostandin"
+)
+
+var (
+	envOnce   sync.Once
+	envErr    error
+	testEnv   *envtest.Environment
+	cfg       *rest.Config
+	k8sClient client.WithWatch
+	argo      *argostandin.StandIn
+	envCtx    context.Context
+	envCancel context.CancelFunc
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if envCancel != nil {
+		envCancel()
+	}
+	if testEnv != nil {
+		_ = testEnv.Stop()
+	}
+	os.Exit(code)
+}
+
+// startEnv starts the control plane and the Argo stand-in once per process.
+func startEnv() error {
+	envOnce.Do(func() {
+		logf.SetLogger(logr.Discard())
+		root, err := repoRoot()
+		if err != nil {
+			envErr = err
+			return
+		}
+		assets := os.Getenv("KUBEBUILDER_ASSETS")
+		if assets == "" {
+			home, _ := os.UserHomeDir()
+			assets = filepath.Join(home, ".cache", "drplan", "k8s-1.37.2")
+		}
+		argoCRDs := os.Getenv("ARGO_CRD_DIR")
+		if argoCRDs == "" {
+			out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/argoproj/argo-workflows/v3").Output()
+			if err != nil {
+				envErr = fmt.Errorf("finding the argo-workflows module (set ARGO_CRD_DIR): %w", err)
+				return
+			}
+			argoCRDs = filepath.Join(strings.TrimSpace(string(out)), "manifests", "base", "crds", "minimal")
+		}
+		testEnv = &envtest.Environment{
+			BinaryAssetsDirectory: assets,
+			CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases"), argoCRDs,
+				filepath.Join(root, "test", "fixtures", "clusternet")},
+			ErrorIfCRDPathMissing: true,
+		}
+		if cfg, envErr = testEnv.Start(); envErr != nil {
+			return
+		}
+		cfg.QPS, cfg.Burst = 500, 1000
+		if k8sClient, envErr = client.NewWithWatch(cfg, client.Options{Scheme: controller.NewScheme()}); envErr != nil {
+			return
+		}
+		envCtx, envCancel = context.WithCancel(context.Background())
+		argo = argostandin.New(k8sClient)
+		argo.Start(envCtx)
+	})
+	return envErr
+}
+
+// operator is one running manager with every reconciler of the operator.
+type operator struct {
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startOperator starts a new manager (cold caches, new reconcilers), as a restarted operator process would.
+func startOperator() (*operator, error) {
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                 controller.NewScheme(),
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		// Several managers run one after another in this process.
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := controller.SetupReconcilers(mgr, controller.Options{}); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(envCtx)
+	op := &operator{cancel: cancel, done: make(chan error, 1)}
+	go func() { op.done <- mgr.Start(ctx) }()
+	syncCtx, syncCancel := context.WithTimeout(ctx, 30*time.Second)
+	defer syncCancel()
+	if !mgr.GetCache().WaitForCacheSync(syncCtx) {
+		cancel()
+		return nil, fmt.Errorf("manager cache did not sync")
+	}
+	return op, nil
+}
+
+// stop stops the manager and waits until it has.
+func (o *operator) stop() error {
+	o.cancel()
+	select {
+	case err := <-o.done:
+		return err
+	case <-time.After(30 * time.Second):
+		return fmt.Errorf("manager did not stop")
+	}
+}
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
