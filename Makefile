@@ -83,9 +83,22 @@ run: envtest-assets manifests ## Run the operator against the current kubeconfig
 install: manifests ## Install the CRDs into the current cluster.
 	kubectl apply --server-side -f config/crd/bases
 
+.PHONY: uninstall
+uninstall: ## Remove the CRDs (and with them every DR object) from the current cluster.
+	kubectl delete --ignore-not-found -f config/crd/bases
+
 .PHONY: deploy
 deploy: manifests ## Deploy the operator (config/default, needs cert-manager) into the current cluster; IMG sets the image.
 	kubectl kustomize config/default | sed 's|image: controller:latest|image: $(IMG)|' | kubectl apply --server-side -f -
+
+.PHONY: undeploy
+undeploy: ## Remove what deploy installed.
+	kubectl kustomize config/default | kubectl delete --ignore-not-found -f -
+
+.PHONY: executor
+executor: ## Create the least-privilege drplan-executor ServiceAccount in namespace NS (make executor NS=shop).
+	@test -n "$(NS)" || { echo "usage: make executor NS=<plan namespace>"; exit 1; }
+	kubectl apply -n $(NS) -k config/executor
 
 $(CONTROLLER_GEN):
 	GOBIN=$(BIN) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_GEN_VER)
