@@ -50,8 +50,10 @@ func (e *Engine) Sync(ctx context.Context, run *engine.Run) (engine.RunStatus, e
 	key := types.NamespacedName{Namespace: run.Execution.Namespace, Name: name}
 	wf := &wfv1.Workflow{}
 	err := e.Client.Get(ctx, key, wf)
-	if apierrors.IsNotFound(err) && e.APIReader != nil {
-		// The cache may lag behind a create of ours; ask the API server before concluding anything.
+	started := run.Recorded != nil && run.Recorded.ArgoWorkflow != nil && run.Recorded.ArgoWorkflow.UID != ""
+	if apierrors.IsNotFound(err) && e.APIReader != nil && started {
+		// The cache may lag behind a create of ours; ask the API server before calling the Workflow deleted.
+		// (A run never started goes straight to Create: AlreadyExists then tells the cache lagged.)
 		err = e.APIReader.Get(ctx, key, wf)
 	}
 	switch {
@@ -70,7 +72,7 @@ func (e *Engine) Sync(ctx context.Context, run *engine.Run) (engine.RunStatus, e
 
 	// Not found. If this run already had a Workflow, someone deleted it: never recreate it (the actions it ran
 	// would run twice), fail the run with a clear message.
-	if rec := run.Recorded; rec != nil && rec.ArgoWorkflow != nil && rec.ArgoWorkflow.UID != "" {
+	if rec := run.Recorded; started {
 		st := failed(fmt.Sprintf("argo Workflow %s/%s (uid %s) was deleted outside the operator while the run was "+
 			"not finished; it is not recreated so no action runs twice", key.Namespace, key.Name, rec.ArgoWorkflow.UID))
 		st.ArgoWorkflow = rec.ArgoWorkflow.DeepCopy()

@@ -249,8 +249,18 @@ func (r *DRPlanExecutionReconciler) step(ctx context.Context, ex *drv1.DRPlanExe
 	plan := &drv1.DRPlan{}
 	if err := r.Get(ctx, types.NamespacedName{Namespace: ex.Namespace, Name: ex.Spec.PlanRef}, plan); err != nil {
 		if apierrors.IsNotFound(err) {
-			setTerminal(st, drv1.ExecutionFailed, drv1.ReasonPlanNotFound,
-				fmt.Sprintf("DRPlan %s/%s not found", ex.Namespace, ex.Spec.PlanRef), ex.Generation, now)
+			msg := fmt.Sprintf("DRPlan %s/%s not found", ex.Namespace, ex.Spec.PlanRef)
+			if st.Phase == drv1.ExecutionRunning {
+				// Deleted under a running execution (the webhook forbids it; without the webhook, stop the runs).
+				if err := r.cancelRuns(ctx, ex); err != nil {
+					return err
+				}
+				msg = "the plan was deleted while running: " + msg
+				cancelStages(st.StageStatuses, now, msg)
+				cancelStages(st.RollbackStageStatuses, now, msg)
+				r.summarize(ex)
+			}
+			setTerminal(st, drv1.ExecutionFailed, drv1.ReasonPlanNotFound, msg, ex.Generation, now)
 			return nil
 		}
 		return err

@@ -114,6 +114,28 @@ func (r *recorder) latencies() ([]time.Duration, int) {
 	return out, coalesced
 }
 
+// slowest lists the slowest node changes by action and phase, to show where a tail comes from.
+func (r *recorder) slowest(n int) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	type item struct {
+		k transitionKey
+		d time.Duration
+	}
+	var items []item
+	for k, t0 := range r.written {
+		if t1, ok := r.seen[k]; ok {
+			items = append(items, item{k, t1.Sub(t0)})
+		}
+	}
+	sort.Slice(items, func(i, j int) bool { return items[i].d > items[j].d })
+	byKind := map[string]int{}
+	for i := 0; i < len(items) && i < n; i++ {
+		byKind[items[i].k.action+"->"+string(items[i].k.phase)]++
+	}
+	return fmt.Sprint(byKind)
+}
+
 func pct(d []time.Duration, p float64) time.Duration {
 	if len(d) == 0 {
 		return 0
@@ -183,8 +205,9 @@ func benchExecutions(b *testing.B, concurrency, rounds int) {
 	b.ReportMetric(wfWrites, "wf-writes/exec")
 	b.ReportMetric(float64(failures), "failures")
 	b.Logf("%d executions (%d at once): %d node changes measured, %d coalesced; latency p50 %v p90 %v p99 %v max %v; "+
-		"reconciler writes/exec %.2f (status + finalizer + plan lock), Workflow status writes/exec %.2f; failures %d; %.1fs in all",
-		n, concurrency, len(lat), coalesced, pct(lat, 0.5), pct(lat, 0.9), pct(lat, 0.99), pct(lat, 1), writes, wfWrites, failures, elapsed.Seconds())
+		"reconciler writes/exec %.2f (status + finalizer + plan lock), Workflow status writes/exec %.2f; failures %d; %.1fs in all; "+
+		"slowest 5%% by action->phase: %s",
+		n, concurrency, len(lat), coalesced, pct(lat, 0.5), pct(lat, 0.9), pct(lat, 0.99), pct(lat, 1), writes, wfWrites, failures, elapsed.Seconds(), r.slowest(len(lat)/20))
 }
 
 // runBatch creates benchConcurrency plans and one execution each, waits until all finished, and returns how

@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/drplan/drplan-operator/internal/controller"
@@ -55,7 +56,11 @@ func TestMain(m *testing.M) {
 // startEnv starts the control plane and the Argo stand-in once per process.
 func startEnv() error {
 	envOnce.Do(func() {
-		logf.SetLogger(logr.Discard())
+		if os.Getenv("BENCH_LOG") != "" {
+			logf.SetLogger(zap.New(zap.UseDevMode(false)))
+		} else {
+			logf.SetLogger(logr.Discard())
+		}
 		root, err := repoRoot()
 		if err != nil {
 			envErr = err
