@@ -24,7 +24,10 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/rest"
@@ -51,7 +54,9 @@ var (
 	scheme *runtime.Scheme
 	// k8sClient reads and writes directly (no cache): what a spec reads is what the API server has.
 	k8sClient client.Client
-	// mgr is the running operator manager (controller.SetupReconcilers).
+	// mgr is the running operator manager (controller.SetupReconcilers). It acts as the operator's
+	// ServiceAccount, bound to the ClusterRole that `make manifests` generates from the RBAC markers, so a
+	// reconciler that needs a verb its markers do not grant fails here as it would in a cluster.
 	mgr ctrl.Manager
 
 	// repoRoot is the repository's top directory.
@@ -112,7 +117,7 @@ var _ = BeforeSuite(func() {
 	kubeconfigPath = filepath.Join(dir, "kubeconfig")
 	Expect(os.WriteFile(kubeconfigPath, kc, 0o600)).To(Succeed())
 
-	mgr, err = ctrl.NewManager(cfg, ctrl.Options{
+	mgr, err = ctrl.NewManager(operatorConfig(), ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
@@ -174,4 +179,34 @@ func argoCRDDir() string {
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/argoproj/argo-workflows/v3").Output()
 	Expect(err).NotTo(HaveOccurred(), "finding the argo-workflows module (set ARGO_CRD_DIR)")
 	return filepath.Join(strings.TrimSpace(string(out)), "manifests", "base", "crds", "minimal")
+}
+
+// operatorServiceAccount is the identity the suite's manager runs as.
+const operatorNamespace, operatorServiceAccount = "drplan-suite", "controller-manager"
+
+// operatorConfig creates the operator's ServiceAccount, binds it to config/rbac/role.yaml and returns cfg
+// impersonating it.
+func operatorConfig() *rest.Config {
+	GinkgoHelper()
+	Expect(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}})).To(Succeed())
+	Expect(k8sClient.Create(ctx, &corev1.ServiceAccount{
+		ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, Name: operatorServiceAccount},
+	})).To(Succeed())
+	roles := loadObjects(filepath.Join(repoRoot, "config", "rbac", "role.yaml"))
+	Expect(roles).To(HaveLen(1))
+	role := roles[0]
+	role.SetName("drplan-suite-manager-role")
+	Expect(k8sClient.Create(ctx, role)).To(Succeed())
+	Expect(k8sClient.Create(ctx, &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "drplan-suite-manager-rolebinding"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.GetName()},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: operatorNamespace, Name: operatorServiceAccount}},
+	})).To(Succeed())
+
+	c := rest.CopyConfig(cfg)
+	c.Impersonate = rest.ImpersonationConfig{
+		UserName: "system:serviceaccount:" + operatorNamespace + ":" + operatorServiceAccount,
+		Groups:   []string{"system:serviceaccounts", "system:serviceaccounts:" + operatorNamespace, "system:authenticated"},
+	}
+	return c
 }
