@@ -1,0 +1,303 @@
+package nativeexec
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/drplan/drplan-operator/api/v1alpha1"
+	"github.com/drplan/drplan-operator/internal/engine"
+	"github.com/drplan/drplan-operator/translator"
+)
+
+// runKey identifies a run across reconciles: the same key after a restart names the same run.
+type runKey struct {
+	execution types.UID
+	stage     string
+	entry     int
+	workflow  string
+	direction engine.Direction
+}
+
+func keyOf(run *engine.Run) runKey {
+	wf := ""
+	if run.Workflow != nil {
+		wf = run.Workflow.Name
+	}
+	return runKey{execution: run.Execution.UID, stage: run.StageName, entry: run.EntryIndex, workflow: wf, direction: run.Direction}
+}
+
+// serviceAccountRef is the identity a run acts as.
+type serviceAccountRef struct{ Namespace, Name string }
+
+func (s serviceAccountRef) String() string { return s.Namespace + "/" + s.Name }
+
+// Messages of actions that never ran; the Argo engine reports the same phases.
+const (
+	msgOmitted  = "omitted: depends condition not met"
+	msgNotRun   = "not run: the workflow stopped after a failure"
+	msgCanceled = "canceled"
+)
+
+// runState is the in-memory state of one run. Its mutex guards every field but the immutable ones (key,
+// exec, ir, serviceAccount, ctx, cancel).
+type runState struct {
+	key            runKey
+	exec           types.NamespacedName
+	ir             *translator.IR
+	serviceAccount serviceAccountRef
+	ctx            context.Context
+	cancel         context.CancelFunc
+
+	mu sync.Mutex
+	// actions, one per IR action in IR order (without an IR: what was recorded).
+	actions []v1alpha1.ActionStatus
+	// resumed marks actions that were Running in the recorded status: this process re-attaches to them.
+	resumed  []bool
+	inFlight int
+	canceled bool
+	start    metav1.Time
+	// finished is when the run reached a terminal phase in this process (zero while it has not).
+	finished time.Time
+}
+
+// newRunState builds the state of a run, keeping every recorded action that ended (it is never run again) and
+// the outputs of recorded running ones (a Job to re-attach to). ir may be nil for a run only canceled.
+func newRunState(key runKey, run *engine.Run, ir *translator.IR, now metav1.Time) *runState {
+	s := &runState{key: key, exec: types.NamespacedName{Namespace: run.Execution.Namespace, Name: run.Execution.Name}, ir: ir, start: now}
+	var recorded []v1alpha1.ActionStatus
+	if run.Recorded != nil {
+		recorded = run.Recorded.ActionStatuses
+		if run.Recorded.StartTime != nil {
+			s.start = *run.Recorded.StartTime
+		}
+	}
+	if ir == nil {
+		s.actions = make([]v1alpha1.ActionStatus, len(recorded))
+		for i := range recorded {
+			s.actions[i] = *recorded[i].DeepCopy()
+		}
+		s.resumed = make([]bool, len(s.actions))
+		return s
+	}
+	s.serviceAccount = serviceAccountRef{Namespace: ir.Namespace, Name: ir.ServiceAccountName}
+	byName := make(map[string]*v1alpha1.ActionStatus, len(recorded))
+	for i := range recorded {
+		byName[recorded[i].Name] = &recorded[i]
+	}
+	s.actions = make([]v1alpha1.ActionStatus, len(ir.Actions))
+	s.resumed = make([]bool, len(ir.Actions))
+	for i := range ir.Actions {
+		st := v1alpha1.ActionStatus{Name: ir.Actions[i].Name, Phase: v1alpha1.ActionPending}
+		if rec := byName[st.Name]; rec != nil {
+			switch {
+			case rec.Phase.IsTerminal():
+				st = *rec.DeepCopy()
+			case rec.Phase == v1alpha1.ActionRunning:
+				// Started before a restart: run it again (Jobs are adopted by name, HTTP carries the
+				// idempotency key), keeping when it started and what it recorded.
+				st.StartTime, st.RetryCount, st.Outputs = rec.StartTime.DeepCopy(), rec.RetryCount, rec.Outputs.DeepCopy()
+				s.resumed[i] = true
+			}
+		}
+		s.actions[i] = st
+	}
+	return s
+}
+
+// scheduleLocked starts every action that is ready, until nothing changes: Skipped actions (when false) and
+// actions whose dependencies can no longer succeed settle at once, and may make others ready. When nothing
+// runs and nothing can start, the actions left are marked as never run.
+func (e *Engine) scheduleLocked(s *runState) {
+	if s.ir != nil {
+		for changed := true; changed; {
+			changed = false
+			if s.stoppedLocked() {
+				break
+			}
+			for i := range s.ir.Actions {
+				if s.actions[i].Phase != v1alpha1.ActionPending {
+					continue
+				}
+				a := &s.ir.Actions[i]
+				ready, impossible := s.dependenciesLocked(a)
+				switch {
+				case impossible:
+					s.settleLocked(i, v1alpha1.ActionSkipped, msgOmitted)
+				case !ready:
+					continue
+				case a.Skipped:
+					s.settleLocked(i, v1alpha1.ActionSkipped, a.SkipReason)
+				default:
+					e.startLocked(s, i)
+				}
+				changed = true
+			}
+		}
+	}
+	if s.inFlight > 0 {
+		return
+	}
+	for i := range s.actions {
+		if s.actions[i].Phase.IsTerminal() {
+			continue
+		}
+		if s.canceled {
+			s.settleLocked(i, v1alpha1.ActionCanceled, msgCanceled)
+		} else {
+			s.settleLocked(i, v1alpha1.ActionSkipped, msgNotRun)
+		}
+	}
+	if s.finished.IsZero() {
+		s.finished = e.opts.Now()
+	}
+}
+
+// stoppedLocked: nothing new starts after a cancel, or after a failure under FailFast.
+func (s *runState) stoppedLocked() bool {
+	if s.canceled {
+		return true
+	}
+	if s.ir.FailurePolicy == v1alpha1.WorkflowContinue {
+		return false
+	}
+	for i := range s.actions {
+		if s.actions[i].Phase == v1alpha1.ActionFailed {
+			return true
+		}
+	}
+	return false
+}
+
+// dependenciesLocked: ready when every dependency Succeeded or was Skipped; impossible when one ended otherwise.
+func (s *runState) dependenciesLocked(a *translator.Action) (ready, impossible bool) {
+	ready = true
+	for _, d := range a.DependsOn {
+		i := s.indexOf(d)
+		if i < 0 {
+			continue // the translator validated the graph; an unknown name cannot block
+		}
+		switch s.actions[i].Phase {
+		case v1alpha1.ActionSucceeded, v1alpha1.ActionSkipped:
+		case v1alpha1.ActionFailed, v1alpha1.ActionCanceled:
+			return false, true
+		default:
+			ready = false
+		}
+	}
+	return ready, false
+}
+
+func (s *runState) indexOf(name string) int {
+	for i := range s.ir.Actions {
+		if s.ir.Actions[i].Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// settleLocked ends an action that did not run.
+func (s *runState) settleLocked(i int, phase v1alpha1.ActionPhase, msg string) {
+	now := metav1.NewTime(time.Now().UTC().Truncate(time.Second))
+	st := &s.actions[i]
+	st.Phase, st.Message = phase, msg
+	if st.StartTime == nil {
+		st.StartTime = &now
+	}
+	st.CompletionTime = &now
+}
+
+// startLocked marks action i Running and runs it in a goroutine; its end schedules what follows and notifies.
+func (e *Engine) startLocked(s *runState, i int) {
+	st := &s.actions[i]
+	st.Phase, st.Message = v1alpha1.ActionRunning, ""
+	if st.StartTime == nil {
+		t := e.now()
+		st.StartTime = &t
+	}
+	s.inFlight++
+	a := s.ir.Actions[i]
+	var resumedSince *metav1.Time
+	if s.resumed[i] {
+		resumedSince = st.StartTime.DeepCopy()
+	}
+	go func() {
+		res := e.execute(s.ctx, s, &a, resumedSince, func(update func(*v1alpha1.ActionStatus)) {
+			s.mu.Lock()
+			update(&s.actions[i])
+			s.mu.Unlock()
+			e.notify(s.exec)
+		})
+		s.mu.Lock()
+		s.inFlight--
+		st := &s.actions[i]
+		st.Phase, st.Message, st.RetryCount = res.phase, res.message, res.retries
+		if res.outputs != nil {
+			st.Outputs = res.outputs
+		}
+		t := e.now()
+		st.CompletionTime = &t
+		e.scheduleLocked(s)
+		s.mu.Unlock()
+		e.notify(s.exec)
+	}()
+}
+
+// statusLocked is the run as the reconciler records it.
+func (s *runState) statusLocked() engine.RunStatus {
+	start := s.start
+	st := engine.RunStatus{Phase: v1alpha1.ExecutionRunning, StartTime: &start, Actions: make([]v1alpha1.ActionStatus, len(s.actions))}
+	for i := range s.actions {
+		st.Actions[i] = *s.actions[i].DeepCopy()
+	}
+	if s.finished.IsZero() {
+		return st
+	}
+	end := s.start
+	for i := range s.actions {
+		if c := s.actions[i].CompletionTime; c != nil && c.After(end.Time) {
+			end = *c
+		}
+	}
+	st.CompletionTime = &end
+	c := engine.Counts(st.Actions)
+	switch {
+	case s.canceled:
+		st.Phase, st.Message = v1alpha1.ExecutionCanceled, msgCanceled
+	case c.Failed > 0:
+		st.Phase = v1alpha1.ExecutionFailed
+		for _, a := range st.Actions {
+			if a.Phase == v1alpha1.ActionFailed {
+				st.Message = fmt.Sprintf("action %s failed: %s", a.Name, a.Message)
+				break
+			}
+		}
+	default:
+		st.Phase = v1alpha1.ExecutionSucceeded
+	}
+	return st
+}
+
+// runningJobsLocked lists the Jobs of actions that have not ended: what a cancel deletes.
+func (s *runState) runningJobsLocked() []v1alpha1.ResourceRef {
+	var refs []v1alpha1.ResourceRef
+	for i := range s.actions {
+		o := s.actions[i].Outputs
+		if s.actions[i].Phase.IsTerminal() || o == nil || o.JobRef == nil {
+			continue
+		}
+		refs = append(refs, *o.JobRef)
+	}
+	return refs
+}
+
+func (s *runState) isFinishedBefore(t time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.finished.IsZero() && s.finished.Before(t)
+}
