@@ -1,9 +1,7 @@
 package translator
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
 	"sort"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -13,131 +11,183 @@ import (
 )
 
 // stringVisitor is called for every user-written string of an action config. template is false for text the
-// user marked literal. It returns the (possibly rewritten) value; an error stops nothing, it is collected.
-type stringVisitor func(path *field.Path, value string, template bool) (string, *field.Error)
+// user marked literal. It returns the (possibly rewritten) value, or why the value is wrong; the caller turns
+// that into a field error with the string's path (paths are only built for errors: they cost allocations).
+type stringVisitor func(value string, template bool) (string, error)
 
-// visitActionStrings calls visit for every string field of body's config block (not the nested rollback),
-// writing back what visit returns. String leaves of free-form specs are visited too (map keys are visited as
-// non-templates: they are checked, never rendered). Callers that must not mutate pass a copy.
-func visitActionStrings(body *v1alpha1.ActionBody, path *field.Path, visit stringVisitor) field.ErrorList {
+// visitOptions tune visitActionStrings.
+type visitOptions struct {
+	// write stores what the visitor returns into body.
+	write bool
+	// cache decodes free-form specs once per compile.
+	cache *compileCache
+	// spec, when set, receives the visited (rendered) free-form spec of body, decoded; the RawExtension
+	// itself is then left as it was, saving a re-encode and a decode.
+	spec *map[string]any
+}
+
+// visitActionStrings calls visit for every string field of body's config block (not the nested rollback).
+// With write, what visit returns is written back (callers pass a copy they own); without, body is only read,
+// so shared objects (informer caches) are safe. String leaves of free-form specs are visited too; map keys are
+// visited as non-templates: checked, never rendered.
+func visitActionStrings(body *v1alpha1.ActionBody, path *field.Path, opts visitOptions, visit stringVisitor) field.ErrorList {
 	var errs field.ErrorList
-	str := func(p *field.Path, s *string, template bool) {
-		out, err := visit(p, *s, template)
+	write := opts.write
+	// str visits one field; the path is path.<block>.<names...>, built only on error.
+	str := func(s *string, template bool, names ...string) {
+		out, err := visit(*s, template)
 		if err != nil {
-			errs = append(errs, err)
+			errs = append(errs, field.Invalid(path.Child(names[0], names[1:]...), field.OmitValueType{}, err.Error()))
 			return
 		}
-		*s = out
+		if write {
+			*s = out
+		}
+	}
+	strMap := func(m map[string]string, template bool, names ...string) map[string]string {
+		if len(m) == 0 {
+			return m
+		}
+		var out map[string]string
+		if write {
+			out = make(map[string]string, len(m))
+		}
+		for _, k := range sortedKeys(m) {
+			v, err := visit(m[k], template)
+			if err != nil {
+				errs = append(errs, field.Invalid(path.Child(names[0], names[1:]...).Key(k), field.OmitValueType{}, err.Error()))
+				v = m[k]
+			}
+			if write {
+				out[k] = v
+			}
+		}
+		if !write {
+			return m
+		}
+		return out
 	}
 	switch {
 	case body.HTTP != nil:
 		h := body.HTTP
-		p := path.Child("http")
-		str(p.Child("url"), &h.URL, true)
-		if len(h.Headers) > 0 {
-			headers := make(map[string]string, len(h.Headers))
-			for _, k := range sortedKeys(h.Headers) {
-				v := h.Headers[k]
-				str(p.Child("headers").Key(k), &v, true)
-				headers[k] = v
-			}
-			h.Headers = headers
-		}
-		str(p.Child("body"), &h.Body, true)
+		str(&h.URL, true, "http", "url")
+		h.Headers = strMap(h.Headers, true, "http", "headers")
+		str(&h.Body, true, "http", "body")
 	case body.Job != nil:
 		j := body.Job
-		p := path.Child("job")
-		str(p.Child("namespace"), &j.Namespace, true)
-		tp := p.Child("template")
-		j.Template.Metadata.Labels = visitStringMap(j.Template.Metadata.Labels, tp.Child("metadata", "labels"), !j.Literal, str)
-		j.Template.Metadata.Annotations = visitStringMap(j.Template.Metadata.Annotations, tp.Child("metadata", "annotations"), !j.Literal, str)
-		errs = append(errs, visitRawStrings(&j.Template.Spec, tp.Child("spec"), !j.Literal, visit)...)
+		str(&j.Namespace, true, "job", "namespace")
+		j.Template.Metadata.Labels = strMap(j.Template.Metadata.Labels, !j.Literal, "job", "template", "metadata", "labels")
+		j.Template.Metadata.Annotations = strMap(j.Template.Metadata.Annotations, !j.Literal, "job", "template", "metadata", "annotations")
+		errs = append(errs, visitRawStrings(&j.Template.Spec, path, []string{"job", "template", "spec"}, !j.Literal, opts, visit)...)
 	case body.Localization != nil:
 		l := body.Localization
-		p := path.Child("localization")
-		str(p.Child("name"), &l.Name, true)
-		str(p.Child("namespace"), &l.Namespace, true)
+		str(&l.Name, true, "localization", "name")
+		str(&l.Namespace, true, "localization", "namespace")
 		if l.Spec != nil {
-			errs = append(errs, visitRawStrings(l.Spec, p.Child("spec"), !l.Literal, visit)...)
+			errs = append(errs, visitRawStrings(l.Spec, path, []string{"localization", "spec"}, !l.Literal, opts, visit)...)
 		}
 	case body.Subscription != nil:
 		s := body.Subscription
-		p := path.Child("subscription")
-		str(p.Child("name"), &s.Name, true)
-		str(p.Child("namespace"), &s.Namespace, true)
+		str(&s.Name, true, "subscription", "name")
+		str(&s.Namespace, true, "subscription", "namespace")
 		if s.Spec != nil {
-			errs = append(errs, visitRawStrings(s.Spec, p.Child("spec"), !s.Literal, visit)...)
+			errs = append(errs, visitRawStrings(s.Spec, path, []string{"subscription", "spec"}, !s.Literal, opts, visit)...)
 		}
 	case body.Resource != nil:
 		r := body.Resource
-		str(path.Child("resource", "manifest"), &r.Manifest, !r.Literal)
+		str(&r.Manifest, !r.Literal, "resource", "manifest")
 	}
 	return errs
 }
 
-// visitStringMap visits the values of m in key order and returns the rewritten map (m itself when empty).
-func visitStringMap(m map[string]string, p *field.Path, template bool, str func(*field.Path, *string, bool)) map[string]string {
-	if len(m) == 0 {
-		return m
-	}
-	out := make(map[string]string, len(m))
-	for _, k := range sortedKeys(m) {
-		v := m[k]
-		str(p.Key(k), &v, template)
-		out[k] = v
-	}
-	return out
+// pathSegment is one step below a spec's root: a map key or a list index.
+type pathSegment struct {
+	key   string
+	index int // -1 for a key
 }
 
-// visitRawStrings decodes a free-form JSON spec, visits its string leaves (keys as non-templates) and
-// re-encodes it when a leaf changed. JSON numbers are kept as written.
-func visitRawStrings(raw *runtime.RawExtension, p *field.Path, template bool, visit stringVisitor) field.ErrorList {
+// visitRawStrings decodes a free-form JSON spec, visits its string leaves (keys as non-templates) and, when
+// writing, hands the result to opts.spec or re-encodes it into raw if a leaf changed. base.names... is the
+// spec's path; paths below it are built only for errors.
+func visitRawStrings(raw *runtime.RawExtension, base *field.Path, names []string, template bool, opts visitOptions, visit stringVisitor) field.ErrorList {
 	if raw == nil || len(raw.Raw) == 0 {
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw.Raw))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
-		return field.ErrorList{field.Invalid(p, field.OmitValueType{}, fmt.Sprintf("not valid JSON: %v", err))}
+	specPath := func() *field.Path { return base.Child(names[0], names[1:]...) }
+	doc, err := opts.cache.decodeSpec(raw.Raw, opts.write)
+	if err != nil {
+		return field.ErrorList{field.Invalid(specPath(), field.OmitValueType{}, "not valid JSON: "+err.Error())}
 	}
 	var errs field.ErrorList
+	var stack []pathSegment
+	pathAt := func(key *string) *field.Path {
+		p := specPath()
+		for _, s := range stack {
+			if s.index >= 0 {
+				p = p.Index(s.index)
+			} else {
+				p = p.Child(s.key)
+			}
+		}
+		if key != nil {
+			p = p.Key(*key)
+		}
+		return p
+	}
 	changed := false
-	var walk func(v any, p *field.Path) any
-	walk = func(v any, p *field.Path) any {
+	stack = make([]pathSegment, 0, 8)
+	// walk returns the new value of v and whether it differs; containers are changed in place, and only
+	// changed leaves are stored back (storing a string in an interface allocates).
+	var walk func(v any) (any, bool)
+	walk = func(v any) (any, bool) {
 		switch t := v.(type) {
 		case string:
-			out, err := visit(p, t, template)
+			out, err := visit(t, template)
 			if err != nil {
-				errs = append(errs, err)
-				return t
+				errs = append(errs, field.Invalid(pathAt(nil), field.OmitValueType{}, err.Error()))
+				return v, false
 			}
-			if out != t {
-				changed = true
+			if out == t {
+				return v, false
 			}
-			return out
+			changed = true
+			return out, true
 		case map[string]any:
 			for _, k := range sortedKeys(t) {
-				if _, err := visit(p.Key(k), k, false); err != nil {
-					errs = append(errs, err)
+				if _, err := visit(k, false); err != nil {
+					errs = append(errs, field.Invalid(pathAt(&k), field.OmitValueType{}, err.Error()))
 				}
-				t[k] = walk(t[k], p.Child(k))
+				stack = append(stack, pathSegment{key: k, index: -1})
+				if nv, ok := walk(t[k]); ok {
+					t[k] = nv
+				}
+				stack = stack[:len(stack)-1]
 			}
-			return t
 		case []any:
 			for i := range t {
-				t[i] = walk(t[i], p.Index(i))
+				stack = append(stack, pathSegment{index: i})
+				if nv, ok := walk(t[i]); ok {
+					t[i] = nv
+				}
+				stack = stack[:len(stack)-1]
 			}
-			return t
-		default:
-			return v
 		}
+		return v, false
 	}
-	doc = walk(doc, p)
+	doc, _ = walk(doc)
+	if !opts.write {
+		return errs
+	}
+	if opts.spec != nil {
+		if m, ok := doc.(map[string]any); ok {
+			*opts.spec = m
+		}
+		return errs
+	}
 	if changed {
 		out, err := json.Marshal(doc)
 		if err != nil {
-			return append(errs, field.InternalError(p, err))
+			return append(errs, field.InternalError(specPath(), err))
 		}
 		raw.Raw = out
 		raw.Object = nil

@@ -93,8 +93,9 @@ func EmitArgo(ir *IR, opts EmitOptions) (*wfv1.Workflow, error) {
 		}
 	}
 
-	dag := &wfv1.DAGTemplate{FailFast: ptr.To(ir.FailurePolicy != v1alpha1.WorkflowContinue)}
-	templates := []wfv1.Template{{Name: EntrypointTemplate, DAG: dag}}
+	dag := &wfv1.DAGTemplate{FailFast: ptr.To(ir.FailurePolicy != v1alpha1.WorkflowContinue), Tasks: make([]wfv1.DAGTask, 0, len(ir.Actions))}
+	templates := make([]wfv1.Template, 1, len(ir.Actions)+2)
+	templates[0] = wfv1.Template{Name: EntrypointTemplate, DAG: dag}
 	needSkip := false
 	for i := range ir.Actions {
 		a := &ir.Actions[i]
@@ -204,8 +205,10 @@ func resourceOutputs() []wfv1.Parameter {
 		{OutputUID, "metadata.uid"},
 	}
 	params := make([]wfv1.Parameter, len(fields))
+	valueFroms := make([]wfv1.ValueFrom, len(fields)) // one allocation for all five
 	for i, f := range fields {
-		params[i] = wfv1.Parameter{Name: f.name, ValueFrom: &wfv1.ValueFrom{JSONPath: argoJSONPath(f.path)}}
+		valueFroms[i].JSONPath = argoJSONPath(f.path)
+		params[i] = wfv1.Parameter{Name: f.name, ValueFrom: &valueFroms[i]}
 	}
 	return params
 }

@@ -188,11 +188,12 @@ func workflowObject(wf *v1alpha1.DRWorkflow) string {
 // workflow run one after another in list order; otherwise they form the declared DAG. `when` is evaluated
 // here: false marks the action Skipped (it stays in the IR).
 func BuildForward(in Input) (*IR, error) {
-	ir, err := newIR(&in, false)
+	cache := newCompileCache()
+	ir, err := newIR(&in, false, cache)
 	if err != nil {
 		return nil, err
 	}
-	r, err := newRenderer(&in, nil)
+	r, err := newRenderer(&in, nil, cache)
 	if err != nil {
 		return nil, err
 	}
@@ -236,11 +237,12 @@ func BuildForward(in Input) (*IR, error) {
 // (directly or through actions that are not undone), B's undo runs before A's; independent undos run in
 // parallel. Rendering uses in.Params (the reverted run's params) and .outputs of the reverted run.
 func BuildReverse(in Input, reverted []v1alpha1.ActionStatus) (*IR, error) {
-	ir, err := newIR(&in, true)
+	cache := newCompileCache()
+	ir, err := newIR(&in, true, cache)
 	if err != nil {
 		return nil, err
 	}
-	r, err := newRenderer(&in, reverted)
+	r, err := newRenderer(&in, reverted, cache)
 	if err != nil {
 		return nil, err
 	}
@@ -361,11 +363,11 @@ func forwardGraph(wf *v1alpha1.DRWorkflow) dependencyGraph {
 }
 
 // newIR validates the workflow and fills in the run's identity.
-func newIR(in *Input, reverse bool) (*IR, error) {
+func newIR(in *Input, reverse bool, cache *compileCache) (*IR, error) {
 	if in.Workflow == nil {
 		return nil, fmt.Errorf("translator: Input.Workflow is nil")
 	}
-	if errs := ValidateWorkflow(in.Workflow); len(errs) > 0 {
+	if errs := validateWorkflow(in.Workflow, cache); len(errs) > 0 {
 		return nil, &compileError{object: workflowObject(in.Workflow), errs: errs}
 	}
 	op := in.Operation
@@ -397,7 +399,7 @@ func newIR(in *Input, reverse bool) (*IR, error) {
 // buildAction renders one action (or rollback) body into an IR action.
 func buildAction(r *renderer, ir *IR, in *Input, name string, body *v1alpha1.ActionBody, path *field.Path) (Action, field.ErrorList) {
 	act := Action{Name: name, Type: body.Type, Timeout: body.GetTimeout(), Retry: retryOf(body.RetryPolicy)}
-	rendered, errs := r.renderBody(body, in.Workflow.Spec.GetExecutorType(), path)
+	rendered, spec, errs := r.renderBody(body, in.Workflow.Spec.GetExecutorType(), path)
 	if len(errs) > 0 {
 		return act, errs
 	}
@@ -405,17 +407,13 @@ func buildAction(r *renderer, ir *IR, in *Input, name string, body *v1alpha1.Act
 	case v1alpha1.ActionTypeHTTP:
 		act.HTTP = httpRequest(rendered.HTTP, idempotencyKey(ir, name))
 	case v1alpha1.ActionTypeJob:
-		req, err := jobRequest(rendered.Job, ir, name, path.Child("job"))
-		if err != nil {
-			return act, field.ErrorList{err}
-		}
-		act.Resource = req
+		act.Resource = jobRequest(rendered.Job, spec, ir, name)
 	case v1alpha1.ActionTypeLocalization:
 		l := rendered.Localization
-		act.Resource = clusternetRequest(KindLocalization, l.Operation, l.Name, l.Namespace, l.Spec, OutputRefLocalization)
+		act.Resource = clusternetRequest(KindLocalization, l.Operation, l.Name, l.Namespace, spec, OutputRefLocalization)
 	case v1alpha1.ActionTypeSubscription:
 		s := rendered.Subscription
-		act.Resource = clusternetRequest(KindSubscription, s.Operation, s.Name, s.Namespace, s.Spec, OutputRefSubscription)
+		act.Resource = clusternetRequest(KindSubscription, s.Operation, s.Name, s.Namespace, spec, OutputRefSubscription)
 		if s.WaitReady && s.Operation != v1alpha1.OperationDelete {
 			act.Resource.WaitFor = WaitSubscriptionBound
 		}

@@ -1,8 +1,8 @@
 package translator
 
 import (
-	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -13,13 +13,14 @@ import (
 
 // renderer renders action templates over the data of DESIGN.md section 3.
 type renderer struct {
-	data map[string]any
+	data  map[string]any
+	cache *compileCache
 }
 
 // newRenderer builds the template data: .params, .planName, .executionName, .namespace, .stageName,
 // .workflowName, .operation and, in reverse runs, .outputs.<action> (the reverted run's outputs, as the
 // JSON field names of ActionOutputs: .outputs.promote.localizationRef.name).
-func newRenderer(in *Input, reverted []v1alpha1.ActionStatus) (*renderer, error) {
+func newRenderer(in *Input, reverted []v1alpha1.ActionStatus, cache *compileCache) (*renderer, error) {
 	op := in.Operation
 	if op == "" {
 		op = v1alpha1.OperationExecute
@@ -54,36 +55,55 @@ func newRenderer(in *Input, reverted []v1alpha1.ActionStatus) (*renderer, error)
 		}
 		data["outputs"] = outputs
 	}
-	return &renderer{data: data}, nil
+	return &renderer{data: data, cache: cache}, nil
 }
 
 // render executes s as a Go text/template when template is true and s has actions; literal text is
 // returned as is. Missing keys are errors (seed section 3).
-func (r *renderer) render(path *field.Path, s string, template bool) (string, *field.Error) {
+func (r *renderer) render(s string, template bool) (string, error) {
 	if !template || !strings.Contains(s, "{{") {
 		return s, nil
 	}
-	t, err := parseTemplate(path.String(), s)
+	t, err := r.cache.parse(s)
 	if err != nil {
-		return s, field.Invalid(path, field.OmitValueType{}, err.Error())
+		return s, err
 	}
-	var buf bytes.Buffer
-	if err := t.Execute(&buf, r.data); err != nil {
-		return s, field.Invalid(path, field.OmitValueType{}, err.Error())
+	out, err := t.execute(r.data)
+	if err != nil {
+		return s, err
 	}
-	return buf.String(), nil
+	return out, nil
 }
 
-// renderBody returns a rendered copy of body's config block. The result is checked again as if every string
-// were literal: names, manifests and Job specs must be valid once their templates are filled in, and no
-// rendered value (a parameter, say) may smuggle in an Argo placeholder.
-func (r *renderer) renderBody(body *v1alpha1.ActionBody, executor v1alpha1.ExecutorType, path *field.Path) (*v1alpha1.ActionBody, field.ErrorList) {
-	out := body.DeepCopy()
-	if errs := visitActionStrings(out, path, r.render); len(errs) > 0 {
-		return nil, errs
+// renderBody returns a rendered copy of body's config block. Every rendered string is checked for Argo
+// placeholders (a parameter value must not smuggle one in), and the config is checked again as final text:
+// names, manifests and Job specs must be valid once their templates are filled in.
+//
+// The free-form spec of the body (Job template spec, Localization or Subscription spec) comes back rendered
+// and decoded as spec; the RawExtension in the returned body is left unrendered.
+func (r *renderer) renderBody(body *v1alpha1.ActionBody, executor v1alpha1.ExecutorType, path *field.Path) (out *v1alpha1.ActionBody, spec map[string]any, errs field.ErrorList) {
+	out = body.DeepCopy()
+	if errs := visitActionStrings(out, path, visitOptions{write: true, cache: r.cache, spec: &spec}, r.renderChecked); len(errs) > 0 {
+		return nil, nil, errs
 	}
-	if errs := validateActionBody(out, executor, path, true); len(errs) > 0 {
-		return nil, errs
+	if errs := validateActionBody(out, executor, path, true, nil); len(errs) > 0 {
+		return nil, nil, errs
+	}
+	return out, spec, nil
+}
+
+// renderChecked renders s and checks the result as text Argo will read.
+func (r *renderer) renderChecked(s string, template bool) (string, error) {
+	out, err := r.render(s, template)
+	if err != nil {
+		return s, err
+	}
+	if !strings.Contains(out, "{{") || (template && out == s) {
+		// No braces left, or nothing was substituted (the text was checked when the workflow was validated).
+		return out, nil
+	}
+	if reason, found := findArgoPlaceholder(out); found {
+		return s, errors.New("after rendering, " + reason)
 	}
 	return out, nil
 }
@@ -94,9 +114,9 @@ func (r *renderer) renderWhen(path *field.Path, when string) (bool, *field.Error
 	if when == "" {
 		return true, nil
 	}
-	out, err := r.render(path, when, true)
+	out, err := r.render(when, true)
 	if err != nil {
-		return false, err
+		return false, field.Invalid(path, field.OmitValueType{}, err.Error())
 	}
 	switch strings.TrimSpace(out) {
 	case "true":

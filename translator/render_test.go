@@ -22,11 +22,10 @@ func TestRenderSeedErrorTable(t *testing.T) {
 	wf := &v1alpha1.DRWorkflow{}
 	wf.Name = "w"
 	in := testInput(t, wf, v1alpha1.ParamValue{Name: "empty"}, v1alpha1.ParamValue{Name: "replicas", Value: "three"})
-	r, err := newRenderer(&in, nil)
+	r, err := newRenderer(&in, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := field.NewPath("x")
 	for _, tc := range []struct {
 		tmpl, want string
 		fails      bool
@@ -39,13 +38,13 @@ func TestRenderSeedErrorTable(t *testing.T) {
 		{tmpl: "{{ .outputs.x }}", fails: true}, // no outputs in a forward run
 		{tmpl: "{{ .nope }}", fails: true},
 	} {
-		got, ferr := r.render(p, tc.tmpl, true)
+		got, ferr := r.render(tc.tmpl, true)
 		if tc.fails != (ferr != nil) || (!tc.fails && got != tc.want) {
 			t.Errorf("render(%q) = %q, %v; want %q, fails=%v", tc.tmpl, got, ferr, tc.want, tc.fails)
 		}
 	}
 	// Literal text is never rendered.
-	got, ferr := r.render(p, "{{ .params.unknown }}", false)
+	got, ferr := r.render("{{ .params.unknown }}", false)
 	if ferr != nil || got != "{{ .params.unknown }}" {
 		t.Errorf("literal text rendered: %q, %v", got, ferr)
 	}
@@ -54,7 +53,7 @@ func TestRenderSeedErrorTable(t *testing.T) {
 func TestRenderWhen(t *testing.T) {
 	wf := &v1alpha1.DRWorkflow{}
 	in := testInput(t, wf, v1alpha1.ParamValue{Name: "on", Value: "true"})
-	r, _ := newRenderer(&in, nil)
+	r, _ := newRenderer(&in, nil, nil)
 	p := field.NewPath("when")
 	for when, want := range map[string]bool{"": true, "true": true, " false ": false, "{{ .params.on }}": true, `{{ eq .params.on "x" }}`: false} {
 		got, err := r.renderWhen(p, when)

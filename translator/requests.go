@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"sort"
 
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	"sigs.k8s.io/yaml"
 
 	"github.com/drplan/drplan-operator/api/v1alpha1"
 )
@@ -34,13 +32,12 @@ func httpRequest(h *v1alpha1.HTTPAction, idempotencyKey string) *HTTPRequest {
 	return req
 }
 
-// jobRequest builds the Create of the batch/v1 Job of a rendered Job action: deterministic name, the
-// action's labels (ours win over the user's on our keys), ttlSecondsAfterFinished, restartPolicy Never when
-// unset (a Job refuses the pod default Always).
-func jobRequest(j *v1alpha1.JobAction, ir *IR, action string, path *field.Path) (*ResourceRequest, *field.Error) {
-	spec, err := decodeObject(j.Template.Spec.Raw)
-	if err != nil {
-		return nil, field.Invalid(path.Child("template", "spec"), field.OmitValueType{}, err.Error())
+// jobRequest builds the Create of the batch/v1 Job of a rendered Job action from its rendered spec:
+// deterministic name, the action's labels (ours win over the user's on our keys), ttlSecondsAfterFinished,
+// restartPolicy Never when unset (a Job refuses the pod default Always).
+func jobRequest(j *v1alpha1.JobAction, spec map[string]any, ir *IR, action string) *ResourceRequest {
+	if spec == nil {
+		spec = map[string]any{}
 	}
 	if j.TTLSecondsAfterFinished != nil {
 		spec["ttlSecondsAfterFinished"] = int64(*j.TTLSecondsAfterFinished)
@@ -86,18 +83,15 @@ func jobRequest(j *v1alpha1.JobAction, ir *IR, action string, path *field.Path) 
 		WaitFor:         WaitJobComplete,
 		JobBackoffLimit: backoffLimit,
 		OutputRef:       OutputRefJob,
-	}, nil
+	}
 }
 
 // clusternetRequest builds the call on a Clusternet Localization or Subscription (apps.clusternet.io/v1alpha1,
 // handled as unstructured). A Delete sends only the identity.
-func clusternetRequest(kind string, op v1alpha1.ResourceOperation, name, namespace string, spec *runtime.RawExtension, outputRef string) *ResourceRequest {
+func clusternetRequest(kind string, op v1alpha1.ResourceOperation, name, namespace string, spec map[string]any, outputRef string) *ResourceRequest {
 	obj := identityObject(ClusternetAPIVersion, kind, namespace, name)
 	if spec != nil && op != v1alpha1.OperationDelete {
-		// Validated as a JSON object before; an undecodable spec cannot reach here.
-		if m, err := decodeObject(spec.Raw); err == nil {
-			obj["spec"] = m
-		}
+		obj["spec"] = spec
 	}
 	return &ResourceRequest{
 		Operation:  op,
@@ -168,11 +162,7 @@ func nestedMap(m map[string]any, key string) map[string]any {
 
 // manifestYAML renders an object as YAML with sorted keys: byte-stable.
 func manifestYAML(obj map[string]any) (string, error) {
-	b, err := yaml.Marshal(obj)
-	if err != nil {
-		return "", err
-	}
-	return string(b), nil
+	return writeYAML(obj)
 }
 
 // runLabels are the labels identifying a run, on the Argo Workflow and on Jobs.

@@ -2,6 +2,8 @@ package translator
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -38,13 +40,18 @@ var (
 // ValidateWorkflow checks a DRWorkflow as admission and the reconciler need it: everything that can be known
 // before parameters are resolved. It returns every problem found, with paths starting at "spec".
 func ValidateWorkflow(wf *v1alpha1.DRWorkflow) field.ErrorList {
+	return validateWorkflow(wf, nil)
+}
+
+// validateWorkflow is ValidateWorkflow keeping parsed templates in cache (nil: none) for rendering after.
+func validateWorkflow(wf *v1alpha1.DRWorkflow, cache *compileCache) field.ErrorList {
 	spec := field.NewPath("spec")
 	errs := validateParameters(wf.Spec.Parameters, spec.Child("parameters"))
 	if wf.Spec.FailurePolicy != "" && !contains(workflowPolicies, string(wf.Spec.FailurePolicy)) {
 		errs = append(errs, field.NotSupported(spec.Child("failurePolicy"), wf.Spec.FailurePolicy, workflowPolicies))
 	}
 	errs = append(errs, validateExecutor(wf.Spec.Executor, spec.Child("executor"))...)
-	errs = append(errs, validateActions(wf.Spec.Actions, wf.Spec.GetExecutorType(), spec.Child("actions"))...)
+	errs = append(errs, validateActions(wf.Spec.Actions, wf.Spec.GetExecutorType(), spec.Child("actions"), cache)...)
 	return errs
 }
 
@@ -212,7 +219,7 @@ func validateExecutor(ex *v1alpha1.ExecutorSpec, path *field.Path) field.ErrorLi
 
 // validateActions checks the action list: names, dependencies (unknown, self, duplicate, cycles), each
 // action's body, `when`, and rollbacks.
-func validateActions(actions []v1alpha1.Action, executor v1alpha1.ExecutorType, path *field.Path) field.ErrorList {
+func validateActions(actions []v1alpha1.Action, executor v1alpha1.ExecutorType, path *field.Path, cache *compileCache) field.ErrorList {
 	var errs field.ErrorList
 	if len(actions) == 0 {
 		return field.ErrorList{field.Required(path, "a workflow needs at least one action")}
@@ -254,16 +261,16 @@ func validateActions(actions []v1alpha1.Action, executor v1alpha1.ExecutorType, 
 		deps, depErrs := resolveDependsOn(a.Name, a.DependsOn, index, p.Child("dependsOn"), "action")
 		graph.deps[i] = deps
 		errs = append(errs, depErrs...)
-		errs = append(errs, validateActionBody(&a.ActionBody, executor, p, false)...)
+		errs = append(errs, validateActionBody(&a.ActionBody, executor, p, false, cache)...)
 		if a.When != "" {
-			errs = append(errs, checkUserString(p.Child("when"), a.When, true)...)
+			errs = append(errs, checkUserString(p.Child("when"), a.When, true, cache)...)
 		}
 		if op, ok := resourceOperation(&a.ActionBody); ok && op == v1alpha1.OperationPatch && a.Rollback == nil {
 			errs = append(errs, field.Required(p.Child("rollback"),
 				"a Patch action needs a custom rollback: the state before the patch is not recorded, so it has no automatic inverse"))
 		}
 		if a.Rollback != nil {
-			errs = append(errs, validateActionBody(&a.Rollback.ActionBody, executor, p.Child("rollback"), false)...)
+			errs = append(errs, validateActionBody(&a.Rollback.ActionBody, executor, p.Child("rollback"), false, cache)...)
 		}
 	}
 	if cycle := graph.findCycle(); cycle != nil {
@@ -298,9 +305,9 @@ func resolveDependsOn(self string, dependsOn []string, index map[string]int, pat
 }
 
 // validateActionBody checks what actions and rollbacks share: type, the one matching config block, limits,
-// the config itself and every user string in it. rendered says body's templates were already filled in, so
-// every string is checked as final text.
-func validateActionBody(body *v1alpha1.ActionBody, executor v1alpha1.ExecutorType, path *field.Path, rendered bool) field.ErrorList {
+// the config itself and every user string in it. rendered says body's templates were already filled in: the
+// config is checked as final, and its strings are not visited again (rendering checked each one).
+func validateActionBody(body *v1alpha1.ActionBody, executor v1alpha1.ExecutorType, path *field.Path, rendered bool, cache *compileCache) field.ErrorList {
 	var errs field.ErrorList
 	if !contains(actionTypes, string(body.Type)) {
 		errs = append(errs, field.NotSupported(path.Child("type"), body.Type, actionTypes))
@@ -350,11 +357,11 @@ func validateActionBody(body *v1alpha1.ActionBody, executor v1alpha1.ExecutorTyp
 	case v1alpha1.ActionTypeKubernetesResource:
 		errs = append(errs, validateResource(body.Resource, path.Child("resource"), rendered)...)
 	}
-	errs = append(errs, visitActionStrings(body.DeepCopy(), path, func(p *field.Path, s string, tmpl bool) (string, *field.Error) {
-		if es := checkUserString(p, s, tmpl && !rendered); len(es) > 0 {
-			return s, es[0]
-		}
-		return s, nil
+	if rendered {
+		return errs
+	}
+	errs = append(errs, visitActionStrings(body, path, visitOptions{cache: cache}, func(s string, tmpl bool) (string, error) {
+		return s, checkString(s, tmpl, cache)
 	})...)
 	return errs
 }
@@ -467,8 +474,11 @@ func validateJob(j *v1alpha1.JobAction, path *field.Path, rendered bool) field.E
 			errs = append(errs, field.Invalid(tp.Child("metadata", "annotations").Key(k), k, msg))
 		}
 	}
-	// Template text can only sit in JSON strings, so the spec decodes strictly before rendering too.
-	errs = append(errs, checkJobSpec(j.Template.Spec.Raw, tp.Child("spec"))...)
+	// Template text can only sit in JSON strings, so the spec decodes strictly before rendering, and
+	// rendering (strings only) cannot change its structure: it is checked once, unrendered.
+	if !rendered {
+		errs = append(errs, checkJobSpec(j.Template.Spec.Raw, tp.Child("spec"))...)
+	}
 	return errs
 }
 
@@ -537,7 +547,8 @@ func validateResource(r *v1alpha1.ResourceAction, path *field.Path, rendered boo
 	if r.Manifest == "" {
 		return append(errs, field.Required(path.Child("manifest"), ""))
 	}
-	if !isTemplated(r.Manifest, !r.Literal && !rendered) {
+	// A rendered manifest is parsed by the request builder, which reports the same error.
+	if !rendered && !isTemplated(r.Manifest, !r.Literal) {
 		if _, err := parseManifest(r.Manifest); err != nil {
 			errs = append(errs, field.Invalid(path.Child("manifest"), field.OmitValueType{}, err.Error()))
 		}
@@ -588,27 +599,91 @@ func parseManifest(manifest string) (*manifestObject, error) {
 }
 
 // checkUserString checks one user string: no Argo placeholder, and when it is a template, that it parses.
-// The Argo check comes first: "{{workflow.name}}" is better explained as an Argo placeholder than as an
-// undefined template function.
-func checkUserString(path *field.Path, s string, isTemplate bool) field.ErrorList {
-	if reason, found := argoPlaceholder(s); found {
-		return field.ErrorList{field.Invalid(path, field.OmitValueType{}, reason)}
-	}
-	if isTemplate && strings.Contains(s, "{{") {
-		if _, err := parseTemplate(path.String(), s); err != nil {
-			return field.ErrorList{field.Invalid(path, field.OmitValueType{}, err.Error())}
-		}
-	}
-	if reason, found := unclosedBraces(s); found {
-		return field.ErrorList{field.Invalid(path, field.OmitValueType{}, reason)}
+func checkUserString(path *field.Path, s string, isTemplate bool, cache *compileCache) field.ErrorList {
+	if err := checkString(s, isTemplate, cache); err != nil {
+		return field.ErrorList{field.Invalid(path, field.OmitValueType{}, err.Error())}
 	}
 	return nil
 }
 
-// parseTemplate parses s as a Go text/template that fails on missing keys.
-func parseTemplate(name, s string) (*template.Template, error) {
-	return template.New(name).Option("missingkey=error").Parse(s)
+// checkString explains what is wrong with a user string, or returns nil. The Argo check comes first:
+// "{{workflow.name}}" is better explained as an Argo placeholder than as an undefined template function.
+func checkString(s string, isTemplate bool, cache *compileCache) error {
+	if !strings.Contains(s, "{{") {
+		return nil
+	}
+	if reason, found := argoPlaceholder(s); found {
+		return errors.New(reason)
+	}
+	if isTemplate {
+		if _, err := cache.parse(s); err != nil {
+			return err
+		}
+	}
+	if reason, found := unclosedBraces(s); found {
+		return errors.New(reason)
+	}
+	return nil
 }
+
+// compileCache keeps what one compile would otherwise compute twice (validation, then rendering): parsed
+// templates by their text and decoded free-form specs by their bytes. A nil cache keeps nothing.
+type compileCache struct {
+	templates map[string]compiledTemplate
+	specs     map[string]any
+}
+
+func newCompileCache() *compileCache {
+	return &compileCache{templates: map[string]compiledTemplate{}, specs: map[string]any{}}
+}
+
+// parse parses s as a Go text/template that fails on missing keys (plain field references take a faster
+// path with the same behaviour). Errors carry no field path: callers wrap them in a field error.
+func (c *compileCache) parse(s string) (compiledTemplate, error) {
+	if c != nil {
+		if t, ok := c.templates[s]; ok {
+			return t, nil
+		}
+	}
+	var t compiledTemplate
+	if ft, ok := parseFieldTemplate(s); ok {
+		t = ft
+	} else {
+		gt, err := template.New("template").Option("missingkey=error").Parse(s)
+		if err != nil {
+			return nil, err
+		}
+		t = goTemplate{gt}
+	}
+	if c != nil {
+		c.templates[s] = t
+	}
+	return t, nil
+}
+
+// decodeSpec decodes a free-form JSON spec (numbers kept as written). Without take, the result is shared
+// with the cache and must only be read; with take, the caller owns it (the cached copy is handed over once).
+func (c *compileCache) decodeSpec(raw []byte, take bool) (any, error) {
+	if c != nil {
+		if doc, ok := c.specs[string(raw)]; ok {
+			if take {
+				delete(c.specs, string(raw))
+			}
+			return doc, nil
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, err
+	}
+	if c != nil && !take {
+		c.specs[string(raw)] = doc
+	}
+	return doc, nil
+}
+
 
 // isTemplated reports whether s will be rendered and contains template actions, so its final value is not
 // known before rendering.

@@ -1,0 +1,178 @@
+package translator
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// writeYAML emits a decoded JSON value (map[string]any, []any, string, json.Number, bool, nil and Go
+// integers) as block-style YAML with sorted keys. It replaces a JSON -> YAML round trip through a YAML
+// library, which dominated compile time. Strings are written plain only when no YAML reader could take them
+// for anything else, otherwise double-quoted (Go escapes, which YAML shares).
+func writeYAML(obj map[string]any) (string, error) {
+	var b strings.Builder
+	if err := yamlMap(&b, obj, 0, false); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// yamlMap writes m's entries at indent; with inline the first key continues the current line (a list item).
+func yamlMap(b *strings.Builder, m map[string]any, indent int, inline bool) error {
+	if len(m) == 0 {
+		b.WriteString("{}\n")
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		if i > 0 || !inline {
+			writeIndent(b, indent)
+		}
+		yamlString(b, k)
+		b.WriteByte(':')
+		if err := yamlValue(b, m[k], indent); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// yamlList writes l's items at indent, as "- item".
+func yamlList(b *strings.Builder, l []any, indent int) error {
+	for _, v := range l {
+		writeIndent(b, indent)
+		b.WriteByte('-')
+		if m, ok := asMap(v); ok && len(m) > 0 {
+			b.WriteByte(' ')
+			if err := yamlMap(b, m, indent+2, true); err != nil {
+				return err
+			}
+			continue
+		}
+		if inner, ok := v.([]any); ok && len(inner) > 0 {
+			b.WriteByte('\n')
+			if err := yamlList(b, inner, indent+2); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := yamlValue(b, v, indent); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// yamlValue writes what follows "key:" (the key at indent) or "-": a scalar on the same line, or a nested
+// block. Lists under a key sit at the key's indentation, as most YAML writers do.
+func yamlValue(b *strings.Builder, v any, indent int) error {
+	if m, ok := asMap(v); ok {
+		if len(m) == 0 {
+			b.WriteString(" {}\n")
+			return nil
+		}
+		b.WriteByte('\n')
+		return yamlMap(b, m, indent+2, false)
+	}
+	if l, ok := v.([]any); ok {
+		if len(l) == 0 {
+			b.WriteString(" []\n")
+			return nil
+		}
+		b.WriteByte('\n')
+		return yamlList(b, l, indent)
+	}
+	b.WriteByte(' ')
+	switch t := v.(type) {
+	case nil:
+		b.WriteString("null")
+	case string:
+		yamlString(b, t)
+	case bool:
+		b.WriteString(strconv.FormatBool(t))
+	case json.Number:
+		b.WriteString(t.String())
+	case int64:
+		b.WriteString(strconv.FormatInt(t, 10))
+	case int32:
+		b.WriteString(strconv.FormatInt(int64(t), 10))
+	case int:
+		b.WriteString(strconv.Itoa(t))
+	case float64:
+		b.WriteString(strconv.FormatFloat(t, 'g', -1, 64))
+	default:
+		return fmt.Errorf("cannot write %T as YAML", v)
+	}
+	b.WriteByte('\n')
+	return nil
+}
+
+// asMap accepts both map shapes objects are built from.
+func asMap(v any) (map[string]any, bool) {
+	switch t := v.(type) {
+	case map[string]any:
+		return t, true
+	case map[string]string:
+		m := make(map[string]any, len(t))
+		for k, s := range t {
+			m[k] = s
+		}
+		return m, true
+	}
+	return nil, false
+}
+
+func writeIndent(b *strings.Builder, n int) {
+	for i := 0; i < n; i++ {
+		b.WriteByte(' ')
+	}
+}
+
+// yamlSpecialWords are plain scalars YAML 1.1 or 1.2 readers turn into booleans or null.
+var yamlSpecialWords = map[string]bool{
+	"y": true, "n": true, "yes": true, "no": true, "true": true, "false": true, "on": true, "off": true, "null": true,
+}
+
+// yamlString writes s plain when it starts with a letter, uses only [A-Za-z0-9._/-], inner single spaces and
+// colons not followed by a space, and is not a special word; otherwise double-quoted.
+func yamlString(b *strings.Builder, s string) {
+	if isPlainYAML(s) {
+		b.WriteString(s)
+		return
+	}
+	// Go's quoting escapes (\n, \t, \", \\, \xXX, \uXXXX, \UXXXXXXXX, \a, \b, \f, \r, \v) are all YAML
+	// double-quoted escapes, and it is much cheaper than encoding/json.
+	var buf [64]byte
+	b.Write(strconv.AppendQuote(buf[:0], s))
+}
+
+func isPlainYAML(s string) bool {
+	if s == "" || yamlSpecialWords[strings.ToLower(s)] {
+		return false
+	}
+	c := s[0]
+	if !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+		return false
+	}
+	last := len(s) - 1
+	for i := 1; i <= last; i++ {
+		c := s[i]
+		switch {
+		case (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '/' || c == '-':
+		case c == ' ' && i < last && s[i+1] != ' ':
+			// inner single spaces: "echo hello"
+		case c == ':' && i < last && s[i+1] != ' ':
+			// "busybox:1.36"; ": " would start a mapping
+		default:
+			return false
+		}
+	}
+	return true
+}
