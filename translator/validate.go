@@ -684,7 +684,6 @@ func (c *compileCache) decodeSpec(raw []byte, take bool) (any, error) {
 	return doc, nil
 }
 
-
 // isTemplated reports whether s will be rendered and contains template actions, so its final value is not
 // known before rendering.
 func isTemplated(s string, template bool) bool {
