@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -51,6 +52,37 @@ type DRPlanExecutionReconciler struct {
 
 	// writes counts API writes (status patches, lock writes, finalizer updates), for benchmarks.
 	writes atomic.Int64
+	// superseded remembers, per execution, the resourceVersions our own writes replaced: a cached copy with
+	// one of them is stale for sure, and reconciling from it would only end in a conflict.
+	superseded sync.Map // types.NamespacedName -> map[string]bool (guarded by the workqueue: one reconcile per key)
+}
+
+// isStale reports whether ex is a copy our own writes already replaced; a fresh copy clears the memory.
+func (r *DRPlanExecutionReconciler) isStale(ex *drv1.DRPlanExecution) bool {
+	key := client.ObjectKeyFromObject(ex)
+	v, ok := r.superseded.Load(key)
+	if !ok {
+		return false
+	}
+	if v.(map[string]bool)[ex.ResourceVersion] {
+		return true
+	}
+	r.superseded.Delete(key)
+	return false
+}
+
+// wrote records that a write of ours replaced resourceVersion rv of ex.
+func (r *DRPlanExecutionReconciler) wrote(ex *drv1.DRPlanExecution, rv string) {
+	r.countWrite()
+	key := client.ObjectKeyFromObject(ex)
+	m := map[string]bool{}
+	if v, ok := r.superseded.Load(key); ok {
+		for k := range v.(map[string]bool) {
+			m[k] = true
+		}
+	}
+	m[rv] = true
+	r.superseded.Store(key, m)
 }
 
 // Writes returns the number of API writes the reconciler made.
@@ -135,7 +167,14 @@ func (r *DRPlanExecutionReconciler) now() metav1.Time {
 func (r *DRPlanExecutionReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	ex := &drv1.DRPlanExecution{}
 	if err := r.Get(ctx, req.NamespacedName, ex); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.superseded.Delete(req.NamespacedName)
+		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	if r.isStale(ex) {
+		// Our last write has not reached the cache yet: its watch event will wake us; look again shortly anyway.
+		return reconcile.Result{RequeueAfter: staleRequeue}, nil
 	}
 	if !ex.DeletionTimestamp.IsZero() {
 		return r.finalize(ctx, ex)
@@ -146,10 +185,11 @@ func (r *DRPlanExecutionReconciler) Reconcile(ctx context.Context, req reconcile
 	}
 	if !controllerutil.ContainsFinalizer(ex, drv1.FinalizerExecution) {
 		controllerutil.AddFinalizer(ex, drv1.FinalizerExecution)
+		rv := ex.ResourceVersion
 		if err := r.Update(ctx, ex); err != nil {
 			return transient(err)
 		}
-		r.countWrite()
+		r.wrote(ex, rv)
 		// ex now carries the fresh resourceVersion: go on in the same reconcile.
 	}
 
@@ -161,11 +201,11 @@ func (r *DRPlanExecutionReconciler) Reconcile(ctx context.Context, req reconcile
 	if statusChanged(before.Status, ex.Status) {
 		err := r.Status().Patch(ctx, ex, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
 		if err != nil {
-			// A conflict means we computed from a stale cached copy (usually our own previous write not seen
-			// yet): nothing was written, try again shortly from the fresh object.
+			// A conflict means we computed from a stale cached copy: nothing was written, try again shortly
+			// from the fresh object.
 			return transient(err)
 		}
-		r.countWrite()
+		r.wrote(ex, before.ResourceVersion)
 		r.recordTransitions(ctx, before, ex)
 	}
 	if ex.Status.Phase.IsTerminal() {

@@ -3,6 +3,7 @@ package execlifecycle
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
@@ -136,6 +138,40 @@ func (r *recorder) slowest(n int) string {
 	return fmt.Sprint(byKind)
 }
 
+// histogramQuantile estimates quantile q of a histogram of controller-runtime's metrics registry whose
+// labels include label=value (upper bound of the bucket that holds it), and returns the sample count.
+func histogramQuantile(name, label, value string, q float64) (float64, uint64) {
+	families, err := crmetrics.Registry.Gather()
+	if err != nil {
+		return 0, 0
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			match := false
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					match = true
+				}
+			}
+			h := m.GetHistogram()
+			if !match || h == nil || h.GetSampleCount() == 0 {
+				continue
+			}
+			want := uint64(math.Ceil(q * float64(h.GetSampleCount())))
+			for _, b := range h.GetBucket() {
+				if b.GetCumulativeCount() >= want {
+					return b.GetUpperBound(), h.GetSampleCount()
+				}
+			}
+			return math.Inf(1), h.GetSampleCount()
+		}
+	}
+	return 0, 0
+}
+
 func pct(d []time.Duration, p float64) time.Duration {
 	if len(d) == 0 {
 		return 0
@@ -204,6 +240,9 @@ func benchExecutions(b *testing.B, concurrency, rounds int) {
 	b.ReportMetric(writes, "writes/exec")
 	b.ReportMetric(wfWrites, "wf-writes/exec")
 	b.ReportMetric(float64(failures), "failures")
+	qwait, reconciles := histogramQuantile("workqueue_queue_duration_seconds", "name", "drplanexecution", 0.99)
+	rtime, _ := histogramQuantile("controller_runtime_reconcile_time_seconds", "controller", "drplanexecution", 0.99)
+	b.Logf("process totals: %d reconciles, p99 wait in the work queue <= %gs, p99 reconcile time <= %gs", reconciles, qwait, rtime)
 	b.Logf("%d executions (%d at once): %d node changes measured, %d coalesced; latency p50 %v p90 %v p99 %v max %v; "+
 		"reconciler writes/exec %.2f (status + finalizer + plan lock), Workflow status writes/exec %.2f; failures %d; %.1fs in all; "+
 		"slowest 5%% by action->phase: %s",
