@@ -18,3 +18,7 @@ const (
 	OutputName       = "name"
 	OutputUID        = "uid"
 )
+
+// HTTP templates declare no output parameters: Argo's agent (v3.7, workflow/executor/agent.go) returns the
+// response body as the node's outputs.result and nothing else. The status code is not reported; a failed
+// successCondition surfaces in the node's message instead, so there is no OutputStatusCode.
