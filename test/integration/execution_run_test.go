@@ -88,6 +88,9 @@ var _ = Describe("DRPlanExecution on Argo", func() {
 		Expect(plan.Status.ExecutionHistory).To(HaveLen(1))
 		Expect(plan.Status.ExecutionHistory[0].Phase).To(Equal(drv1.ExecutionSucceeded))
 		Eventually(func(g Gomega) []string { return execEventReasons(g, ex) }).Should(ContainElements(drv1.ReasonRunning, drv1.ReasonSucceeded))
+		Expect(metricValue("drplan_executions_total", map[string]string{"operation": "Execute", "result": "Succeeded"})).To(BeNumerically(">=", 1))
+		Expect(metricValue("drplan_actions_total", map[string]string{"type": "HTTP", "result": "Succeeded"})).To(BeNumerically(">=", 2))
+		Expect(metricValue("drplan_actions_total", map[string]string{"type": "KubernetesResource", "result": "Succeeded"})).To(BeNumerically(">=", 1))
 		// The finalizer stays on a finished execution and goes at once when it is deleted.
 		Expect(ex.Finalizers).To(ContainElement(drv1.FinalizerExecution))
 		Expect(k8sClient.Delete(ctx, ex)).To(Succeed())
@@ -378,6 +381,21 @@ var _ = Describe("DRPlanExecution on Argo", func() {
 		plan := exGetPlan(ns, "p")
 		Expect(plan.Status.LastExecutionRef.Name).To(Equal(winner))
 		Expect(plan.Status.ExecutionHistory).To(HaveLen(1))
+	})
+
+	It("stops the runs and releases the plan when a running execution is deleted", func() {
+		argo.SetScript(exOutcomes(map[string]argostandin.Outcome{"wait": {Hold: true}}))
+		exWorkflow(ns, "w", "", exHTTP("wait"))
+		exPlan(ns, "p", "", exStage("one", false, nil, "w"))
+		ex := exExecution(ns, "run", "p")
+		Eventually(func() *drv1.ObjectReference { return exGetPlan(ns, "p").Status.CurrentExecution }).ShouldNot(BeNil())
+		Eventually(func() []wfv1.Workflow { return exWorkflows(ns) }).Should(HaveLen(1))
+		Expect(k8sClient.Delete(ctx, ex)).To(Succeed())
+		Eventually(func() bool {
+			return apierrors.IsNotFound(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "run"}, ex))
+		}).Should(BeTrue())
+		Expect(exWorkflows(ns)[0].Spec.Shutdown).To(Equal(wfv1.ShutdownStrategyTerminate))
+		Expect(exGetPlan(ns, "p").Status.CurrentExecution).To(BeNil())
 	})
 
 	It("fails with a clear message when its Workflow is deleted outside the operator, and never recreates it", func() {
