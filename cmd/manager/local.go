@@ -54,6 +54,25 @@ func kubeconfigConfigured() bool {
 	return false
 }
 
+// webhookCertDirOr returns dir, or controller-runtime's default webhook certificate directory.
+func webhookCertDirOr(dir string) string {
+	if dir != "" {
+		return dir
+	}
+	return filepath.Join(os.TempDir(), "k8s-webhook-server", "serving-certs")
+}
+
+// webhookCertPresent reports whether the webhook server would find its certificate and key.
+func webhookCertPresent(dir string) bool {
+	dir = webhookCertDirOr(dir)
+	for _, f := range []string{"tls.crt", "tls.key"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
 // probeCluster asks the API server for its version, giving up after timeout.
 func probeCluster(ctx context.Context, cfg *rest.Config, timeout time.Duration) error {
 	c := rest.CopyConfig(cfg)

@@ -94,6 +94,12 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer local.stop()
+	if o.enableWebhooks && local == nil && !webhookCertPresent(o.webhookCertDir) {
+		// Outside a cluster (make run against a remote kubeconfig) nobody calls this process's webhooks and
+		// there is no certificate to serve them with. The reconcilers validate everything again anyway.
+		log.Info("no webhook serving certificate; not serving the admission webhooks", "certDir", webhookCertDirOr(o.webhookCertDir))
+		o.enableWebhooks = false
+	}
 
 	var tlsOpts []func(*tls.Config)
 	if !o.enableHTTP2 {

@@ -61,3 +61,21 @@ func TestLocalControlPlaneNeedsAssets(t *testing.T) {
 		t.Fatalf("want an error explaining KUBEBUILDER_ASSETS, got %v", err)
 	}
 }
+
+func TestWebhookCertPresent(t *testing.T) {
+	dir := t.TempDir()
+	if webhookCertPresent(dir) {
+		t.Fatal("empty directory")
+	}
+	for _, f := range []string{"tls.crt", "tls.key"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !webhookCertPresent(dir) {
+		t.Fatal("tls.crt and tls.key are there")
+	}
+	if !strings.HasSuffix(webhookCertDirOr(""), filepath.Join("k8s-webhook-server", "serving-certs")) {
+		t.Fatalf("default cert dir %s", webhookCertDirOr(""))
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -16,12 +18,33 @@ import (
 
 // The operator binary as `make run` starts it when no cluster is reachable: it brings up its own
 // kube-apiserver and etcd, installs the CRDs and webhooks, and tells how to point kubectl at them.
-var _ = Describe("The manager's embedded control plane (make run without a cluster)", func() {
-	It("serves the API with the CRDs and webhooks, runs the reconcilers, answers kubectl, and stops cleanly", func() {
-		bin, err := gexec.Build("github.com/drplan/drplan-operator/cmd/manager")
+var _ = Describe("The manager binary (make run)", Ordered, func() {
+	var bin string
+	BeforeAll(func() {
+		var err error
+		bin, err = gexec.Build("github.com/drplan/drplan-operator/cmd/manager")
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(gexec.CleanupBuildArtifacts)
+	})
 
+	It("uses a reachable cluster as it is, without webhooks when it has no certificate for them", func() {
+		probe := freeAddr()
+		cmd := commandIn(repoRoot, bin, "--local-control-plane=auto", "--health-probe-bind-address="+probe,
+			"--metrics-bind-address=0", "--webhook-cert-dir="+GinkgoT().TempDir())
+		cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfigPath, "KUBEBUILDER_ASSETS=")
+		session, err := gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func() { session.Kill().Wait(10 * time.Second) })
+
+		Eventually(session.Err, timeout).Should(gbytes.Say("not serving the admission webhooks"))
+		Eventually(session.Err, timeout).Should(gbytes.Say(`starting the manager.*` + regexpQuote(strings.TrimSuffix(cfg.Host, "/"))))
+		Eventually(func() (int, error) { return httpStatus("http://" + probe + "/readyz") }, timeout).Should(Equal(http.StatusOK))
+		Expect(string(session.Err.Contents())).NotTo(ContainSubstring("embedded control plane"))
+		session.Terminate()
+		Eventually(session, timeout).Should(gexec.Exit(0))
+	})
+
+	It("without a cluster, starts an embedded control plane with the CRDs and webhooks, runs the reconcilers, answers kubectl, and stops cleanly", func() {
 		state := GinkgoT().TempDir()
 		probe := freeAddr()
 		cmd := commandIn(repoRoot, bin,
@@ -37,14 +60,7 @@ var _ = Describe("The manager's embedded control plane (make run without a clust
 		kubeconfig := filepath.Join(state, "kubeconfig")
 		Eventually(session.Err, 90*time.Second).Should(gbytes.Say("export KUBECONFIG=" + kubeconfig))
 		Expect(kubeconfig).To(BeAnExistingFile())
-		Eventually(func() (int, error) {
-			resp, err := http.Get("http://" + probe + "/readyz")
-			if err != nil {
-				return 0, err
-			}
-			resp.Body.Close()
-			return resp.StatusCode, nil
-		}, 30*time.Second).Should(Equal(http.StatusOK))
+		Eventually(func() (int, error) { return httpStatus("http://" + probe + "/readyz") }, timeout).Should(Equal(http.StatusOK))
 
 		kc := func(args ...string) (string, error) { return kubectlWith(kubeconfig, args...) }
 		out, err := kc("apply", "-f", "config/samples/dr_v1alpha1_drworkflow.yaml")
@@ -76,3 +92,14 @@ func freeAddr() string {
 	defer l.Close()
 	return fmt.Sprintf("127.0.0.1:%d", l.Addr().(*net.TCPAddr).Port)
 }
+
+func httpStatus(url string) (int, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+func regexpQuote(s string) string { return regexp.QuoteMeta(s) }
