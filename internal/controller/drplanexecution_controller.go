@@ -636,6 +636,26 @@ func stageParallel(plan *drv1.DRPlan, name string) bool {
 // failure (plan failurePolicy Stop and Rollback). recorded are the forward statuses reverse entries undo.
 func (r *DRPlanExecutionReconciler) advance(ctx context.Context, ex *drv1.DRPlanExecution, plan *drv1.DRPlan, stages []drv1.StageStatus,
 	dir engine.Direction, recorded []drv1.StageStatus, stopOnFailure bool) (bool, error) {
+	// A pass walks the stages in list order; a stage listed before one it depends on can only start in a
+	// later pass, so passes repeat while they change stage phases (at most once per stage).
+	for pass := 0; ; pass++ {
+		before := make([]drv1.ExecutionPhase, len(stages))
+		for i := range stages {
+			before[i] = stages[i].Phase
+		}
+		settled, err := r.advancePass(ctx, ex, plan, stages, dir, recorded, stopOnFailure)
+		changed := false
+		for i := range stages {
+			changed = changed || stages[i].Phase != before[i]
+		}
+		if err != nil || !changed || pass >= len(stages) {
+			return settled, err
+		}
+	}
+}
+
+func (r *DRPlanExecutionReconciler) advancePass(ctx context.Context, ex *drv1.DRPlanExecution, plan *drv1.DRPlan, stages []drv1.StageStatus,
+	dir engine.Direction, recorded []drv1.StageStatus, stopOnFailure bool) (bool, error) {
 	now := r.now()
 	var errs []error
 	phaseOf := map[string]drv1.ExecutionPhase{}

@@ -125,6 +125,31 @@ var _ = Describe("DRPlanExecution on Argo", func() {
 		Expect(ex.Status.Summary.Succeeded).To(Equal(int32(4)))
 	})
 
+	It("orders stages by dependsOn (whatever their list order) and runs a parallel stage's workflows at once", func() {
+		var release atomic.Bool
+		argo.SetScript(func(t argostandin.Task) argostandin.Outcome {
+			return argostandin.Outcome{Hold: (t.Action == "left" || t.Action == "right") && !release.Load()}
+		})
+		exWorkflow(ns, "l", "", exHTTP("left"))
+		exWorkflow(ns, "r", "", exHTTP("right"))
+		exWorkflow(ns, "f", "", exHTTP("final"))
+		// "last" is listed first but depends on "both"; "both" runs two workflows in parallel.
+		exPlan(ns, "p", "", exStage("last", false, []string{"both"}, "f"), exStage("both", true, nil, "l", "r"))
+		exExecution(ns, "run", "p")
+		Eventually(func(g Gomega) []drv1.ExecutionPhase {
+			ex := exGet(ns, "run")
+			g.Expect(ex.Status.StageStatuses).To(HaveLen(2))
+			both := ex.Status.StageStatuses[1].WorkflowExecutions
+			return []drv1.ExecutionPhase{ex.Status.StageStatuses[0].Phase, both[0].Phase, both[1].Phase}
+		}).Should(Equal([]drv1.ExecutionPhase{drv1.ExecutionPending, drv1.ExecutionRunning, drv1.ExecutionRunning}))
+		release.Store(true)
+		ex := exWaitPhase(ns, "run", drv1.ExecutionSucceeded)
+		last, both := ex.Status.StageStatuses[0], ex.Status.StageStatuses[1]
+		Expect(last.StartTime.Before(both.CompletionTime)).To(BeFalse(), "last starts after both ended")
+		Expect(both.WorkflowExecutions[1].WorkflowRef.Name).To(Equal("r"))
+		Expect(ex.Status.Progress).To(Equal("3/3"))
+	})
+
 	It("skips an action whose when renders false and counts a skipped dependency as satisfied", func() {
 		gated := exHTTP("gated")
 		gated.When = `{{ ne .params.mode "dry" }}`
