@@ -24,9 +24,10 @@ func processCPU() time.Duration {
 // etcdLimit is etcd's default request size limit: a Workflow must stay well under it.
 const etcdLimit = 1536 * 1024
 
-// benchWorkflow is an n-action DAG cycling through every action type, each action depending on the one
-// before it and on the one at half its index (so the DAG is wide and deep), every config templated.
-func benchWorkflow(n int) (*v1alpha1.DRWorkflow, *v1alpha1.DRPlan) {
+// benchWorkflow is an n-action DAG, each action depending on the one before it and on the one at half its
+// index (so the DAG is wide and deep), every config templated. Shape "mixed" cycles through every action
+// type with realistic Clusternet specs, Job specs and manifests; shape "http" is HTTP calls only.
+func benchWorkflow(n int, shape string) (*v1alpha1.DRWorkflow, *v1alpha1.DRPlan) {
 	actions := make([]v1alpha1.Action, n)
 	for i := range actions {
 		a := v1alpha1.Action{Name: fmt.Sprintf("step-%04d", i)}
@@ -37,7 +38,11 @@ func benchWorkflow(n int) (*v1alpha1.DRWorkflow, *v1alpha1.DRPlan) {
 			}
 		}
 		a.RetryPolicy = &v1alpha1.RetryPolicy{Limit: 2, Interval: v1alpha1.Duration(5e9), BackoffMultiplier: "2"}
-		switch i % 5 {
+		kind := i % 5
+		if shape == "http" {
+			kind = 0
+		}
+		switch kind {
 		case 0:
 			a.Type = v1alpha1.ActionTypeHTTP
 			a.HTTP = &v1alpha1.HTTPAction{URL: "https://hooks.example/{{ .planName }}/" + a.Name, Method: "POST",
@@ -89,8 +94,8 @@ func translateOnce(tb testing.TB, wf *v1alpha1.DRWorkflow, plan *v1alpha1.DRPlan
 	return len(out.Spec.Templates)
 }
 
-func workflowBytes(tb testing.TB, n int) int {
-	wf, plan := benchWorkflow(n)
+func workflowBytes(tb testing.TB, n int, shape string) int {
+	wf, plan := benchWorkflow(n, shape)
 	params, _ := ResolveParams(wf, plan, 0, 0, nil)
 	_, out, err := CompileForward(Input{Workflow: wf, Params: params, Namespace: "shop", PlanName: "p", ExecutionName: "run-1", StageName: "s", ExecutionUID: "uid"}, EmitOptions{})
 	if err != nil {
@@ -106,27 +111,33 @@ func workflowBytes(tb testing.TB, n int) int {
 // BenchmarkTranslate measures resolve + validate + render + emit of 10-, 100- and 1000-action DAGs, with and
 // without Argo's validator, reporting ns/action and the stored (JSON) size of the Workflow per action.
 func BenchmarkTranslate(b *testing.B) {
-	for _, n := range []int{10, 100, 1000} {
-		for _, argo := range []bool{false, true} {
-			b.Run(fmt.Sprintf("actions=%d/argo-validate=%v", n, argo), func(b *testing.B) {
-				wf, plan := benchWorkflow(n)
-				size := workflowBytes(b, n)
-				b.ReportAllocs()
-				b.ResetTimer()
-				cpuStart := processCPU()
-				for i := 0; i < b.N; i++ {
-					translateOnce(b, wf, plan, EmitOptions{Validate: argo})
-				}
-				cpu := processCPU() - cpuStart
-				b.StopTimer()
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/action")
-				// CPU time of the process (including the garbage collector) per action: on a machine shared
-				// with other work, wall time alone measures the neighbours too.
-				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(n), "cpu-ns/action")
-				b.ReportMetric(float64(size)/float64(n), "bytes/action")
-			})
+	for _, shape := range []string{"mixed", "http"} {
+		for _, n := range []int{10, 100, 1000} {
+			for _, argo := range []bool{false, true} {
+				b.Run(fmt.Sprintf("shape=%s/actions=%d/argo-validate=%v", shape, n, argo), func(b *testing.B) {
+					benchmarkTranslate(b, shape, n, argo)
+				})
+			}
 		}
 	}
+}
+
+func benchmarkTranslate(b *testing.B, shape string, n int, argo bool) {
+	wf, plan := benchWorkflow(n, shape)
+	size := workflowBytes(b, n, shape)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpuStart := processCPU()
+	for i := 0; i < b.N; i++ {
+		translateOnce(b, wf, plan, EmitOptions{Validate: argo})
+	}
+	cpu := processCPU() - cpuStart
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/action")
+	// CPU time of the process (including the garbage collector) per action: on a machine shared
+	// with other work, wall time alone measures the neighbours too.
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(n), "cpu-ns/action")
+	b.ReportMetric(float64(size)/float64(n), "bytes/action")
 }
 
 // TestLargestWorkflowFitsEtcd: the API admits at most 1000 actions per workflow; the compiled Workflow of
@@ -134,14 +145,14 @@ func BenchmarkTranslate(b *testing.B) {
 // actions (checked here), so the largest size that fits follows from two measurements; it is checked, then
 // logged for docs/benchmarks.md.
 func TestLargestWorkflowFitsEtcd(t *testing.T) {
-	s1000, s2000 := workflowBytes(t, 1000), workflowBytes(t, 2000)
+	s1000, s2000 := workflowBytes(t, 1000, "mixed"), workflowBytes(t, 2000, "mixed")
 	if s1000 >= etcdLimit {
 		t.Fatalf("a 1000-action Workflow is %d bytes, over etcd's %d", s1000, etcdLimit)
 	}
 	perAction := float64(s2000-s1000) / 1000
 	fixed := float64(s1000) - 1000*perAction
 	largest := int((etcdLimit - 1 - fixed) / perAction)
-	if below, above := workflowBytes(t, largest-5), workflowBytes(t, largest+5); below >= etcdLimit || above < etcdLimit {
+	if below, above := workflowBytes(t, largest-5, "mixed"), workflowBytes(t, largest+5, "mixed"); below >= etcdLimit || above < etcdLimit {
 		t.Fatalf("size is not linear: %d actions -> %d bytes, %d -> %d", largest-5, below, largest+5, above)
 	}
 	t.Logf("%.0f bytes/action + %.0f fixed; largest benchmark-shaped Workflow under %d bytes: about %d actions", perAction, fixed, etcdLimit, largest)

@@ -57,37 +57,6 @@ func (g dependencyGraph) findCycle() []string {
 	return nil
 }
 
-// levels groups nodes by longest distance from a root: level 0 has no dependencies, level k depends on
-// something at level k-1. Within a level nodes keep source order. ok is false on a cycle.
-func (g dependencyGraph) levels() (levels [][]int, ok bool) {
-	level := make([]int, len(g.names))
-	for i := range level {
-		level[i] = -1
-	}
-	order, ok := g.topologicalOrder()
-	if !ok {
-		return nil, false
-	}
-	maxLevel := -1
-	for _, n := range order {
-		l := 0
-		for _, d := range g.deps[n] {
-			if level[d]+1 > l {
-				l = level[d] + 1
-			}
-		}
-		level[n] = l
-		if l > maxLevel {
-			maxLevel = l
-		}
-	}
-	levels = make([][]int, maxLevel+1)
-	for n := range g.names {
-		levels[level[n]] = append(levels[level[n]], n)
-	}
-	return levels, true
-}
-
 // topologicalOrder is Kahn's algorithm, always taking the lowest ready index: dependencies come first and
 // ties keep source order. ok is false on a cycle.
 func (g dependencyGraph) topologicalOrder() (order []int, ok bool) {

@@ -399,7 +399,7 @@ func newIR(in *Input, reverse bool, cache *compileCache) (*IR, error) {
 // buildAction renders one action (or rollback) body into an IR action.
 func buildAction(r *renderer, ir *IR, in *Input, name string, body *v1alpha1.ActionBody, path *field.Path) (Action, field.ErrorList) {
 	act := Action{Name: name, Type: body.Type, Timeout: body.GetTimeout(), Retry: retryOf(body.RetryPolicy)}
-	rendered, spec, errs := r.renderBody(body, in.Workflow.Spec.GetExecutorType(), path)
+	rendered, spec, errs := r.renderBody(body, path)
 	if len(errs) > 0 {
 		return act, errs
 	}
@@ -418,7 +418,7 @@ func buildAction(r *renderer, ir *IR, in *Input, name string, body *v1alpha1.Act
 			act.Resource.WaitFor = WaitSubscriptionBound
 		}
 	case v1alpha1.ActionTypeKubernetesResource:
-		req, err := manifestRequest(rendered.Resource, ir.Namespace, path.Child("resource", "manifest"))
+		req, err := manifestRequest(rendered.Resource, path.Child("resource", "manifest"))
 		if err != nil {
 			return act, field.ErrorList{err}
 		}

@@ -81,12 +81,12 @@ func (r *renderer) render(s string, template bool) (string, error) {
 //
 // The free-form spec of the body (Job template spec, Localization or Subscription spec) comes back rendered
 // and decoded as spec; the RawExtension in the returned body is left unrendered.
-func (r *renderer) renderBody(body *v1alpha1.ActionBody, executor v1alpha1.ExecutorType, path *field.Path) (out *v1alpha1.ActionBody, spec map[string]any, errs field.ErrorList) {
+func (r *renderer) renderBody(body *v1alpha1.ActionBody, path *field.Path) (out *v1alpha1.ActionBody, spec map[string]any, errs field.ErrorList) {
 	out = body.DeepCopy()
 	if errs := visitActionStrings(out, path, visitOptions{write: true, cache: r.cache, spec: &spec}, r.renderChecked); len(errs) > 0 {
 		return nil, nil, errs
 	}
-	if errs := validateActionBody(out, executor, path, true, nil); len(errs) > 0 {
+	if errs := validateRendered(out, path); len(errs) > 0 {
 		return nil, nil, errs
 	}
 	return out, spec, nil

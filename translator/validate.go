@@ -228,7 +228,9 @@ func validateActions(actions []v1alpha1.Action, executor v1alpha1.ExecutorType, 
 	for i := range actions {
 		a := &actions[i]
 		p := path.Index(i)
-		errs = append(errs, validateDNSLabel(a.Name, p.Child("name"))...)
+		if msgs := validation.IsDNS1123Label(a.Name); len(msgs) > 0 {
+			errs = append(errs, validateDNSLabel(a.Name, p.Child("name"))...)
+		}
 		if _, dup := index[a.Name]; dup {
 			errs = append(errs, field.Duplicate(p.Child("name"), a.Name))
 		} else {
@@ -259,9 +261,10 @@ func validateActions(actions []v1alpha1.Action, executor v1alpha1.ExecutorType, 
 		p := path.Index(i)
 		graph.names[i] = a.Name
 		deps, depErrs := resolveDependsOn(a.Name, a.DependsOn, index, p.Child("dependsOn"), "action")
+		// (the dependsOn path is one allocation per action; per-entry paths are built only for errors)
 		graph.deps[i] = deps
 		errs = append(errs, depErrs...)
-		errs = append(errs, validateActionBody(&a.ActionBody, executor, p, false, cache)...)
+		errs = append(errs, validateActionBody(&a.ActionBody, executor, p, cache)...)
 		if a.When != "" {
 			errs = append(errs, checkUserString(p.Child("when"), a.When, true, cache)...)
 		}
@@ -270,7 +273,7 @@ func validateActions(actions []v1alpha1.Action, executor v1alpha1.ExecutorType, 
 				"a Patch action needs a custom rollback: the state before the patch is not recorded, so it has no automatic inverse"))
 		}
 		if a.Rollback != nil {
-			errs = append(errs, validateActionBody(&a.Rollback.ActionBody, executor, p.Child("rollback"), false, cache)...)
+			errs = append(errs, validateActionBody(&a.Rollback.ActionBody, executor, p.Child("rollback"), cache)...)
 		}
 	}
 	if cycle := graph.findCycle(); cycle != nil {
@@ -285,17 +288,16 @@ func validateActions(actions []v1alpha1.Action, executor v1alpha1.ExecutorType, 
 func resolveDependsOn(self string, dependsOn []string, index map[string]int, path *field.Path, what string) ([]int, field.ErrorList) {
 	var errs field.ErrorList
 	deps := make([]int, 0, len(dependsOn))
-	seen := make(map[string]bool, len(dependsOn))
+	seen := make(map[string]bool, len(dependsOn)) // small: stays on the stack
 	for k, dep := range dependsOn {
-		p := path.Index(k)
 		j, ok := index[dep]
 		switch {
 		case dep == self:
-			errs = append(errs, field.Invalid(p, dep, fmt.Sprintf("an %s cannot depend on itself", what)))
+			errs = append(errs, field.Invalid(path.Index(k), dep, fmt.Sprintf("an %s cannot depend on itself", what)))
 		case !ok:
-			errs = append(errs, field.NotFound(p, dep))
+			errs = append(errs, field.NotFound(path.Index(k), dep))
 		case seen[dep]:
-			errs = append(errs, field.Duplicate(p, dep))
+			errs = append(errs, field.Duplicate(path.Index(k), dep))
 		default:
 			deps = append(deps, j)
 		}
@@ -305,9 +307,8 @@ func resolveDependsOn(self string, dependsOn []string, index map[string]int, pat
 }
 
 // validateActionBody checks what actions and rollbacks share: type, the one matching config block, limits,
-// the config itself and every user string in it. rendered says body's templates were already filled in: the
-// config is checked as final, and its strings are not visited again (rendering checked each one).
-func validateActionBody(body *v1alpha1.ActionBody, executor v1alpha1.ExecutorType, path *field.Path, rendered bool, cache *compileCache) field.ErrorList {
+// the config itself and every user string in it (validateRendered checks again what rendering changes).
+func validateActionBody(body *v1alpha1.ActionBody, executor v1alpha1.ExecutorType, path *field.Path, cache *compileCache) field.ErrorList {
 	var errs field.ErrorList
 	if !contains(actionTypes, string(body.Type)) {
 		errs = append(errs, field.NotSupported(path.Child("type"), body.Type, actionTypes))
@@ -345,24 +346,49 @@ func validateActionBody(body *v1alpha1.ActionBody, executor v1alpha1.ExecutorTyp
 	case v1alpha1.ActionTypeHTTP:
 		errs = append(errs, validateHTTP(body.HTTP, path.Child("http"))...)
 	case v1alpha1.ActionTypeJob:
-		errs = append(errs, validateJob(body.Job, path.Child("job"), rendered)...)
+		errs = append(errs, validateJob(body.Job, path.Child("job"))...)
 	case v1alpha1.ActionTypeLocalization:
 		l := body.Localization
-		errs = append(errs, validateClusternet(l.Operation, l.Name, l.Namespace, l.Spec != nil, !rendered, path.Child("localization"))...)
+		errs = append(errs, validateClusternet(l.Operation, l.Name, l.Namespace, l.Spec != nil, true, path.Child("localization"))...)
 		errs = append(errs, validateObjectSpec(l.Spec, path.Child("localization", "spec"))...)
 	case v1alpha1.ActionTypeSubscription:
 		s := body.Subscription
-		errs = append(errs, validateClusternet(s.Operation, s.Name, s.Namespace, s.Spec != nil, !rendered, path.Child("subscription"))...)
+		errs = append(errs, validateClusternet(s.Operation, s.Name, s.Namespace, s.Spec != nil, true, path.Child("subscription"))...)
 		errs = append(errs, validateObjectSpec(s.Spec, path.Child("subscription", "spec"))...)
 	case v1alpha1.ActionTypeKubernetesResource:
-		errs = append(errs, validateResource(body.Resource, path.Child("resource"), rendered)...)
-	}
-	if rendered {
-		return errs
+		errs = append(errs, validateResource(body.Resource, path.Child("resource"))...)
 	}
 	errs = append(errs, visitActionStrings(body, path, visitOptions{cache: cache}, func(s string, tmpl bool) (string, error) {
 		return s, checkString(s, tmpl, cache)
 	})...)
+	return errs
+}
+
+// validateRendered checks what rendering can change in a config block: the rendered strings that must
+// be names, and required strings that may have rendered empty. Everything else was checked before
+// rendering and cannot change (keys, numbers, structure, literal text).
+func validateRendered(body *v1alpha1.ActionBody, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	switch {
+	case body.HTTP != nil:
+		if body.HTTP.URL == "" {
+			errs = append(errs, field.Required(path.Child("http", "url"), "rendered empty"))
+		}
+	case body.Job != nil:
+		j := body.Job
+		if j.Namespace != "" {
+			errs = append(errs, validateDNSLabel(j.Namespace, path.Child("job", "namespace"))...)
+		}
+		for _, k := range sortedKeys(j.Template.Metadata.Labels) {
+			for _, msg := range validation.IsValidLabelValue(j.Template.Metadata.Labels[k]) {
+				errs = append(errs, field.Invalid(path.Child("job", "template", "metadata", "labels").Key(k), j.Template.Metadata.Labels[k], msg))
+			}
+		}
+	case body.Localization != nil:
+		errs = append(errs, validateClusternet(body.Localization.Operation, body.Localization.Name, body.Localization.Namespace, true, false, path.Child("localization"))...)
+	case body.Subscription != nil:
+		errs = append(errs, validateClusternet(body.Subscription.Operation, body.Subscription.Name, body.Subscription.Namespace, true, false, path.Child("subscription"))...)
+	}
 	return errs
 }
 
@@ -451,10 +477,10 @@ func validateHeaderName(name string, path *field.Path, seen map[string]bool) fie
 	return nil
 }
 
-func validateJob(j *v1alpha1.JobAction, path *field.Path, rendered bool) field.ErrorList {
+func validateJob(j *v1alpha1.JobAction, path *field.Path) field.ErrorList {
 	var errs field.ErrorList
-	template := !j.Literal && !rendered
-	if j.Namespace != "" && !isTemplated(j.Namespace, !rendered) {
+	template := !j.Literal
+	if j.Namespace != "" && !isTemplated(j.Namespace, true) {
 		errs = append(errs, validateDNSLabel(j.Namespace, path.Child("namespace"))...)
 	}
 	tp := path.Child("template")
@@ -476,9 +502,7 @@ func validateJob(j *v1alpha1.JobAction, path *field.Path, rendered bool) field.E
 	}
 	// Template text can only sit in JSON strings, so the spec decodes strictly before rendering, and
 	// rendering (strings only) cannot change its structure: it is checked once, unrendered.
-	if !rendered {
-		errs = append(errs, checkJobSpec(j.Template.Spec.Raw, tp.Child("spec"))...)
-	}
+	errs = append(errs, checkJobSpec(j.Template.Spec.Raw, tp.Child("spec"))...)
 	return errs
 }
 
@@ -539,7 +563,7 @@ func validateObjectSpec(raw *runtime.RawExtension, path *field.Path) field.Error
 	return nil
 }
 
-func validateResource(r *v1alpha1.ResourceAction, path *field.Path, rendered bool) field.ErrorList {
+func validateResource(r *v1alpha1.ResourceAction, path *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	if !contains(resourceOperations, string(r.Operation)) {
 		errs = append(errs, field.NotSupported(path.Child("operation"), r.Operation, resourceOperations))
@@ -547,8 +571,8 @@ func validateResource(r *v1alpha1.ResourceAction, path *field.Path, rendered boo
 	if r.Manifest == "" {
 		return append(errs, field.Required(path.Child("manifest"), ""))
 	}
-	// A rendered manifest is parsed by the request builder, which reports the same error.
-	if !rendered && !isTemplated(r.Manifest, !r.Literal) {
+	// A templated manifest is parsed once rendered, by the request builder.
+	if !isTemplated(r.Manifest, !r.Literal) {
 		if _, err := parseManifest(r.Manifest); err != nil {
 			errs = append(errs, field.Invalid(path.Child("manifest"), field.OmitValueType{}, err.Error()))
 		}
