@@ -14,6 +14,7 @@ import (
 	"os"
 	"time"
 
+	"go.uber.org/zap/zapcore"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
@@ -71,7 +72,8 @@ func main() {
 		"Directory with tls.crt and tls.key for the webhook server (default: controller-runtime's /tmp/k8s-webhook-server/serving-certs).")
 	flag.StringVar(&o.webhookDir, "webhook-dir", "config/webhook",
 		"Webhook configurations installed into an embedded control plane, pointing at this process.")
-	zapOpts := zap.Options{Development: true}
+	// Human-readable logs at info level; --zap-log-level=debug shows the reconcilers' verdicts and envtest's steps.
+	zapOpts := zap.Options{Development: true, Level: zapcore.InfoLevel}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
