@@ -55,6 +55,22 @@ type DRPlanExecutionReconciler struct {
 	// superseded remembers, per execution, the resourceVersions our own writes replaced: a cached copy with
 	// one of them is stale for sure, and reconciling from it would only end in a conflict.
 	superseded sync.Map // types.NamespacedName -> map[string]bool (guarded by the workqueue: one reconcile per key)
+	// running holds the executions last seen Running (types.NamespacedName -> true), for the gauge.
+	running sync.Map
+}
+
+// trackRunning keeps the running-executions gauge equal to the executions this process saw Running last,
+// so it is right after a restart too.
+func (r *DRPlanExecutionReconciler) trackRunning(key types.NamespacedName, running bool) {
+	if running {
+		if _, loaded := r.running.LoadOrStore(key, true); !loaded {
+			executionsRunning.Inc()
+		}
+		return
+	}
+	if _, loaded := r.running.LoadAndDelete(key); loaded {
+		executionsRunning.Dec()
+	}
 }
 
 // isStale reports whether ex is a copy our own writes already replaced; a fresh copy clears the memory.
@@ -169,6 +185,7 @@ func (r *DRPlanExecutionReconciler) Reconcile(ctx context.Context, req reconcile
 	if err := r.Get(ctx, req.NamespacedName, ex); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.superseded.Delete(req.NamespacedName)
+			r.trackRunning(req.NamespacedName, false)
 		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
@@ -176,6 +193,9 @@ func (r *DRPlanExecutionReconciler) Reconcile(ctx context.Context, req reconcile
 		// Our last write has not reached the cache yet: its watch event will wake us; look again shortly anyway.
 		return reconcile.Result{RequeueAfter: staleRequeue}, nil
 	}
+	defer func() {
+		r.trackRunning(req.NamespacedName, ex.Status.Phase == drv1.ExecutionRunning && ex.DeletionTimestamp.IsZero())
+	}()
 	if !ex.DeletionTimestamp.IsZero() {
 		return r.finalize(ctx, ex)
 	}
@@ -255,9 +275,6 @@ func (r *DRPlanExecutionReconciler) finalize(ctx context.Context, ex *drv1.DRPla
 	if !ex.Status.Phase.IsTerminal() {
 		if err := r.cancelRuns(ctx, ex); err != nil {
 			return transient(err)
-		}
-		if ex.Status.Phase == drv1.ExecutionRunning {
-			executionsRunning.Dec()
 		}
 	}
 	plan := &drv1.DRPlan{}
@@ -865,15 +882,11 @@ func (r *DRPlanExecutionReconciler) recordTransitions(ctx context.Context, befor
 		return
 	}
 	if after.Status.Phase == drv1.ExecutionRunning {
-		executionsRunning.Inc()
 		r.event(after, corev1.EventTypeNormal, drv1.ReasonRunning, "Start", after.Status.Message)
 		return
 	}
 	if !after.Status.Phase.IsTerminal() {
 		return
-	}
-	if before.Status.Phase == drv1.ExecutionRunning {
-		executionsRunning.Dec()
 	}
 	c := meta.FindStatusCondition(after.Status.Conditions, drv1.ConditionCompleted)
 	typ := corev1.EventTypeWarning

@@ -195,3 +195,17 @@ func metricValue(name string, want map[string]string) float64 {
 	}
 	return sum
 }
+
+// gaugeValue reads a gauge without labels from controller-runtime's registry.
+func gaugeValue(name string) float64 {
+	GinkgoHelper()
+	families, err := crmetrics.Registry.Gather()
+	Expect(err).NotTo(HaveOccurred())
+	for _, f := range families {
+		if f.GetName() == name && len(f.GetMetric()) == 1 {
+			return f.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	Fail("no gauge " + name)
+	return 0
+}

@@ -421,6 +421,7 @@ var _ = Describe("DRPlanExecution on Argo", func() {
 		}).Should(BeTrue())
 		Expect(exWorkflows(ns)[0].Spec.Shutdown).To(Equal(wfv1.ShutdownStrategyTerminate))
 		Expect(exGetPlan(ns, "p").Status.CurrentExecution).To(BeNil())
+		Expect(gaugeValue("drplan_executions_running")).To(BeNumerically(">=", 0))
 	})
 
 	It("fails with a clear message when its Workflow is deleted outside the operator, and never recreates it", func() {
