@@ -299,3 +299,55 @@ func exampleFilesAtTreeConstruction() []string {
 	}
 	return rel
 }
+
+var _ = Describe("Clusternet test CRDs (test/fixtures/clusternet)", func() {
+	It("serve the Clusternet kinds with the fields the operator uses", func() {
+		ns := newNamespace()
+		loc := objectFromYAML(`
+apiVersion: apps.clusternet.io/v1alpha1
+kind: Localization
+metadata: {name: promote}
+spec:
+  overridePolicy: ApplyNow
+  feed: {apiVersion: apps/v1, kind: Deployment, name: api, namespace: shop}
+  overrides:
+  - {name: scale, type: MergePatch, value: '{"spec":{"replicas":5}}'}
+`)
+		Expect(createInNamespace(loc, ns)).To(Succeed())
+		priority, _, _ := unstructured.NestedInt64(loc.Object, "spec", "priority")
+		Expect(priority).To(BeEquivalentTo(500), "priority defaults to 500")
+
+		bad := objectFromYAML(`{apiVersion: apps.clusternet.io/v1alpha1, kind: Localization, metadata: {name: bad},
+  spec: {priority: 2000, overridePolicy: Sometimes, feed: {apiVersion: v1, kind: ConfigMap, name: x}}}`)
+		err := createInNamespace(bad, ns)
+		Expect(err).To(HaveOccurred())
+		Expect(err.Error()).To(And(ContainSubstring("spec.priority"), ContainSubstring(`Unsupported value: "Sometimes"`)))
+
+		sub := objectFromYAML(`
+apiVersion: apps.clusternet.io/v1alpha1
+kind: Subscription
+metadata: {name: shop}
+spec:
+  feeds: [{apiVersion: apps/v1, kind: Deployment, name: api, namespace: shop}]
+  subscribers: [{clusterAffinity: {matchLabels: {clusters.clusternet.io/cluster-id: abc}}}]
+`)
+		Expect(createInNamespace(sub, ns)).To(Succeed())
+		// Status is a subresource, as on a real Clusternet: the binding is reported there.
+		Expect(unstructured.SetNestedStringSlice(sub.Object, []string{"clusternet-abcde/child"}, "status", "bindingClusters")).To(Succeed())
+		Expect(unstructured.SetNestedField(sub.Object, int64(1), "status", "desiredReleases")).To(Succeed())
+		Expect(k8sClient.Status().Update(ctx, sub)).To(Succeed())
+		got := &unstructured.Unstructured{}
+		got.SetGroupVersionKind(sub.GroupVersionKind())
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "shop"}, got)).To(Succeed())
+		bound, _, _ := unstructured.NestedStringSlice(got.Object, "status", "bindingClusters")
+		Expect(bound).To(Equal([]string{"clusternet-abcde/child"}))
+
+		glob := objectFromYAML(`{apiVersion: apps.clusternet.io/v1alpha1, kind: Globalization, metadata: {name: ` + ns + `},
+  spec: {feed: {apiVersion: apps/v1, kind: Deployment, name: api, namespace: shop}}}`)
+		Expect(createInNamespace(glob, ns)).To(Succeed())
+		Expect(glob.GetNamespace()).To(BeEmpty(), "Globalization is cluster scoped")
+		mcls := objectFromYAML(`{apiVersion: clusters.clusternet.io/v1alpha1, kind: ManagedCluster, metadata: {name: child},
+  spec: {clusterId: 7c5b1e52-0000-4000-8000-000000000001, syncMode: Pull}}`)
+		Expect(createInNamespace(mcls, ns)).To(Succeed())
+	})
+})
