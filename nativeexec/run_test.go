@@ -16,12 +16,17 @@ import (
 	"github.com/drplan/drplan-operator/internal/engine"
 )
 
-func fail500(w http.ResponseWriter, _ *http.Request) { http.Error(w, "boom", http.StatusInternalServerError) }
+func fail500(w http.ResponseWriter, _ *http.Request) {
+	http.Error(w, "boom", http.StatusInternalServerError)
+}
 
 func TestSequentialActionsRunInListOrder(t *testing.T) {
 	g := NewWithT(t)
 	srv := newHookServer(t, map[string]http.HandlerFunc{
-		"/a": func(w http.ResponseWriter, _ *http.Request) { time.Sleep(50 * time.Millisecond); fmt.Fprint(w, "slow ok") },
+		"/a": func(w http.ResponseWriter, _ *http.Request) {
+			time.Sleep(50 * time.Millisecond)
+			fmt.Fprint(w, "slow ok")
+		},
 	})
 	e, notified := testEngine(t)
 	run := testRun(testWorkflow("", httpAction("a", srv.URL+"/a"), httpAction("b", srv.URL+"/b"), httpAction("c", srv.URL+"/c")))
