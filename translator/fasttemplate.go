@@ -31,15 +31,14 @@ type fieldTemplate struct {
 }
 
 type fieldPart struct {
-	text  string   // literal text before the reference
-	chain []string // field chain of the reference; nil after the last one
-	ref   string   // the reference as written, for errors
+	text string // literal text before the reference
+	ref  string // the reference as written without spaces (".a.b"); empty after the last one
 }
 
 // parseFieldTemplate returns a fieldTemplate when every action of s is "{{" + spaces + .a.b... + spaces +
 // "}}", else false.
 func parseFieldTemplate(s string) (*fieldTemplate, bool) {
-	t := &fieldTemplate{}
+	t := &fieldTemplate{parts: make([]fieldPart, 0, strings.Count(s, "{{")+1)}
 	for {
 		i := strings.Index(s, "{{")
 		if i < 0 {
@@ -54,13 +53,17 @@ func parseFieldTemplate(s string) (*fieldTemplate, bool) {
 		if len(inner) < 2 || inner[0] != '.' || s[i+2] == '-' || s[i+2+j-1] == '-' {
 			return nil, false
 		}
-		chain := strings.Split(inner[1:], ".")
-		for _, f := range chain {
-			if !isParamName(f) {
+		for rest := inner[1:]; ; {
+			field, next, more := strings.Cut(rest, ".")
+			if !isParamName(field) {
 				return nil, false
 			}
+			if !more {
+				break
+			}
+			rest = next
 		}
-		t.parts = append(t.parts, fieldPart{text: s[:i], chain: chain, ref: inner})
+		t.parts = append(t.parts, fieldPart{text: s[:i], ref: inner})
 		s = s[i+2+j+2:]
 	}
 }
@@ -69,11 +72,12 @@ func (t *fieldTemplate) execute(data map[string]any) (string, error) {
 	var b strings.Builder
 	for _, p := range t.parts {
 		b.WriteString(p.text)
-		if p.chain == nil {
+		if p.ref == "" {
 			continue
 		}
 		var v any = data
-		for _, f := range p.chain {
+		for rest := p.ref[1:]; ; {
+			f, next, more := strings.Cut(rest, ".")
 			switch m := v.(type) {
 			case map[string]any:
 				x, ok := m[f]
@@ -90,6 +94,10 @@ func (t *fieldTemplate) execute(data map[string]any) (string, error) {
 			default:
 				return "", fmt.Errorf("template: executing at <%s>: can't evaluate field %s in type %T", p.ref, f, v)
 			}
+			if !more {
+				break
+			}
+			rest = next
 		}
 		switch x := v.(type) {
 		case string:

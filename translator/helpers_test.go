@@ -104,3 +104,14 @@ func validWorkflow(t testing.TB) *v1alpha1.DRWorkflow {
 func validPlan(t testing.TB) *v1alpha1.DRPlan {
 	return mustUnmarshal[v1alpha1.DRPlan](t, validPlanYAML)
 }
+
+// paramValues builds ParamValues from name, value pairs.
+func paramValues(kv ...string) []v1alpha1.ParamValue {
+	var out []v1alpha1.ParamValue
+	for i := 0; i+1 < len(kv); i += 2 {
+		out = append(out, v1alpha1.ParamValue{Name: kv[i], Value: kv[i+1]})
+	}
+	return out
+}
+
+func toList[T any](x *T) []*T { return []*T{x} }

@@ -1,6 +1,7 @@
 package translator
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -162,6 +163,8 @@ const (
 	defaultJobBackoffLimit = 6
 )
 
+var errNoWorkflow = errors.New("translator: Input.Workflow is nil")
+
 // compileError wraps a field.ErrorList with the object it is about.
 type compileError struct {
 	object string
@@ -188,7 +191,10 @@ func workflowObject(wf *v1alpha1.DRWorkflow) string {
 // workflow run one after another in list order; otherwise they form the declared DAG. `when` is evaluated
 // here: false marks the action Skipped (it stays in the IR).
 func BuildForward(in Input) (*IR, error) {
-	cache := newCompileCache()
+	if in.Workflow == nil {
+		return nil, errNoWorkflow
+	}
+	cache := newCompileCache(len(in.Workflow.Spec.Actions))
 	ir, err := newIR(&in, false, cache)
 	if err != nil {
 		return nil, err
@@ -237,7 +243,10 @@ func BuildForward(in Input) (*IR, error) {
 // (directly or through actions that are not undone), B's undo runs before A's; independent undos run in
 // parallel. Rendering uses in.Params (the reverted run's params) and .outputs of the reverted run.
 func BuildReverse(in Input, reverted []v1alpha1.ActionStatus) (*IR, error) {
-	cache := newCompileCache()
+	if in.Workflow == nil {
+		return nil, errNoWorkflow
+	}
+	cache := newCompileCache(len(in.Workflow.Spec.Actions))
 	ir, err := newIR(&in, true, cache)
 	if err != nil {
 		return nil, err
@@ -364,9 +373,6 @@ func forwardGraph(wf *v1alpha1.DRWorkflow) dependencyGraph {
 
 // newIR validates the workflow and fills in the run's identity.
 func newIR(in *Input, reverse bool, cache *compileCache) (*IR, error) {
-	if in.Workflow == nil {
-		return nil, fmt.Errorf("translator: Input.Workflow is nil")
-	}
 	if errs := validateWorkflow(in.Workflow, cache); len(errs) > 0 {
 		return nil, &compileError{object: workflowObject(in.Workflow), errs: errs}
 	}

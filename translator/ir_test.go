@@ -121,7 +121,7 @@ func transitiveClosure(edges map[string][]string, names []string) map[string]map
 // run; independent undos stay independent (parallel); and the listed order is a reverse topological order.
 func TestReverseIsReverseTopologicalOrder(t *testing.T) {
 	rng := rand.New(rand.NewSource(42))
-	for round := 0; round < 200; round++ {
+	for round := 0; round < 100; round++ {
 		wf := randomWorkflow(rng, 1+rng.Intn(14))
 		var statuses []v1alpha1.ActionStatus
 		succeeded := map[string]bool{}
@@ -133,9 +133,23 @@ func TestReverseIsReverseTopologicalOrder(t *testing.T) {
 			statuses = append(statuses, v1alpha1.ActionStatus{Name: a.Name, Phase: phase})
 			succeeded[a.Name] = phase == v1alpha1.ActionSucceeded
 		}
-		ir, err := BuildReverse(Input{Workflow: wf, Namespace: "default", PlanName: "p", ExecutionName: "e", StageName: "s"}, statuses)
+		in := Input{Workflow: wf, Namespace: "default", PlanName: "p", ExecutionName: "e", StageName: "s"}
+		ir, err := BuildReverse(in, statuses)
 		if err != nil {
 			t.Fatalf("round %d: %v", round, err)
+		}
+		// Every generated case, forward and reverse, must be a Workflow Argo accepts.
+		{
+			if _, fwd, err := CompileForward(in, EmitOptions{Validate: true}); err != nil {
+				t.Fatalf("round %d forward: %v", round, err)
+			} else if fwd == nil {
+				t.Fatalf("round %d: no forward workflow", round)
+			}
+			if len(ir.Actions) > 0 {
+				if _, err := EmitArgo(ir, EmitOptions{Validate: true}); err != nil {
+					t.Fatalf("round %d reverse: %v", round, err)
+				}
+			}
 		}
 
 		forwardEdges := map[string][]string{} // dependency -> dependents
@@ -187,5 +201,14 @@ func TestReverseIsReverseTopologicalOrder(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+func TestBuildWithoutWorkflow(t *testing.T) {
+	if _, err := BuildForward(Input{}); err == nil {
+		t.Error("BuildForward without a workflow must fail")
+	}
+	if _, err := BuildReverse(Input{}, nil); err == nil {
+		t.Error("BuildReverse without a workflow must fail")
 	}
 }

@@ -429,14 +429,13 @@ func validateHTTP(h *v1alpha1.HTTPAction, path *field.Path) field.ErrorList {
 	if !contains(httpMethods, h.GetMethod()) {
 		errs = append(errs, field.NotSupported(path.Child("method"), h.Method, httpMethods))
 	}
-	names := make(map[string]bool)
+	var names []string // header names seen; a handful at most, compared case-insensitively
 	for _, k := range sortedKeys(h.Headers) {
-		p := path.Child("headers").Key(k)
-		errs = append(errs, validateHeaderName(k, p, names)...)
+		errs = append(errs, validateHeaderName(k, func() *field.Path { return path.Child("headers").Key(k) }, &names)...)
 	}
 	for i, hf := range h.HeadersFrom {
 		p := path.Child("headersFrom").Index(i)
-		errs = append(errs, validateHeaderName(hf.Name, p.Child("name"), names)...)
+		errs = append(errs, validateHeaderName(hf.Name, func() *field.Path { return p.Child("name") }, &names)...)
 		ref := p.Child("valueFrom", "secretKeyRef")
 		if hf.ValueFrom.SecretKeyRef.Name == "" {
 			errs = append(errs, field.Required(ref.Child("name"), "the Secret holding the value"))
@@ -457,23 +456,24 @@ func validateHTTP(h *v1alpha1.HTTPAction, path *field.Path) field.ErrorList {
 
 // validateHeaderName checks an HTTP header name is a token, is not the reserved idempotency header and is
 // not given twice (header names are case-insensitive).
-func validateHeaderName(name string, path *field.Path, seen map[string]bool) field.ErrorList {
+func validateHeaderName(name string, path func() *field.Path, seen *[]string) field.ErrorList {
 	if name == "" {
-		return field.ErrorList{field.Required(path, "a header name")}
+		return field.ErrorList{field.Required(path(), "a header name")}
 	}
 	for _, r := range name {
 		if r > 0x7e || r <= ' ' || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r) {
-			return field.ErrorList{field.Invalid(path, name, "must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)")}
+			return field.ErrorList{field.Invalid(path(), name, "must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)")}
 		}
 	}
-	lower := strings.ToLower(name)
-	if lower == strings.ToLower(IdempotencyHeader) {
-		return field.ErrorList{field.Forbidden(path, IdempotencyHeader+" is set by the operator")}
+	if strings.EqualFold(name, IdempotencyHeader) {
+		return field.ErrorList{field.Forbidden(path(), IdempotencyHeader+" is set by the operator")}
 	}
-	if seen[lower] {
-		return field.ErrorList{field.Duplicate(path, name)}
+	for _, s := range *seen {
+		if strings.EqualFold(s, name) {
+			return field.ErrorList{field.Duplicate(path(), name)}
+		}
 	}
-	seen[lower] = true
+	*seen = append(*seen, name)
 	return nil
 }
 
@@ -657,8 +657,9 @@ type compileCache struct {
 	specs     map[string]any
 }
 
-func newCompileCache() *compileCache {
-	return &compileCache{templates: map[string]compiledTemplate{}, specs: map[string]any{}}
+// newCompileCache sizes the cache for a workflow of n actions (a few templates each).
+func newCompileCache(n int) *compileCache {
+	return &compileCache{templates: make(map[string]compiledTemplate, 2*n), specs: make(map[string]any, n)}
 }
 
 // parse parses s as a Go text/template that fails on missing keys (plain field references take a faster
