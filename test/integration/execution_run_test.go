@@ -197,7 +197,7 @@ var _ = Describe("DRPlanExecution on Argo", func() {
 
 	Context("plan failurePolicy", func() {
 		// Stages a (ok, held until b failed) and b (fails) run at once; c depends on a.
-		setup := func(policy drv1.PlanFailurePolicy) {
+		setupWith := func(policy drv1.PlanFailurePolicy, rollbackFails bool) {
 			var failed atomic.Bool
 			argo.SetScript(func(t argostandin.Task) argostandin.Outcome {
 				switch t.Action {
@@ -205,6 +205,9 @@ var _ = Describe("DRPlanExecution on Argo", func() {
 					failed.Store(true)
 					return argostandin.Outcome{Fail: true, Message: "boom failed"}
 				case "mark":
+					if rollbackFails && t.Workflow.Name == translator.WorkflowName("run", "a", 0, "good", true) {
+						return argostandin.Outcome{Fail: true, Message: "cannot delete marker"}
+					}
 					return argostandin.Outcome{Hold: !failed.Load()}
 				}
 				return argostandin.Outcome{}
@@ -218,6 +221,7 @@ var _ = Describe("DRPlanExecution on Argo", func() {
 			exPlan(ns, "p", policy, exStage("a", false, nil, "good"), exStage("b", false, nil, "bad"), exStage("c", false, []string{"a"}, "later"))
 			exExecution(ns, "run", "p")
 		}
+		setup := func(policy drv1.PlanFailurePolicy) { setupWith(policy, false) }
 
 		It("Stop starts no stage after a failure", func() {
 			setup(drv1.PlanStop)
@@ -257,6 +261,18 @@ var _ = Describe("DRPlanExecution on Argo", func() {
 			Expect(e.ActionStatuses[1].Name).To(Equal("mark"))
 			Expect(exActionPhases(e)).To(Equal(map[string]drv1.ActionPhase{"unnotify": drv1.ActionSucceeded, "mark": drv1.ActionSucceeded}))
 			Eventually(func(g Gomega) []string { return execEventReasons(g, ex) }).Should(ContainElement(drv1.ReasonRolledBack))
+		})
+
+		It("Rollback that fails ends Failed with RolledBack False (RollbackFailed)", func() {
+			setupWith(drv1.PlanRollback, true)
+			ex := exWaitPhase(ns, "run", drv1.ExecutionFailed)
+			c := meta.FindStatusCondition(ex.Status.Conditions, drv1.ConditionRolledBack)
+			Expect(c).NotTo(BeNil())
+			Expect(c.Status).To(Equal(metav1.ConditionFalse))
+			Expect(c.Reason).To(Equal(drv1.ReasonRollbackFailed))
+			Expect(ex.Status.Message).To(ContainSubstring("cannot delete marker"))
+			Expect(ex.Status.Message).To(ContainSubstring("boom failed"))
+			Expect(meta.FindStatusCondition(ex.Status.Conditions, drv1.ConditionCompleted).Reason).To(Equal(drv1.ReasonRollbackFailed))
 		})
 	})
 
