@@ -63,7 +63,15 @@ func (e *Engine) Sync(ctx context.Context, run *engine.Run) (engine.RunStatus, e
 		}
 		st, err := RunStatus(wf)
 		if err != nil {
-			return st, err
+			// The Workflow cannot be read (offloaded node status, unreadable compressed nodes or task map):
+			// that does not heal by retrying. Stop it rather than let it run unobserved, and fail the run.
+			_ = e.terminate(ctx, wf)
+			f := failed(fmt.Sprintf("cannot read argo Workflow %s/%s: %v; it was stopped", wf.Namespace, wf.Name, err))
+			f.ArgoWorkflow = st.ArgoWorkflow
+			if run.Recorded != nil {
+				f.Actions = cancelUnfinished(run.Recorded.ActionStatuses, "the Argo Workflow could not be read")
+			}
+			return f, nil
 		}
 		return st, nil
 	case !apierrors.IsNotFound(err):
@@ -118,7 +126,15 @@ func (e *Engine) Cancel(ctx context.Context, run *engine.Run) error {
 	if err := e.Client.Get(ctx, types.NamespacedName{Namespace: run.Execution.Namespace, Name: name}, wf); err != nil {
 		return client.IgnoreNotFound(err)
 	}
-	if e.checkOwned(run, wf) != nil || wf.Spec.Shutdown != "" || wf.Status.Phase.Completed() {
+	if e.checkOwned(run, wf) != nil {
+		return nil
+	}
+	return e.terminate(ctx, wf)
+}
+
+// terminate patches spec.shutdown=Terminate on an unfinished Workflow.
+func (e *Engine) terminate(ctx context.Context, wf *wfv1.Workflow) error {
+	if wf.Spec.Shutdown != "" || wf.Status.Phase.Completed() {
 		return nil
 	}
 	patch, _ := json.Marshal(map[string]any{"spec": map[string]any{"shutdown": wfv1.ShutdownStrategyTerminate}})

@@ -116,3 +116,22 @@ func TestSyncCompileError(t *testing.T) {
 	g.Expect(st.Phase).To(Equal(v1alpha1.ExecutionFailed))
 	g.Expect(st.Message).To(ContainSubstring("undefined param x"))
 }
+
+func TestSyncUnreadableWorkflowFailsAndStopsIt(t *testing.T) {
+	g := NewWithT(t)
+	wf := testWF("ex-s-0-wf", [3]string{"a", "a", "http"})
+	wf.UID = ""
+	wf.OwnerReferences = []metav1.OwnerReference{{APIVersion: "x/v1", Kind: "DRPlanExecution", Name: "ex", UID: "ex-uid"}}
+	wf.Status.Phase = wfv1.WorkflowRunning
+	wf.Status.Nodes = nil
+	wf.Status.OffloadNodeStatusVersion = "fnv:1"
+	e, c, _ := newEngine(wf)
+	st, err := e.Sync(context.Background(), testRun())
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(st.Phase).To(Equal(v1alpha1.ExecutionFailed))
+	g.Expect(st.Message).To(ContainSubstring("offloaded"))
+	g.Expect(st.ArgoWorkflow.Name).To(Equal("ex-s-0-wf"))
+	got := &wfv1.Workflow{}
+	g.Expect(c.Get(context.Background(), types.NamespacedName{Namespace: "ns", Name: "ex-s-0-wf"}, got)).To(Succeed())
+	g.Expect(got.Spec.Shutdown).To(Equal(wfv1.ShutdownStrategyTerminate))
+}
