@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -123,22 +122,36 @@ func (o *Objects) Validate() []Problem {
 			problems = append(problems, Problem{Object: object, Field: e.Field, Reason: errorReason(e)})
 		}
 	}
+	broken := map[string]bool{} // objects with problems: executions using them are not translated again
 	for _, wf := range o.Workflows {
-		add(workflowObject(wf), ValidateWorkflow(wf))
+		errs := ValidateWorkflow(wf)
+		add(workflowObject(wf), errs)
+		broken[workflowObject(wf)] = len(errs) > 0
 	}
 	for _, p := range o.Plans {
-		add(planObject(p), ValidatePlan(p))
+		errs := ValidatePlan(p)
+		add(planObject(p), errs)
+		broken[planObject(p)] = len(errs) > 0
 		for i, st := range p.Spec.Stages {
 			for j, entry := range st.Workflows {
 				ns := entry.WorkflowRef.NamespaceOr(p.Namespace)
-				if entry.WorkflowRef.Name != "" && o.workflow(ns, entry.WorkflowRef.Name) == nil {
+				if entry.WorkflowRef.Name == "" {
+					continue
+				}
+				if wf := o.workflow(ns, entry.WorkflowRef.Name); wf == nil {
 					add(planObject(p), field.ErrorList{field.NotFound(field.NewPath("spec", "stages").Index(i).Child("workflows").Index(j).Child("workflowRef"),
 						ns+"/"+entry.WorkflowRef.Name)})
+					broken[planObject(p)] = true
+				} else if broken[workflowObject(wf)] {
+					broken[planObject(p)] = true
 				}
 			}
 		}
 	}
 	for _, e := range o.Executions {
+		if p := o.plan(e.Namespace, e.Spec.PlanRef); p != nil && broken[planObject(p)] {
+			continue // its plan or a workflow of it is already reported
+		}
 		if _, err := o.TranslateExecution(e, EmitOptions{}); err != nil {
 			var te *TranslateError
 			if errors.As(err, &te) {
@@ -148,7 +161,16 @@ func (o *Objects) Validate() []Problem {
 			}
 		}
 	}
-	return problems
+	// Translating an execution re-checks its plan and workflows: report each problem once.
+	seen := make(map[Problem]bool, len(problems))
+	unique := problems[:0]
+	for _, p := range problems {
+		if !seen[p] {
+			seen[p] = true
+			unique = append(unique, p)
+		}
+	}
+	return unique
 }
 
 // TranslateError carries every problem that stopped a translation.
@@ -330,16 +352,4 @@ func errorReason(e *field.Error) string {
 func planObject(p *v1alpha1.DRPlan) string { return fmt.Sprintf("DRPlan %s/%s", p.Namespace, p.Name) }
 func executionObject(e *v1alpha1.DRPlanExecution) string {
 	return fmt.Sprintf("DRPlanExecution %s/%s", e.Namespace, e.Name)
-}
-
-// SortedProblems orders problems by object, then field, for stable output.
-func SortedProblems(ps []Problem) []Problem {
-	out := append([]Problem(nil), ps...)
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Object != out[j].Object {
-			return out[i].Object < out[j].Object
-		}
-		return out[i].Field < out[j].Field
-	})
-	return out
 }

@@ -99,6 +99,9 @@ func TestValidateReportsEveryProblemOnePerLine(t *testing.T) {
 	g.Expect(lines).To(ContainElement(HavePrefix("DRWorkflow default/wf: spec.actions[0].name: Invalid value")))
 	g.Expect(lines).To(ContainElement(HavePrefix("DRWorkflow default/wf: spec.actions[0].dependsOn[0]: Not found")))
 	g.Expect(lines).To(ContainElement(ContainSubstring("spec.actions[0].http.url")))
+	// The execution using the broken workflow does not repeat the workflow's problems.
+	g.Expect(lines).NotTo(ContainElement(HavePrefix("DRPlanExecution")))
+	g.Expect(lines).To(HaveLen(3))
 }
 
 func TestValidateAcceptsGoodInput(t *testing.T) {
