@@ -354,6 +354,23 @@ var _ = Describe("DRPlanExecution on Argo", func() {
 			Expect(exActionPhases(e)).To(Equal(map[string]drv1.ActionPhase{"undo-notify": drv1.ActionSucceeded, "mark": drv1.ActionSucceeded}))
 		})
 
+		It("reverts stages in reverse order", func() {
+			exWorkflow(ns, "w1", "", exConfigMap("c1", "m1"))
+			exWorkflow(ns, "w2", "", exConfigMap("c2", "m2"))
+			exPlan(ns, "p", "", exStage("one", false, nil, "w1"), exStage("two", false, nil, "w2"))
+			exExecution(ns, "run", "p")
+			exWaitPhase(ns, "run", drv1.ExecutionSucceeded)
+			exRevert(ns, "undo", "p", "run")
+			ex := exWaitPhase(ns, "undo", drv1.ExecutionSucceeded)
+			Expect(ex.Status.StageStatuses).To(HaveLen(2))
+			two, one := ex.Status.StageStatuses[0], ex.Status.StageStatuses[1]
+			Expect([]string{two.Name, one.Name}).To(Equal([]string{"two", "one"}))
+			Expect(one.StartTime.Before(two.CompletionTime)).To(BeFalse(), "stage one is undone after stage two")
+			Expect(exAction(two.WorkflowExecutions[0], "c2").Phase).To(Equal(drv1.ActionSucceeded))
+			Expect(exAction(one.WorkflowExecutions[0], "c1").Phase).To(Equal(drv1.ActionSucceeded))
+			Expect(ex.Status.Progress).To(Equal("2/2"))
+		})
+
 		It("refuses a target that is not a finished Execute of the same plan", func() {
 			exWorkflow(ns, "w", "", exHTTP("a"))
 			exPlan(ns, "p", "", exStage("one", false, nil, "w"))
