@@ -17,6 +17,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/uuid"
@@ -158,6 +159,40 @@ var _ = Describe("Native engine", Ordered, func() {
 			ContainSubstring("executor ServiceAccount "+ns+"/"+drv1.DefaultExecutorServiceAccount+" may not create ConfigMap "+other+"/planted"),
 			ContainSubstring("forbidden")))
 		Expect(apierrors.IsNotFound(k8sClient.Get(ctx, types.NamespacedName{Namespace: other, Name: "planted"}, &corev1.ConfigMap{}))).To(BeTrue())
+	})
+
+	It("creates a Localization and waits for a Subscription to be bound when waitReady is set", func() {
+		ns := newNamespace()
+		grantExecutor(ns, rbacv1.PolicyRule{APIGroups: []string{"apps.clusternet.io"}, Resources: []string{"localizations", "subscriptions"},
+			Verbs: []string{"get", "watch", "create", "delete"}})
+		loc := drv1.Action{Name: "promote", ActionBody: drv1.ActionBody{Type: drv1.ActionTypeLocalization, Localization: &drv1.LocalizationAction{
+			Operation: drv1.OperationCreate, Name: "promote", Namespace: ns, Spec: &runtime.RawExtension{Raw: []byte(
+				`{"priority":800,"overridePolicy":"ApplyNow","feed":{"apiVersion":"apps/v1","kind":"Deployment","name":"api","namespace":"shop"},` +
+					`"overrides":[{"name":"scale","type":"MergePatch","value":"{\"spec\":{\"replicas\":3}}"}]}`)}}}}
+		sub := drv1.Action{Name: "subscribe", ActionBody: drv1.ActionBody{Type: drv1.ActionTypeSubscription, Subscription: &drv1.SubscriptionAction{
+			Operation: drv1.OperationCreate, Name: "api", Namespace: ns, WaitReady: true, Spec: &runtime.RawExtension{Raw: []byte(
+				`{"feeds":[{"apiVersion":"apps/v1","kind":"Deployment","name":"api","namespace":"shop"}],"subscribers":[{"clusterAffinity":{}}]}`)}}}}
+		run := nativeRun(ns, drv1.WorkflowFailFast, loc, sub)
+
+		By("the Subscription exists but is not bound: the action waits")
+		subscription := &unstructured.Unstructured{}
+		subscription.SetAPIVersion("apps.clusternet.io/v1alpha1")
+		subscription.SetKind("Subscription")
+		Eventually(func() error {
+			syncNative(eng, run)
+			return k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "api"}, subscription)
+		}).Should(Succeed())
+		Consistently(func() drv1.ActionPhase { return nativeAction(syncNative(eng, run), "subscribe").Phase }, "500ms").
+			Should(Equal(drv1.ActionRunning))
+
+		By("Clusternet's scheduler binds it (played by the spec)")
+		Expect(unstructured.SetNestedStringSlice(subscription.Object, []string{"clusternet-abcde/child"}, "status", "bindingClusters")).To(Succeed())
+		Expect(k8sClient.Status().Update(ctx, subscription)).To(Succeed())
+		st := driveNative(eng, run, notified)
+		Expect(st.Phase).To(Equal(drv1.ExecutionSucceeded), st.Message)
+		Expect(nativeAction(st, "promote").Outputs.LocalizationRef).To(And(Not(BeNil()),
+			HaveField("Name", "promote"), HaveField("Created", true), HaveField("Kind", "Localization")))
+		Expect(nativeAction(st, "subscribe").Outputs.SubscriptionRef).To(HaveField("UID", subscription.GetUID()))
 	})
 
 	It("creates a Job under its deterministic name and maps the status it reaches", func() {
@@ -322,12 +357,14 @@ func nativeAction(st engine.RunStatus, name string) drv1.ActionStatus {
 func waitJobRecorded(eng *nativeexec.Engine, run *engine.Run, action string) *batchv1.Job {
 	GinkgoHelper()
 	var ref *drv1.ResourceRef
+	var st engine.RunStatus
 	Eventually(func() *drv1.ResourceRef {
-		if o := nativeAction(syncNative(eng, run), action).Outputs; o != nil {
+		st = syncNative(eng, run)
+		if o := nativeAction(st, action).Outputs; o != nil {
 			ref = o.JobRef
 		}
 		return ref
-	}).ShouldNot(BeNil())
+	}).ShouldNot(BeNil(), func() string { return fmt.Sprintf("run: %+v", st) })
 	job := &batchv1.Job{}
 	Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, job)).To(Succeed())
 	return job
