@@ -17,11 +17,18 @@ const argoWhenSkip = "false"
 // Skipped (a skipped dependency counts as satisfied). A failed or omitted dependency leaves the task
 // Omitted.
 func argoDepends(tasks []string) string {
-	parts := make([]string, len(tasks))
+	var b strings.Builder
 	for i, t := range tasks {
-		parts[i] = "(" + t + ".Succeeded || " + t + ".Skipped)"
+		if i > 0 {
+			b.WriteString(" && ")
+		}
+		b.WriteString("(")
+		b.WriteString(t)
+		b.WriteString(".Succeeded || ")
+		b.WriteString(t)
+		b.WriteString(".Skipped)")
 	}
-	return strings.Join(parts, " && ")
+	return b.String()
 }
 
 // argoHTTPSuccessCondition accepts the listed status codes, or any 2xx when none are listed.

@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -14,6 +15,7 @@ import (
 // httpRequest turns a rendered HTTP config into a request with every header, sorted by name.
 func httpRequest(h *v1alpha1.HTTPAction, idempotencyKey string) *HTTPRequest {
 	req := &HTTPRequest{
+		Headers:            make([]HTTPHeader, 0, len(h.Headers)+len(h.HeadersFrom)+1),
 		Method:             h.GetMethod(),
 		URL:                h.URL,
 		Body:               h.Body,
@@ -28,7 +30,7 @@ func httpRequest(h *v1alpha1.HTTPAction, idempotencyKey string) *HTTPRequest {
 		req.Headers = append(req.Headers, HTTPHeader{Name: hf.Name, SecretKeyRef: ref})
 	}
 	req.Headers = append(req.Headers, HTTPHeader{Name: IdempotencyHeader, Value: idempotencyKey})
-	sort.SliceStable(req.Headers, func(i, j int) bool { return req.Headers[i].Name < req.Headers[j].Name })
+	slices.SortStableFunc(req.Headers, func(a, b HTTPHeader) int { return strings.Compare(a.Name, b.Name) })
 	return req
 }
 
