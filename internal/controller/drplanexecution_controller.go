@@ -179,6 +179,44 @@ func (r *DRPlanExecutionReconciler) now() metav1.Time {
 	return metav1.NewTime(t.UTC().Truncate(time.Second))
 }
 
+// outcome names how a reconcile ended.
+type outcome string
+
+const (
+	// outcomeProgressed: status written; the watches bring the next change.
+	outcomeProgressed outcome = "progressed"
+	// outcomeWaiting: nothing changed; waiting for the Workflows (or a user) to change something.
+	outcomeWaiting outcome = "waiting"
+	// outcomeStale: worked from a copy older than our own last write, or lost an optimistic-concurrency race;
+	// nothing was written; look again shortly.
+	outcomeStale outcome = "stale"
+	// outcomeTransient: an API call failed; retried with backoff.
+	outcomeTransient outcome = "transient"
+	// outcomeStalled: the execution ended (Succeeded, Failed, Canceled); nothing more to do.
+	outcomeStalled outcome = "stalled"
+)
+
+// result turns an outcome into what controller-runtime expects, and logs it.
+func result(ctx context.Context, o outcome, err error) (reconcile.Result, error) {
+	if apierrors.IsConflict(err) || errors.Is(err, errLockConflict) {
+		o, err = outcomeStale, nil
+	}
+	if apierrors.IsNotFound(err) || (o == outcomeTransient && err == nil) {
+		o, err = outcomeWaiting, nil
+	}
+	l := log.FromContext(ctx).V(1)
+	switch o {
+	case outcomeStale:
+		l.Info("reconciled", "outcome", o)
+		return reconcile.Result{RequeueAfter: staleRequeue}, nil
+	case outcomeTransient:
+		log.FromContext(ctx).Info("reconciled", "outcome", o, "error", err.Error())
+		return reconcile.Result{}, err
+	}
+	l.Info("reconciled", "outcome", o)
+	return reconcile.Result{}, nil
+}
+
 // Reconcile is short: read, compute the next status with the engines' observations, write once.
 func (r *DRPlanExecutionReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	ex := &drv1.DRPlanExecution{}
@@ -186,12 +224,13 @@ func (r *DRPlanExecutionReconciler) Reconcile(ctx context.Context, req reconcile
 		if apierrors.IsNotFound(err) {
 			r.superseded.Delete(req.NamespacedName)
 			r.trackRunning(req.NamespacedName, false)
+			return result(ctx, outcomeStalled, nil)
 		}
-		return reconcile.Result{}, client.IgnoreNotFound(err)
+		return result(ctx, outcomeTransient, err)
 	}
 	if r.isStale(ex) {
 		// Our last write has not reached the cache yet: its watch event will wake us; look again shortly anyway.
-		return reconcile.Result{RequeueAfter: staleRequeue}, nil
+		return result(ctx, outcomeStale, nil)
 	}
 	defer func() {
 		r.trackRunning(req.NamespacedName, ex.Status.Phase == drv1.ExecutionRunning && ex.DeletionTimestamp.IsZero())
@@ -207,7 +246,7 @@ func (r *DRPlanExecutionReconciler) Reconcile(ctx context.Context, req reconcile
 		controllerutil.AddFinalizer(ex, drv1.FinalizerExecution)
 		rv := ex.ResourceVersion
 		if err := r.Update(ctx, ex); err != nil {
-			return transient(err)
+			return result(ctx, outcomeTransient, err)
 		}
 		r.wrote(ex, rv)
 		// ex now carries the fresh resourceVersion: go on in the same reconcile.
@@ -216,55 +255,47 @@ func (r *DRPlanExecutionReconciler) Reconcile(ctx context.Context, req reconcile
 	before := ex.DeepCopy()
 	stepErr := r.step(ctx, ex)
 	if errors.Is(stepErr, errLockConflict) {
-		return reconcile.Result{RequeueAfter: staleRequeue}, nil
+		return result(ctx, outcomeStale, nil)
 	}
+	o := outcomeWaiting
 	if statusChanged(before.Status, ex.Status) {
 		err := r.Status().Patch(ctx, ex, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
 		if err != nil {
-			// A conflict means we computed from a stale cached copy: nothing was written, try again shortly
-			// from the fresh object.
-			return transient(err)
+			// A conflict means we computed from a stale cached copy: nothing was written.
+			return result(ctx, outcomeTransient, err)
 		}
 		r.wrote(ex, before.ResourceVersion)
 		r.recordTransitions(ctx, before, ex)
+		o = outcomeProgressed
 	}
 	if ex.Status.Phase.IsTerminal() {
 		if err := r.releasePlanLock(ctx, ex); err != nil {
-			if errors.Is(err, errLockConflict) {
-				return reconcile.Result{RequeueAfter: staleRequeue}, nil
-			}
-			return transient(err)
+			return result(ctx, outcomeTransient, err)
 		}
+		o = outcomeStalled
 	}
 	if stepErr != nil {
-		// Transient (an engine could not reach the API server): status so far is saved; retry with backoff.
-		log.FromContext(ctx).Info("transient error, will retry", "error", stepErr.Error())
-		return reconcile.Result{}, stepErr
+		// An engine could not reach the API server: the status so far is saved; retry with backoff.
+		return result(ctx, outcomeTransient, stepErr)
 	}
-	return reconcile.Result{}, nil
+	return result(ctx, o, nil)
 }
 
 // staleRequeue is how soon a reconcile that lost an optimistic-concurrency race runs again.
 const staleRequeue = 20 * time.Millisecond
 
-func transient(err error) (reconcile.Result, error) {
-	if apierrors.IsConflict(err) {
-		return reconcile.Result{RequeueAfter: staleRequeue}, nil
-	}
-	return reconcile.Result{}, client.IgnoreNotFound(err)
+func transient(ctx context.Context, err error) (reconcile.Result, error) {
+	return result(ctx, outcomeTransient, err)
 }
 
 // afterTerminal makes sure the plan shows a finished execution and its lock is released.
 func (r *DRPlanExecutionReconciler) afterTerminal(ctx context.Context, ex *drv1.DRPlanExecution) (reconcile.Result, error) {
 	if err := r.releasePlanLock(ctx, ex); err != nil {
-		if errors.Is(err, errLockConflict) {
-			return reconcile.Result{RequeueAfter: staleRequeue}, nil
-		}
-		return transient(err)
+		return transient(ctx, err)
 	}
 	// The finalizer stays until the execution is deleted (finalize removes it at once for a finished one):
 	// removing it here would cost a write per execution for nothing.
-	return reconcile.Result{}, nil
+	return result(ctx, outcomeStalled, nil)
 }
 
 // finalize stops the runs of a deleted execution and releases the plan lock before the finalizer goes.
@@ -274,7 +305,7 @@ func (r *DRPlanExecutionReconciler) finalize(ctx context.Context, ex *drv1.DRPla
 	}
 	if !ex.Status.Phase.IsTerminal() {
 		if err := r.cancelRuns(ctx, ex); err != nil {
-			return transient(err)
+			return transient(ctx, err)
 		}
 	}
 	plan := &drv1.DRPlan{}
@@ -283,16 +314,16 @@ func (r *DRPlanExecutionReconciler) finalize(ctx context.Context, ex *drv1.DRPla
 			before := plan.DeepCopy()
 			plan.Status.CurrentExecution = nil
 			if err := r.Status().Patch(ctx, plan, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
-				return transient(err)
+				return transient(ctx, err)
 			}
 			r.countWrite()
 		}
 	} else if !apierrors.IsNotFound(err) {
-		return transient(err)
+		return transient(ctx, err)
 	}
 	controllerutil.RemoveFinalizer(ex, drv1.FinalizerExecution)
 	if err := r.Update(ctx, ex); err != nil {
-		return transient(err)
+		return transient(ctx, err)
 	}
 	r.countWrite()
 	return reconcile.Result{}, nil
