@@ -169,7 +169,7 @@ func actionTemplate(ir *IR, a *Action, name string) (wfv1.Template, error) {
 		if err != nil {
 			return tmpl, err
 		}
-		res := &wfv1.ResourceTemplate{Action: argoResourceAction(r.Operation), Manifest: manifest}
+		res := &wfv1.ResourceTemplate{Action: argoResourceAction(r), Manifest: manifest}
 		switch r.Operation {
 		case v1alpha1.OperationPatch:
 			res.MergeStrategy = mergePatch
@@ -213,9 +213,14 @@ func resourceOutputs() []wfv1.Parameter {
 	return params
 }
 
-// argoResourceAction maps an operation to kubectl's verb.
-func argoResourceAction(op v1alpha1.ResourceOperation) string {
-	return strings.ToLower(string(op))
+// argoResourceAction maps an operation to kubectl's verb. A Job is created with `apply`: its name is
+// deterministic, so a retried attempt (retryStrategy) re-attaches to the Job the first attempt created and
+// waits on it again, where `create` would fail with AlreadyExists. That is the native engine's behaviour too.
+func argoResourceAction(r *ResourceRequest) string {
+	if r.Operation == v1alpha1.OperationCreate && r.WaitFor == WaitJobComplete {
+		return "apply"
+	}
+	return strings.ToLower(string(r.Operation))
 }
 
 // retryStrategy maps a retry policy to Argo's: retries on failures and errors alike (policy Always), waiting
