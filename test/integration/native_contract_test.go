@@ -1,0 +1,167 @@
+package integration
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+
+	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
+	"github.com/drplan/drplan-operator/argoexec"
+	"github.com/drplan/drplan-operator/internal/engine"
+	"github.com/drplan/drplan-operator/nativeexec"
+	"github.com/drplan/drplan-operator/test/argostandin"
+)
+
+// The engine contract: the same workflow with the same action outcomes gives the same action statuses (phase,
+// retries) and run phase on both engines. Argo runs through the stand-in (outcomes scripted by action name);
+// the native engine calls an httptest server whose answers follow the same script.
+var _ = Describe("Engine contract", Ordered, func() {
+	var (
+		argo    *argostandin.StandIn
+		argoEng *argoexec.Engine
+	)
+	BeforeAll(func() {
+		argo = argoStandIn()
+		argoEng = &argoexec.Engine{Client: k8sClient, APIReader: k8sClient, Compiler: argoexec.TranslatorCompiler{}}
+	})
+
+	type scenario struct {
+		policy   drv1.WorkflowFailurePolicy
+		actions  []drv1.Action
+		outcomes map[string]argostandin.Outcome
+		want     drv1.ExecutionPhase
+	}
+
+	DescribeTable("both engines report the same run",
+		func(sc scenario) {
+			ns := newNamespace()
+			srv := scriptedServer(sc.outcomes)
+			DeferCleanup(srv.Close)
+			actions := make([]drv1.Action, len(sc.actions))
+			for i, a := range sc.actions {
+				a.HTTP = &drv1.HTTPAction{URL: srv.URL + "/" + a.Name, Method: http.MethodPost}
+				actions[i] = a
+			}
+
+			argo.SetScript(exOutcomes(sc.outcomes))
+			argoRun := nativeRun(ns, sc.policy, actions...)
+			argoRun.Execution.Name = "argo-ex"
+			var argoSt engine.RunStatus
+			Eventually(func(g Gomega) bool {
+				st, err := argoEng.Sync(ctx, argoRun)
+				g.Expect(err).NotTo(HaveOccurred())
+				argoSt = st
+				return st.Phase.IsTerminal()
+			}).Should(BeTrue())
+
+			nativeEng, notified := contractNativeEngine()
+			nativeSt := driveNative(nativeEng, nativeRun(ns, sc.policy, actions...), notified)
+
+			Expect(argoSt.Phase).To(Equal(sc.want), argoSt.Message)
+			Expect(nativeSt.Phase).To(Equal(sc.want), nativeSt.Message)
+			Expect(comparable(nativeSt)).To(Equal(comparable(argoSt)))
+		},
+		Entry("sequential", scenario{actions: contractActions("a", "b", "c"), want: drv1.ExecutionSucceeded}),
+		Entry("DAG", scenario{actions: contractDAG(), want: drv1.ExecutionSucceeded}),
+		Entry("when false skips, and the skipped action satisfies its dependent", scenario{
+			actions: whenFalse(contractActions("a", "b"), "a"), want: drv1.ExecutionSucceeded}),
+		Entry("retries until success", scenario{
+			actions:  retried(contractActions("a", "b"), "a", 2),
+			outcomes: map[string]argostandin.Outcome{"a": {FailAttempts: 1}}, want: drv1.ExecutionSucceeded}),
+		Entry("retries exhausted", scenario{
+			actions:  retried(contractActions("a"), "a", 1),
+			outcomes: map[string]argostandin.Outcome{"a": {Fail: true}}, want: drv1.ExecutionFailed}),
+		Entry("FailFast stops after the failure", scenario{policy: drv1.WorkflowFailFast,
+			actions:  contractActions("a", "b", "c"),
+			outcomes: map[string]argostandin.Outcome{"b": {Fail: true}}, want: drv1.ExecutionFailed}),
+		Entry("Continue runs what does not depend on the failure", scenario{policy: drv1.WorkflowContinue,
+			actions:  contractDAG(),
+			outcomes: map[string]argostandin.Outcome{"b": {Fail: true}}, want: drv1.ExecutionFailed}),
+	)
+})
+
+// contractNativeEngine is a native engine for HTTP-only runs.
+func contractNativeEngine() (*nativeexec.Engine, chan types.NamespacedName) {
+	GinkgoHelper()
+	notified := make(chan types.NamespacedName, 1024)
+	e, err := nativeexec.New(nativeexec.Options{Config: rest.CopyConfig(cfg), Mapper: mgr.GetRESTMapper(),
+		Notify: func(n types.NamespacedName) {
+			select {
+			case notified <- n:
+			default:
+			}
+		}})
+	Expect(err).NotTo(HaveOccurred())
+	return e, notified
+}
+
+// scriptedServer answers POST /<action> as the stand-in's script says: 500 for a failing attempt, else 200.
+func scriptedServer(outcomes map[string]argostandin.Outcome) *httptest.Server {
+	var mu sync.Mutex
+	attempts := map[string]int{}
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		action := strings.TrimPrefix(r.URL.Path, "/")
+		mu.Lock()
+		n := attempts[action]
+		attempts[action]++
+		mu.Unlock()
+		o := outcomes[action]
+		if o.Fail || n < o.FailAttempts {
+			http.Error(w, "scripted failure", http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprint(w, "ok")
+	}))
+}
+
+// comparable keeps what both engines must agree on: per action, its phase and retry count.
+func comparable(st engine.RunStatus) map[string]string {
+	out := map[string]string{}
+	for _, a := range st.Actions {
+		out[a.Name] = fmt.Sprintf("%s retries=%d", a.Phase, a.RetryCount)
+	}
+	return out
+}
+
+func contractActions(names ...string) []drv1.Action {
+	out := make([]drv1.Action, len(names))
+	for i, n := range names {
+		out[i] = drv1.Action{Name: n, ActionBody: drv1.ActionBody{Type: drv1.ActionTypeHTTP}}
+	}
+	return out
+}
+
+// contractDAG: a; b and c after a; d after b and c; e on its own.
+func contractDAG() []drv1.Action {
+	as := contractActions("a", "b", "c", "d", "e")
+	as[1].DependsOn = []string{"a"}
+	as[2].DependsOn = []string{"a"}
+	as[3].DependsOn = []string{"b", "c"}
+	return as
+}
+
+func whenFalse(as []drv1.Action, name string) []drv1.Action {
+	for i := range as {
+		if as[i].Name == name {
+			as[i].When = `{{ eq .planName "another-plan" }}`
+		}
+	}
+	return as
+}
+
+func retried(as []drv1.Action, name string, limit int32) []drv1.Action {
+	for i := range as {
+		if as[i].Name == name {
+			as[i].RetryPolicy = &drv1.RetryPolicy{Limit: limit, Interval: drv1.Duration(200 * time.Millisecond)}
+		}
+	}
+	return as
+}
