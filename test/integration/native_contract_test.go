@@ -38,6 +38,8 @@ var _ = Describe("Engine contract", Ordered, func() {
 		actions  []drv1.Action
 		outcomes map[string]argostandin.Outcome
 		want     drv1.ExecutionPhase
+		// reverted, when set, makes the run a reverse run undoing these recorded statuses.
+		reverted []drv1.ActionStatus
 	}
 
 	DescribeTable("both engines report the same run",
@@ -48,11 +50,22 @@ var _ = Describe("Engine contract", Ordered, func() {
 			actions := make([]drv1.Action, len(sc.actions))
 			for i, a := range sc.actions {
 				a.HTTP = &drv1.HTTPAction{URL: srv.URL + "/" + a.Name, Method: http.MethodPost}
+				if a.Rollback != nil {
+					rb := *a.Rollback
+					rb.HTTP = &drv1.HTTPAction{URL: srv.URL + "/" + rb.Name, Method: http.MethodPost}
+					a.Rollback = &rb
+				}
 				actions[i] = a
 			}
 
+			asReverse := func(run *engine.Run) *engine.Run {
+				if sc.reverted != nil {
+					run.Direction, run.Reverted = engine.Reverse, sc.reverted
+				}
+				return run
+			}
 			argo.SetScript(exOutcomes(sc.outcomes))
-			argoRun := nativeRun(ns, sc.policy, actions...)
+			argoRun := asReverse(nativeRun(ns, sc.policy, actions...))
 			argoRun.Execution.Name = "argo-ex"
 			var argoSt engine.RunStatus
 			Eventually(func(g Gomega) bool {
@@ -63,7 +76,7 @@ var _ = Describe("Engine contract", Ordered, func() {
 			}).Should(BeTrue())
 
 			nativeEng, notified := contractNativeEngine()
-			nativeSt := driveNative(nativeEng, nativeRun(ns, sc.policy, actions...), notified)
+			nativeSt := driveNative(nativeEng, asReverse(nativeRun(ns, sc.policy, actions...)), notified)
 
 			Expect(argoSt.Phase).To(Equal(sc.want), argoSt.Message)
 			Expect(nativeSt.Phase).To(Equal(sc.want), nativeSt.Message)
@@ -85,6 +98,15 @@ var _ = Describe("Engine contract", Ordered, func() {
 		Entry("Continue runs what does not depend on the failure", scenario{policy: drv1.WorkflowContinue,
 			actions:  contractDAG(),
 			outcomes: map[string]argostandin.Outcome{"b": {Fail: true}}, want: drv1.ExecutionFailed}),
+		Entry("revert runs rollbacks in reverse order and skips HTTP without one", scenario{
+			actions: withRollback(contractDAG(), "b", "undo-b"),
+			reverted: []drv1.ActionStatus{{Name: "a", Phase: drv1.ActionSucceeded}, {Name: "b", Phase: drv1.ActionSucceeded},
+				{Name: "c", Phase: drv1.ActionFailed}, {Name: "d", Phase: drv1.ActionSkipped}, {Name: "e", Phase: drv1.ActionSucceeded}},
+			want: drv1.ExecutionSucceeded}),
+		Entry("a failing rollback fails the revert", scenario{
+			actions:  withRollback(contractActions("a", "b"), "a", "undo-a"),
+			reverted: []drv1.ActionStatus{{Name: "a", Phase: drv1.ActionSucceeded}, {Name: "b", Phase: drv1.ActionSucceeded}},
+			outcomes: map[string]argostandin.Outcome{"undo-a": {Fail: true}}, want: drv1.ExecutionFailed}),
 	)
 })
 
@@ -161,6 +183,15 @@ func retried(as []drv1.Action, name string, limit int32) []drv1.Action {
 	for i := range as {
 		if as[i].Name == name {
 			as[i].RetryPolicy = &drv1.RetryPolicy{Limit: limit, Interval: drv1.Duration(200 * time.Millisecond)}
+		}
+	}
+	return as
+}
+
+func withRollback(as []drv1.Action, name, rollback string) []drv1.Action {
+	for i := range as {
+		if as[i].Name == name {
+			as[i].Rollback = &drv1.RollbackAction{Name: rollback, ActionBody: drv1.ActionBody{Type: drv1.ActionTypeHTTP}}
 		}
 	}
 	return as
