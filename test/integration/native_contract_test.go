@@ -2,6 +2,7 @@ package integration
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -110,6 +111,51 @@ var _ = Describe("Engine contract", Ordered, func() {
 	)
 })
 
+// The cancel contract runs a, b in sequence, holds a until the run is canceled, and checks both engines report
+// the same canceled run.
+var _ = Describe("Engine contract on cancel", Ordered, func() {
+	It("cancels the running and the pending actions alike", func() {
+		ns := newNamespace()
+		held := map[string]argostandin.Outcome{"a": {Hold: true}}
+		srv := scriptedServer(held)
+		DeferCleanup(srv.Close)
+		actions := contractActions("a", "b")
+		for i := range actions {
+			actions[i].HTTP = &drv1.HTTPAction{URL: srv.URL + "/" + actions[i].Name, Method: http.MethodPost}
+		}
+
+		argo := argoStandIn()
+		argo.SetScript(exOutcomes(held))
+		argoEng := &argoexec.Engine{Client: k8sClient, APIReader: k8sClient, Compiler: argoexec.TranslatorCompiler{}}
+		argoRun := nativeRun(ns, drv1.WorkflowFailFast, actions...)
+		argoRun.Execution.Name = "argo-ex"
+		Eventually(func(g Gomega) drv1.ActionPhase {
+			st, err := argoEng.Sync(ctx, argoRun)
+			g.Expect(err).NotTo(HaveOccurred())
+			return nativeAction(st, "a").Phase
+		}).Should(Equal(drv1.ActionRunning))
+		Expect(argoEng.Cancel(ctx, argoRun)).To(Succeed())
+		var argoSt engine.RunStatus
+		Eventually(func(g Gomega) bool {
+			st, err := argoEng.Sync(ctx, argoRun)
+			g.Expect(err).NotTo(HaveOccurred())
+			argoSt = st
+			return st.Phase.IsTerminal()
+		}).Should(BeTrue())
+
+		nativeEng, notified := contractNativeEngine()
+		nativeRunning := nativeRun(ns, drv1.WorkflowFailFast, actions...)
+		Eventually(func() drv1.ActionPhase { return nativeAction(syncNative(nativeEng, nativeRunning), "a").Phase }).
+			Should(Equal(drv1.ActionRunning))
+		Expect(nativeEng.Cancel(ctx, nativeRunning)).To(Succeed())
+		nativeSt := driveNative(nativeEng, nativeRunning, notified)
+
+		Expect(argoSt.Phase).To(Equal(drv1.ExecutionCanceled), argoSt.Message)
+		Expect(nativeSt.Phase).To(Equal(drv1.ExecutionCanceled), nativeSt.Message)
+		Expect(comparable(nativeSt)).To(Equal(comparable(argoSt)))
+	})
+})
+
 // contractNativeEngine is a native engine for HTTP-only runs.
 func contractNativeEngine() (*nativeexec.Engine, chan types.NamespacedName) {
 	GinkgoHelper()
@@ -136,6 +182,11 @@ func scriptedServer(outcomes map[string]argostandin.Outcome) *httptest.Server {
 		attempts[action]++
 		mu.Unlock()
 		o := outcomes[action]
+		if o.Hold { // until the engine drops the request
+			_, _ = io.ReadAll(r.Body)
+			<-r.Context().Done()
+			return
+		}
 		if o.Fail || n < o.FailAttempts {
 			http.Error(w, "scripted failure", http.StatusInternalServerError)
 			return
