@@ -113,6 +113,9 @@ func (e *Engine) Start(ctx context.Context) error {
 	return nil
 }
 
+// NeedLeaderElection is false: Start only scopes background work to the manager's lifetime, on every replica.
+func (e *Engine) NeedLeaderElection() bool { return false }
+
 // Source is a controller-runtime source of the executions whose runs made progress; watch it with
 // builder.WatchesRawSource.
 func (e *Engine) Source() source.Source {
