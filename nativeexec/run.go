@@ -57,7 +57,9 @@ type runState struct {
 	// actions, one per IR action in IR order (without an IR: what was recorded).
 	actions []v1alpha1.ActionStatus
 	// resumed marks actions that were Running in the recorded status: this process re-attaches to them.
-	resumed  []bool
+	resumed []bool
+	// index maps IR action names to their position (scheduling looks dependencies up on every completion).
+	index    map[string]int
 	inFlight int
 	canceled bool
 	start    metav1.Time
@@ -91,7 +93,9 @@ func newRunState(key runKey, run *engine.Run, ir *translator.IR, now metav1.Time
 	}
 	s.actions = make([]v1alpha1.ActionStatus, len(ir.Actions))
 	s.resumed = make([]bool, len(ir.Actions))
+	s.index = make(map[string]int, len(ir.Actions))
 	for i := range ir.Actions {
+		s.index[ir.Actions[i].Name] = i
 		st := v1alpha1.ActionStatus{Name: ir.Actions[i].Name, Phase: v1alpha1.ActionPending}
 		if rec := byName[st.Name]; rec != nil {
 			switch {
@@ -177,8 +181,8 @@ func (s *runState) stoppedLocked() bool {
 func (s *runState) dependenciesLocked(a *translator.Action) (ready, impossible bool) {
 	ready = true
 	for _, d := range a.DependsOn {
-		i := s.indexOf(d)
-		if i < 0 {
+		i, ok := s.index[d]
+		if !ok {
 			continue // the translator validated the graph; an unknown name cannot block
 		}
 		switch s.actions[i].Phase {
@@ -190,15 +194,6 @@ func (s *runState) dependenciesLocked(a *translator.Action) (ready, impossible b
 		}
 	}
 	return ready, false
-}
-
-func (s *runState) indexOf(name string) int {
-	for i := range s.ir.Actions {
-		if s.ir.Actions[i].Name == name {
-			return i
-		}
-	}
-	return -1
 }
 
 // settleLocked ends an action that did not run.
