@@ -24,10 +24,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
 	"github.com/drplan/drplan-operator/argoexec"
 	"github.com/drplan/drplan-operator/internal/engine"
+	"github.com/drplan/drplan-operator/nativeexec"
 	"github.com/drplan/drplan-operator/translator"
 )
 
@@ -43,6 +45,9 @@ type DRPlanExecutionReconciler struct {
 	Recorder  events.EventRecorder
 	// Engines by executor type. A workflow asking for an engine that is not here fails with EngineError.
 	Engines map[drv1.ExecutorType]engine.Engine
+	// Sources are extra event sources of engines that do their work in-process (the native engine says
+	// through one which executions made progress).
+	Sources []source.Source
 	// DefaultEngine runs workflows whose spec.executor.type is empty.
 	DefaultEngine drv1.ExecutorType
 	// Now is the clock; time.Now when nil.
@@ -115,7 +120,7 @@ func (r *DRPlanExecutionReconciler) countWrite() { r.writes.Add(1) }
 // +kubebuilder:rbac:groups=argoproj.io,resources=workflows,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// SetupExecutionReconciler builds the execution reconciler with the Argo engine and registers it.
+// SetupExecutionReconciler builds the execution reconciler with its engines and registers it.
 func SetupExecutionReconciler(mgr manager.Manager, opts Options) error {
 	r, err := NewExecutionReconciler(mgr, opts)
 	if err != nil {
@@ -124,7 +129,8 @@ func SetupExecutionReconciler(mgr manager.Manager, opts Options) error {
 	return r.SetupWithManager(mgr)
 }
 
-// NewExecutionReconciler builds the execution reconciler with the Argo engine (when Argo's CRDs are served).
+// NewExecutionReconciler builds the execution reconciler with the native engine and, when Argo's CRDs are
+// served, the Argo engine. --default-executor auto picks Argo when it is there, else native.
 func NewExecutionReconciler(mgr manager.Manager, opts Options) (*DRPlanExecutionReconciler, error) {
 	if opts.EventRecorderName == "" {
 		opts.EventRecorderName = "drplan-operator"
@@ -139,6 +145,12 @@ func NewExecutionReconciler(mgr manager.Manager, opts Options) (*DRPlanExecution
 		},
 		DefaultEngine: drv1.ExecutorArgo,
 	}
+	native, err := nativeexec.NewForManager(mgr)
+	if err != nil {
+		return nil, fmt.Errorf("setting up the native engine: %w", err)
+	}
+	r.Engines[drv1.ExecutorNative] = native
+	r.Sources = append(r.Sources, native.Source())
 	if _, err := mgr.GetRESTMapper().RESTMapping(schema.GroupKind{Group: wfv1.WorkflowSchemaGroupVersionKind.Group, Kind: wfv1.WorkflowSchemaGroupVersionKind.Kind}); err != nil {
 		if opts.DefaultExecutor == ExecutorArgoDefault {
 			return nil, fmt.Errorf("--default-executor=argo but the Argo Workflow CRD is not served: %w", err)
@@ -167,6 +179,9 @@ func (r *DRPlanExecutionReconciler) SetupWithManager(mgr manager.Manager) error 
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles})
 	if _, ok := r.Engines[drv1.ExecutorArgo]; ok {
 		b = b.Owns(&wfv1.Workflow{})
+	}
+	for _, src := range r.Sources {
+		b = b.WatchesRawSource(src)
 	}
 	return b.Complete(r)
 }

@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"sync/atomic"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
@@ -148,6 +150,34 @@ var _ = Describe("DRPlanExecution on Argo", func() {
 		Expect(last.StartTime.Before(both.CompletionTime)).To(BeFalse(), "last starts after both ended")
 		Expect(both.WorkflowExecutions[1].WorkflowRef.Name).To(Equal("r"))
 		Expect(ex.Status.Progress).To(Equal("3/3"))
+	})
+
+	It("runs a Native workflow through the native engine next to an Argo one", func() {
+		var calls atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			calls.Add(1)
+			w.WriteHeader(http.StatusAccepted)
+			_, _ = w.Write([]byte(`{"via":"native"}`))
+		}))
+		DeferCleanup(srv.Close)
+		native := &drv1.DRWorkflow{ObjectMeta: metav1.ObjectMeta{Name: "n", Namespace: ns}, Spec: drv1.DRWorkflowSpec{
+			Executor: &drv1.ExecutorSpec{Type: drv1.ExecutorNative},
+			Actions: []drv1.Action{{Name: "call", ActionBody: drv1.ActionBody{Type: drv1.ActionTypeHTTP,
+				HTTP: &drv1.HTTPAction{URL: srv.URL + "/hook", Method: http.MethodPost}}}}}}
+		Expect(k8sClient.Create(ctx, native)).To(Succeed())
+		exWorkflow(ns, "a", "", exHTTP("argo-call"))
+		exPlan(ns, "p", "", exStage("first", false, nil, "n"), exStage("second", false, nil, "a"))
+		exExecution(ns, "run", "p")
+		ex := exWaitPhase(ns, "run", drv1.ExecutionSucceeded)
+		n := ex.Status.StageStatuses[0].WorkflowExecutions[0]
+		Expect(n.Engine).To(Equal(drv1.ExecutorNative))
+		Expect(n.ArgoWorkflow).To(BeNil())
+		call := exAction(n, "call")
+		Expect(call.Phase).To(Equal(drv1.ActionSucceeded))
+		Expect(call.Outputs.HTTPResponse.StatusCode).To(Equal(int32(http.StatusAccepted)))
+		Expect(calls.Load()).To(Equal(int32(1)))
+		Expect(ex.Status.StageStatuses[1].WorkflowExecutions[0].Engine).To(Equal(drv1.ExecutorArgo))
+		Expect(exWorkflows(ns)).To(HaveLen(1), "only the Argo entry has a Workflow")
 	})
 
 	It("skips an action whose when renders false and counts a skipped dependency as satisfied", func() {
