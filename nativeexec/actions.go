@@ -25,7 +25,7 @@ type result struct {
 // progressFunc records progress of a running action (retries, the Job it created) and notifies.
 type progressFunc func(update func(*v1alpha1.ActionStatus))
 
-// permanentError is a failure retrying cannot fix (forbidden, invalid object, a failed Job): no retry.
+// permanentError is a failure retrying cannot fix (forbidden, invalid object, a Job deleted on timeout): no retry.
 type permanentError struct{ err error }
 
 func (p *permanentError) Error() string { return p.err.Error() }

@@ -143,7 +143,9 @@ func (e *Engine) jobAttempt(runCtx context.Context, s *runState, a *translator.A
 			seen = true
 			if done, failure := jobOutcome(job, t.req.JobBackoffLimit); done {
 				if failure != "" {
-					return out, permanent(fmt.Errorf("job %s failed: %s", key, failure))
+					// Retryable like Argo's attempt: the next attempt re-attaches to this Job by name (and
+					// fails again unless someone deleted it), so both engines count the same retries.
+					return out, fmt.Errorf("job %s failed: %s", key, failure)
 				}
 				return out, nil
 			}

@@ -217,16 +217,23 @@ var _ = Describe("Native engine", Ordered, func() {
 			Namespace: ns, Name: job.Name, UID: job.UID, Created: true}))
 	})
 
-	It("fails a Job whose pods failed past backoffLimit", func() {
+	It("fails a Job whose pods failed past backoffLimit; a retry re-attaches to the same Job, as on Argo", func() {
 		ns := newNamespace()
 		grantExecutor(ns, rbacv1.PolicyRule{APIGroups: []string{"batch"}, Resources: []string{"jobs"}, Verbs: []string{"get", "create", "delete"}})
-		run := nativeRun(ns, drv1.WorkflowFailFast, nativeJob("verify", ns, time.Minute))
+		verify := nativeJob("verify", ns, time.Minute)
+		verify.RetryPolicy = &drv1.RetryPolicy{Limit: 1, Interval: drv1.Duration(100 * time.Millisecond)}
+		run := nativeRun(ns, drv1.WorkflowFailFast, verify)
 		syncNative(eng, run)
 		job := waitJobRecorded(eng, run, "verify")
 		setJobStatus(job, batchv1.JobStatus{Failed: 2}) // backoffLimit 1
 		st := driveNative(eng, run, notified)
 		Expect(st.Phase).To(Equal(drv1.ExecutionFailed))
-		Expect(nativeAction(st, "verify").Message).To(ContainSubstring("2 pods failed (backoffLimit 1)"))
+		a := nativeAction(st, "verify")
+		Expect(a.RetryCount).To(Equal(int32(1)))
+		Expect(a.Message).To(Equal(fmt.Sprintf("no more retries left after 2 attempts: job %s/%s failed: 2 pods failed (backoffLimit 1)", ns, job.Name)))
+		jobs := &batchv1.JobList{}
+		Expect(k8sClient.List(ctx, jobs, client.InNamespace(ns))).To(Succeed())
+		Expect(jobs.Items).To(HaveLen(1))
 	})
 
 	It("deletes a Job that outlives its timeout, and a running Job on cancel", func() {
