@@ -269,14 +269,16 @@ func outputs(tmpl *wfv1.Template, node, last *wfv1.NodeStatus) *v1alpha1.ActionO
 	if ref.Name == "" && ref.Kind == "" {
 		return nil
 	}
-	if tmpl != nil && tmpl.Resource != nil && tmpl.Resource.Action == "create" {
-		ref.Created = true
-	}
-	out := &v1alpha1.ActionOutputs{}
 	group := ref.APIVersion
 	if i := strings.Index(group, "/"); i >= 0 {
 		group = group[:i]
 	}
+	if r := tmplResource(tmpl); r != nil {
+		// create made it; so did the `apply` the translator uses for a Job action (it waits on the Job with a
+		// successCondition, and re-attaches a retried attempt to the Job the first attempt created).
+		ref.Created = r.Action == "create" || (r.Action == "apply" && ref.Kind == "Job" && group == "batch" && r.SuccessCondition != "")
+	}
+	out := &v1alpha1.ActionOutputs{}
 	switch {
 	case ref.Kind == "Job" && group == "batch":
 		out.JobRef = ref
@@ -288,6 +290,13 @@ func outputs(tmpl *wfv1.Template, node, last *wfv1.NodeStatus) *v1alpha1.ActionO
 		out.ResourceRef = ref
 	}
 	return out
+}
+
+func tmplResource(t *wfv1.Template) *wfv1.ResourceTemplate {
+	if t == nil {
+		return nil
+	}
+	return t.Resource
 }
 
 // Truncate cuts s to at most n bytes on a rune boundary.

@@ -91,7 +91,7 @@ func params(kv ...string) *wfv1.Outputs {
 func TestSequentialSucceeded(t *testing.T) {
 	g := NewWithT(t)
 	wf := testWF("run-a1b2", [3]string{"notify", "notify", "http"}, [3]string{"promote", "promote", "create"},
-		[3]string{"verify", "verify", "create"})
+		[3]string{"verify", "verify", "apply"})
 	addNode(wf, "run-a1b2.notify", wfv1.NodeTypeHTTP, wfv1.NodeSucceeded, 1, 2, "")
 	setNode(wf, "run-a1b2.notify", func(n *wfv1.NodeStatus) {
 		n.Outputs = &wfv1.Outputs{Result: ptr(`{"ok":true}`)}
@@ -129,6 +129,17 @@ func TestSequentialSucceeded(t *testing.T) {
 	g.Expect(st[2].StartTime.Time).To(Equal(at(6).Time))
 	g.Expect(st[2].CompletionTime.Time).To(Equal(at(20).Time))
 	g.Expect(st[2].Outputs.JobRef.Name).To(Equal("verify-x"))
+	g.Expect(st[2].Outputs.JobRef.Created).To(BeFalse(), "an apply without a Job successCondition is not known to create")
+
+	// The translator applies Jobs (so retries re-attach) and waits on them: that apply created the Job.
+	for i := range wf.Spec.Templates {
+		if wf.Spec.Templates[i].Name == "verify" {
+			wf.Spec.Templates[i].Resource = &wfv1.ResourceTemplate{Action: "apply", Manifest: "{}", SuccessCondition: "status.succeeded > 0"}
+		}
+	}
+	st, err = ActionStatuses(wf)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(st[2].Outputs.JobRef.Created).To(BeTrue())
 
 	rs, err := RunStatus(wf)
 	g.Expect(err).NotTo(HaveOccurred())
