@@ -95,7 +95,7 @@ func (e *Engine) resourceAttempt(ctx context.Context, s *runState, a *translator
 	case v1alpha1.OperationCreate:
 		done, created, err = t.create(ctx, resumedSince)
 	case v1alpha1.OperationApply:
-		done, created, err = t.apply(ctx)
+		done, created, err = t.apply(ctx, resumedSince)
 	case v1alpha1.OperationPatch:
 		done, err = t.patch(ctx)
 	case v1alpha1.OperationDelete:
@@ -146,10 +146,11 @@ func createdByUsSince(obj *unstructured.Unstructured, since *metav1.Time) bool {
 }
 
 // apply server-side applies the manifest, forcing our field manager's ownership: the runbook states what the
-// object must look like at this step. created says whether the object did not exist before.
-func (t *target) apply(ctx context.Context) (*unstructured.Unstructured, bool, error) {
-	_, err := t.client.Get(ctx, t.name, metav1.GetOptions{})
-	existed := err == nil
+// object must look like at this step. created says whether the action brought the object into existence.
+func (t *target) apply(ctx context.Context, resumedSince *metav1.Time) (*unstructured.Unstructured, bool, error) {
+	before, err := t.client.Get(ctx, t.name, metav1.GetOptions{})
+	// After a restart, an object our interrupted attempt created still counts as created by this action.
+	existed := err == nil && (resumedSince == nil || !createdByUsSince(before, resumedSince))
 	if err != nil && !apierrors.IsNotFound(err) {
 		return nil, false, forbidden(fmt.Errorf("reading %s: %w", t.what(), err), t.sa, "get", t.what())
 	}

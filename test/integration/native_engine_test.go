@@ -144,6 +144,34 @@ var _ = Describe("Native engine", Ordered, func() {
 		Expect(nativeAction(rst, "remove").Phase).To(Equal(drv1.ActionSkipped), "a Delete has no inverse")
 	})
 
+	It("adopts, after a restart, the object its interrupted Create or Apply made, and nobody else's", func() {
+		ns := newNamespace()
+		grantExecutor(ns, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"*"}})
+		for _, name := range []string{"ours-created", "ours-applied"} {
+			Expect(k8sClient.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+				Data: map[string]string{"plan": "native-plan"}}, client.FieldOwner(nativeexec.FieldManager))).To(Succeed())
+		}
+		Expect(k8sClient.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "theirs", Namespace: ns},
+			Data: map[string]string{"plan": "native-plan"}}, client.FieldOwner("someone-else"))).To(Succeed())
+		run := nativeRun(ns, drv1.WorkflowContinue,
+			nativeManifest("create", drv1.OperationCreate, configMapYAML("ours-created", ns)),
+			nativeManifest("apply", drv1.OperationApply, configMapYAML("ours-applied", ns)),
+			nativeManifest("clash", drv1.OperationCreate, configMapYAML("theirs", ns)))
+		run.Workflow.Spec.Actions[2].DependsOn = []string{"create"} // a DAG: create and apply are independent
+		started := metav1.NewTime(time.Now().Add(-time.Minute))
+		run.Recorded = &drv1.WorkflowExecutionStatus{Phase: drv1.ExecutionRunning, ActionStatuses: []drv1.ActionStatus{
+			{Name: "create", Phase: drv1.ActionRunning, StartTime: &started},
+			{Name: "apply", Phase: drv1.ActionRunning, StartTime: &started},
+			{Name: "clash", Phase: drv1.ActionPending}}}
+		st := driveNative(eng, run, notified)
+
+		Expect(nativeAction(st, "create").Outputs).NotTo(BeNil(), "%+v", st.Actions)
+		Expect(nativeAction(st, "create").Outputs.ResourceRef.Created).To(BeTrue())
+		Expect(nativeAction(st, "apply").Outputs.ResourceRef.Created).To(BeTrue())
+		Expect(nativeAction(st, "clash").Phase).To(Equal(drv1.ActionFailed))
+		Expect(nativeAction(st, "clash").Message).To(ContainSubstring("already exists"))
+	})
+
 	It("refuses, as a clear failure, a change the executor ServiceAccount may not make", func() {
 		ns := newNamespace()
 		other := newNamespace()
