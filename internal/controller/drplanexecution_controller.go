@@ -162,6 +162,9 @@ func NewExecutionReconciler(mgr manager.Manager, opts Options) (*DRPlanExecution
 	if opts.DefaultExecutor == ExecutorNativeDefault {
 		r.DefaultEngine = drv1.ExecutorNative
 	}
+	// Decided once at start; logged so an operator can tell which engine runs workflows without executor.type.
+	mgr.GetLogger().WithName("setup").Info("default executor chosen", "flag", opts.DefaultExecutor,
+		"engine", r.DefaultEngine, "argoWorkflowServed", r.Engines[drv1.ExecutorArgo] != nil)
 	return r, nil
 }
 
