@@ -260,6 +260,37 @@ func runBatch(b *testing.B, ctx context.Context, r *recorder, ns string, benchCo
 		b.Fatal(err)
 	}
 	defer w.Stop()
+	// Status changes are timed as they arrive, by their own goroutine: the creates below must not delay them.
+	type done struct {
+		final map[string]*drv1.DRPlanExecution
+		err   string
+	}
+	result := make(chan done, 1)
+	go func() {
+		final := map[string]*drv1.DRPlanExecution{}
+		deadline := time.After(5 * time.Minute)
+		for len(final) < benchConcurrency {
+			select {
+			case ev, ok := <-w.ResultChan():
+				if !ok {
+					result <- done{err: "watch closed"}
+					return
+				}
+				if ev.Type != watch.Modified && ev.Type != watch.Added {
+					continue
+				}
+				ex := ev.Object.(*drv1.DRPlanExecution)
+				r.onExecution(ex)
+				if ex.Status.Phase.IsTerminal() {
+					final[ex.Name] = ex
+				}
+			case <-deadline:
+				result <- done{err: fmt.Sprintf("only %d of %d executions finished in 5m", len(final), benchConcurrency)}
+				return
+			}
+		}
+		result <- done{final: final}
+	}()
 	for i := 0; i < benchConcurrency; i++ {
 		plan := fmt.Sprintf("p%d", i)
 		wf := &drv1.DRWorkflow{ObjectMeta: metav1.ObjectMeta{Name: plan + "-wf", Namespace: ns},
@@ -281,26 +312,11 @@ func runBatch(b *testing.B, ctx context.Context, r *recorder, ns string, benchCo
 			b.Fatal(err)
 		}
 	}
-	final := map[string]*drv1.DRPlanExecution{}
-	deadline := time.After(5 * time.Minute)
-	for len(final) < benchConcurrency {
-		select {
-		case ev, ok := <-w.ResultChan():
-			if !ok {
-				b.Fatal("watch closed")
-			}
-			if ev.Type != watch.Modified && ev.Type != watch.Added {
-				continue
-			}
-			ex := ev.Object.(*drv1.DRPlanExecution)
-			r.onExecution(ex)
-			if ex.Status.Phase.IsTerminal() {
-				final[ex.Name] = ex
-			}
-		case <-deadline:
-			b.Fatalf("only %d of %d executions finished in 5m", len(final), benchConcurrency)
-		}
+	res := <-result
+	if res.err != "" {
+		b.Fatal(res.err)
 	}
+	final := res.final
 	failures := 0
 	for _, ex := range final {
 		ok := ex.Status.Phase == drv1.ExecutionSucceeded && ex.Status.Progress == "3/3" && ex.Status.Summary != nil &&
