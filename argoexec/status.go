@@ -364,12 +364,7 @@ func RunStatus(wf *wfv1.Workflow) (engine.RunStatus, error) {
 		}
 	case c.Failed > 0:
 		st.Phase = v1alpha1.ExecutionFailed
-		for _, a := range st.Actions {
-			if a.Phase == v1alpha1.ActionFailed {
-				st.Message = fmt.Sprintf("action %s failed: %s", a.Name, a.Message)
-				break
-			}
-		}
+		st.Message = engine.FailureMessage(st.Actions)
 	case wf.Status.Phase != wfv1.WorkflowSucceeded:
 		// Argo failed the Workflow without failing a task of ours (invalid spec, deadline, ...).
 		st.Phase = v1alpha1.ExecutionFailed

@@ -2,7 +2,6 @@ package nativeexec
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -266,12 +265,7 @@ func (s *runState) statusLocked() engine.RunStatus {
 		st.Phase, st.Message = v1alpha1.ExecutionCanceled, msgCanceled
 	case c.Failed > 0:
 		st.Phase = v1alpha1.ExecutionFailed
-		for _, a := range st.Actions {
-			if a.Phase == v1alpha1.ActionFailed {
-				st.Message = fmt.Sprintf("action %s failed: %s", a.Name, a.Message)
-				break
-			}
-		}
+		st.Message = engine.FailureMessage(st.Actions)
 	default:
 		st.Phase = v1alpha1.ExecutionSucceeded
 	}

@@ -107,3 +107,14 @@ func Counts(actions []v1alpha1.ActionStatus) v1alpha1.ExecutionSummary {
 	}
 	return s
 }
+
+// FailureMessage describes a finished run's first failed action, the message both engines give a Failed run
+// (so the contract test sees the same text); empty when no action failed.
+func FailureMessage(actions []v1alpha1.ActionStatus) string {
+	for i := range actions {
+		if actions[i].Phase == v1alpha1.ActionFailed {
+			return fmt.Sprintf("action %s failed: %s", actions[i].Name, actions[i].Message)
+		}
+	}
+	return ""
+}
