@@ -97,6 +97,7 @@ func EmitArgo(ir *IR, opts EmitOptions) (*wfv1.Workflow, error) {
 	templates := make([]wfv1.Template, 1, len(ir.Actions)+2)
 	templates[0] = wfv1.Template{Name: EntrypointTemplate, DAG: dag}
 	needSkip := false
+	var yw yamlWriter
 	for i := range ir.Actions {
 		a := &ir.Actions[i]
 		task := wfv1.DAGTask{Name: tasks[a.Name], Template: tasks[a.Name]}
@@ -121,7 +122,7 @@ func EmitArgo(ir *IR, opts EmitOptions) (*wfv1.Workflow, error) {
 			task.Template = skipTemplate
 			needSkip = true
 		} else {
-			tmpl, err := actionTemplate(ir, a, tasks[a.Name])
+			tmpl, err := actionTemplate(ir, a, tasks[a.Name], &yw)
 			if err != nil {
 				return nil, fmt.Errorf("action %s: %w", a.Name, err)
 			}
@@ -142,7 +143,7 @@ func EmitArgo(ir *IR, opts EmitOptions) (*wfv1.Workflow, error) {
 }
 
 // actionTemplate is the leaf template running one action.
-func actionTemplate(ir *IR, a *Action, name string) (wfv1.Template, error) {
+func actionTemplate(ir *IR, a *Action, name string, yw *yamlWriter) (wfv1.Template, error) {
 	tmpl := wfv1.Template{Name: name, RetryStrategy: retryStrategy(a.Retry)}
 	timeoutSeconds := seconds(a.Timeout)
 	switch {
@@ -165,7 +166,7 @@ func actionTemplate(ir *IR, a *Action, name string) (wfv1.Template, error) {
 		}
 	case a.Resource != nil:
 		r := a.Resource
-		manifest, err := manifestYAML(r.Object)
+		manifest, err := manifestYAML(yw, r.Object)
 		if err != nil {
 			return tmpl, err
 		}
@@ -197,21 +198,30 @@ func actionTemplate(ir *IR, a *Action, name string) (wfv1.Template, error) {
 
 // resourceOutputs read back what a resource template created or touched (names from argonames.go).
 func resourceOutputs() []wfv1.Parameter {
-	fields := []struct{ name, path string }{
+	params := make([]wfv1.Parameter, len(resourceOutputFields))
+	valueFroms := make([]wfv1.ValueFrom, len(resourceOutputFields)) // one allocation for all five
+	for i, f := range resourceOutputFields {
+		valueFroms[i].JSONPath = f.jsonPath
+		params[i] = wfv1.Parameter{Name: f.name, ValueFrom: &valueFroms[i]}
+	}
+	return params
+}
+
+// resourceOutputFields are the outputs of every resource template, their jsonPaths built once rather than
+// per template.
+var resourceOutputFields = func() []struct{ name, jsonPath string } {
+	fields := []struct{ name, jsonPath string }{
 		{OutputAPIVersion, "apiVersion"},
 		{OutputKind, "kind"},
 		{OutputName, "metadata.name"},
 		{OutputNamespace, "metadata.namespace"},
 		{OutputUID, "metadata.uid"},
 	}
-	params := make([]wfv1.Parameter, len(fields))
-	valueFroms := make([]wfv1.ValueFrom, len(fields)) // one allocation for all five
-	for i, f := range fields {
-		valueFroms[i].JSONPath = argoJSONPath(f.path)
-		params[i] = wfv1.Parameter{Name: f.name, ValueFrom: &valueFroms[i]}
+	for i := range fields {
+		fields[i].jsonPath = argoJSONPath(fields[i].jsonPath)
 	}
-	return params
-}
+	return fields
+}()
 
 // argoResourceAction maps an operation to kubectl's verb. A Job is created with `apply`: its name is
 // deterministic, so a retried attempt (retryStrategy) re-attaches to the Job the first attempt created and

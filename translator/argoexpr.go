@@ -17,7 +17,13 @@ const argoWhenSkip = "false"
 // Skipped (a skipped dependency counts as satisfied). A failed or omitted dependency leaves the task
 // Omitted.
 func argoDepends(tasks []string) string {
+	const perTask = len("(") + len(".Succeeded || ") + len(".Skipped)") + len(" && ")
+	n := 0
+	for _, t := range tasks {
+		n += perTask + 2*len(t)
+	}
 	var b strings.Builder
+	b.Grow(n) // one allocation instead of a builder regrown per task
 	for i, t := range tasks {
 		if i > 0 {
 			b.WriteString(" && ")

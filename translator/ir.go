@@ -517,5 +517,6 @@ func retryOf(p *v1alpha1.RetryPolicy) Retry {
 
 // idempotencyKey is "<execution uid>/<workflow>/<action>" (DESIGN.md section 3).
 func idempotencyKey(ir *IR, action string) string {
-	return fmt.Sprintf("%s/%s/%s", ir.ExecutionUID, ir.WorkflowName, action)
+	// Concatenation: fmt.Sprintf is a measurable share of a 1000-action compile.
+	return string(ir.ExecutionUID) + "/" + ir.WorkflowName + "/" + action
 }

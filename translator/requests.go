@@ -162,9 +162,9 @@ func nestedMap(m map[string]any, key string) map[string]any {
 	return sub
 }
 
-// manifestYAML renders an object as YAML with sorted keys: byte-stable.
-func manifestYAML(obj map[string]any) (string, error) {
-	return writeYAML(obj)
+// manifestYAML renders an object as YAML with sorted keys: byte-stable. w's buffer is reused across calls.
+func manifestYAML(w *yamlWriter, obj map[string]any) (string, error) {
+	return w.write(obj)
 }
 
 // runLabels are the labels identifying a run, on the Argo Workflow and on Jobs.

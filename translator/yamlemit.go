@@ -1,11 +1,11 @@
 package translator
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
-	"strings"
 )
 
 // writeYAML emits a decoded JSON value (map[string]any, []any, string, json.Number, bool, nil and Go
@@ -13,24 +13,37 @@ import (
 // library, which dominated compile time. Strings are written plain only when no YAML reader could take them
 // for anything else, otherwise double-quoted (Go escapes, which YAML shares).
 func writeYAML(obj map[string]any) (string, error) {
-	var b strings.Builder
-	if err := yamlMap(&b, obj, 0, false); err != nil {
+	var w yamlWriter
+	return w.write(obj)
+}
+
+// yamlWriter writes manifests through one buffer reused for every manifest of a compile: each manifest then
+// costs one exact-size string instead of a builder grown from empty.
+type yamlWriter struct {
+	buf bytes.Buffer
+}
+
+func (w *yamlWriter) write(obj map[string]any) (string, error) {
+	w.buf.Reset()
+	if err := yamlMap(&w.buf, obj, 0, false); err != nil {
 		return "", err
 	}
-	return b.String(), nil
+	return w.buf.String(), nil
 }
 
 // yamlMap writes m's entries at indent; with inline the first key continues the current line (a list item).
-func yamlMap(b *strings.Builder, m map[string]any, indent int, inline bool) error {
+func yamlMap(b *bytes.Buffer, m map[string]any, indent int, inline bool) error {
 	if len(m) == 0 {
 		b.WriteString("{}\n")
 		return nil
 	}
-	keys := make([]string, 0, len(m))
+	// Objects have a handful of keys: sort them in a stack array (slices.Sort keeps it from escaping).
+	var stack [16]string
+	keys := stack[:0]
 	for k := range m {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	for i, k := range keys {
 		if i > 0 || !inline {
 			writeIndent(b, indent)
@@ -45,7 +58,7 @@ func yamlMap(b *strings.Builder, m map[string]any, indent int, inline bool) erro
 }
 
 // yamlList writes l's items at indent, as "- item".
-func yamlList(b *strings.Builder, l []any, indent int) error {
+func yamlList(b *bytes.Buffer, l []any, indent int) error {
 	for _, v := range l {
 		writeIndent(b, indent)
 		b.WriteByte('-')
@@ -72,7 +85,7 @@ func yamlList(b *strings.Builder, l []any, indent int) error {
 
 // yamlValue writes what follows "key:" (the key at indent) or "-": a scalar on the same line, or a nested
 // block. Lists under a key sit at the key's indentation, as most YAML writers do.
-func yamlValue(b *strings.Builder, v any, indent int) error {
+func yamlValue(b *bytes.Buffer, v any, indent int) error {
 	if m, ok := asMap(v); ok {
 		if len(m) == 0 {
 			b.WriteString(" {}\n")
@@ -129,7 +142,7 @@ func asMap(v any) (map[string]any, bool) {
 	return nil, false
 }
 
-func writeIndent(b *strings.Builder, n int) {
+func writeIndent(b *bytes.Buffer, n int) {
 	for i := 0; i < n; i++ {
 		b.WriteByte(' ')
 	}
@@ -142,7 +155,7 @@ var yamlSpecialWords = map[string]bool{
 
 // yamlString writes s plain when it starts with a letter, uses only [A-Za-z0-9._/-], inner single spaces and
 // colons not followed by a space, and is not a special word; otherwise double-quoted.
-func yamlString(b *strings.Builder, s string) {
+func yamlString(b *bytes.Buffer, s string) {
 	if isPlainYAML(s) {
 		b.WriteString(s)
 		return
@@ -153,8 +166,26 @@ func yamlString(b *strings.Builder, s string) {
 	b.Write(strconv.AppendQuote(buf[:0], s))
 }
 
+// isYAMLSpecialWord reports whether s, in any case, is one of yamlSpecialWords. The words are short, so
+// longer strings are answered without lowering them (strings.ToLower allocates for every key with a capital).
+func isYAMLSpecialWord(s string) bool {
+	const longest = 5 // "false"
+	if len(s) > longest {
+		return false
+	}
+	var lower [longest]byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
+	return yamlSpecialWords[string(lower[:len(s)])]
+}
+
 func isPlainYAML(s string) bool {
-	if s == "" || yamlSpecialWords[strings.ToLower(s)] {
+	if s == "" || isYAMLSpecialWord(s) {
 		return false
 	}
 	c := s[0]
