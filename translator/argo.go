@@ -240,13 +240,18 @@ func retryStrategy(r Retry) *wfv1.RetryStrategy {
 	if r.Limit <= 0 {
 		return nil
 	}
-	limit := intstr.FromInt32(r.Limit)
-	factor := intstr.FromInt32(int32(math.Round(r.BackoffFactor)))
-	return &wfv1.RetryStrategy{
-		Limit:       &limit,
-		RetryPolicy: wfv1.RetryPolicyAlways,
-		Backoff:     &wfv1.Backoff{Duration: r.Interval.String(), Factor: &factor},
+	// The strategy and what it points to live in one allocation (one per action, instead of four).
+	block := &struct {
+		strategy      wfv1.RetryStrategy
+		backoff       wfv1.Backoff
+		limit, factor intstr.IntOrString
+	}{
+		limit:  intstr.FromInt32(r.Limit),
+		factor: intstr.FromInt32(int32(math.Round(r.BackoffFactor))),
 	}
+	block.backoff = wfv1.Backoff{Duration: r.Interval.String(), Factor: &block.factor}
+	block.strategy = wfv1.RetryStrategy{Limit: &block.limit, RetryPolicy: wfv1.RetryPolicyAlways, Backoff: &block.backoff}
+	return &block.strategy
 }
 
 // seconds rounds a duration up to whole seconds, at least 1.

@@ -346,7 +346,7 @@ func validateActionBody(body *v1alpha1.ActionBody, executor v1alpha1.ExecutorTyp
 	case v1alpha1.ActionTypeHTTP:
 		errs = append(errs, validateHTTP(body.HTTP, path.Child("http"))...)
 	case v1alpha1.ActionTypeJob:
-		errs = append(errs, validateJob(body.Job, path.Child("job"))...)
+		errs = append(errs, validateJob(body.Job, path.Child("job"), cache)...)
 	case v1alpha1.ActionTypeLocalization:
 		l := body.Localization
 		errs = append(errs, validateClusternet(l.Operation, l.Name, l.Namespace, l.Spec != nil, true, path.Child("localization"))...)
@@ -477,7 +477,7 @@ func validateHeaderName(name string, path func() *field.Path, seen *[]string) fi
 	return nil
 }
 
-func validateJob(j *v1alpha1.JobAction, path *field.Path) field.ErrorList {
+func validateJob(j *v1alpha1.JobAction, path *field.Path, cache *compileCache) field.ErrorList {
 	var errs field.ErrorList
 	template := !j.Literal
 	if j.Namespace != "" && !isTemplated(j.Namespace, true) {
@@ -502,8 +502,15 @@ func validateJob(j *v1alpha1.JobAction, path *field.Path) field.ErrorList {
 	}
 	// Template text can only sit in JSON strings, so the spec decodes strictly before rendering, and
 	// rendering (strings only) cannot change its structure: it is checked once, unrendered.
-	errs = append(errs, checkJobSpec(j.Template.Spec.Raw, tp.Child("spec"))...)
-	return errs
+	raw := j.Template.Spec.Raw
+	if cache != nil && cache.jobSpecsOK[string(raw)] {
+		return errs
+	}
+	specErrs := checkJobSpec(raw, tp.Child("spec"))
+	if cache != nil && len(specErrs) == 0 {
+		cache.jobSpecsOK[string(raw)] = true
+	}
+	return append(errs, specErrs...)
 }
 
 // checkJobSpec decodes raw strictly into a batch/v1 JobSpec (unknown or duplicate fields are errors) and
@@ -654,12 +661,22 @@ func checkString(s string, isTemplate bool, cache *compileCache) error {
 // templates by their text and decoded free-form specs by their bytes. A nil cache keeps nothing.
 type compileCache struct {
 	templates map[string]compiledTemplate
-	specs     map[string]any
+	specs     map[string]*cachedSpec
+	// jobSpecsOK holds Job specs (raw bytes) checkJobSpec found nothing wrong with: actions of a workflow
+	// often share a spec, and the strict decode into a JobSpec is the dearest part of validating a Job.
+	jobSpecsOK map[string]bool
+}
+
+// cachedSpec is a decoded spec and how many readers (validation visits) asked for it; each may later take
+// it to render in place (see decodeSpec).
+type cachedSpec struct {
+	doc  any
+	refs int
 }
 
 // newCompileCache sizes the cache for a workflow of n actions (a few templates each).
 func newCompileCache(n int) *compileCache {
-	return &compileCache{templates: make(map[string]compiledTemplate, 2*n), specs: make(map[string]any, n)}
+	return &compileCache{templates: make(map[string]compiledTemplate, 2*n), specs: make(map[string]*cachedSpec, n), jobSpecsOK: map[string]bool{}}
 }
 
 // parse parses s as a Go text/template that fails on missing keys (plain field references take a faster
@@ -687,14 +704,22 @@ func (c *compileCache) parse(s string) (compiledTemplate, error) {
 }
 
 // decodeSpec decodes a free-form JSON spec (numbers kept as written). Without take, the result is shared
-// with the cache and must only be read; with take, the caller owns it (the cached copy is handed over once).
+// with the cache and must only be read; with take, the caller owns it. Actions often share a spec, so
+// several readers may take the same one: all but the last get a deep copy (far cheaper than decoding the
+// JSON again), the last gets the cached document itself.
 func (c *compileCache) decodeSpec(raw []byte, take bool) (any, error) {
 	if c != nil {
-		if doc, ok := c.specs[string(raw)]; ok {
-			if take {
-				delete(c.specs, string(raw))
+		if cs, ok := c.specs[string(raw)]; ok {
+			if !take {
+				cs.refs++
+				return cs.doc, nil
 			}
-			return doc, nil
+			if cs.refs > 1 {
+				cs.refs--
+				return deepCopyJSON(cs.doc), nil
+			}
+			delete(c.specs, string(raw))
+			return cs.doc, nil
 		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
@@ -704,9 +729,29 @@ func (c *compileCache) decodeSpec(raw []byte, take bool) (any, error) {
 		return nil, err
 	}
 	if c != nil && !take {
-		c.specs[string(raw)] = doc
+		c.specs[string(raw)] = &cachedSpec{doc: doc, refs: 1}
 	}
 	return doc, nil
+}
+
+// deepCopyJSON copies a decoded JSON value: maps and lists are copied, scalars (string, json.Number, bool,
+// nil) are immutable and shared.
+func deepCopyJSON(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(t))
+		for k, x := range t {
+			m[k] = deepCopyJSON(x)
+		}
+		return m
+	case []any:
+		l := make([]any, len(t))
+		for i, x := range t {
+			l[i] = deepCopyJSON(x)
+		}
+		return l
+	}
+	return v
 }
 
 // isTemplated reports whether s will be rendered and contains template actions, so its final value is not
