@@ -2,6 +2,7 @@ package translator
 
 import (
 	"encoding/json"
+	"slices"
 	"sort"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -52,7 +53,8 @@ func visitActionStrings(body *v1alpha1.ActionBody, path *field.Path, opts visitO
 		if write {
 			out = make(map[string]string, len(m))
 		}
-		for _, k := range sortedKeys(m) {
+		var stack [8]string
+		for _, k := range sortedKeysInto(stack[:0], m) {
 			v, err := visit(m[k], template)
 			if err != nil {
 				errs = append(errs, field.Invalid(path.Child(names[0], names[1:]...).Key(k), field.OmitValueType{}, err.Error()))
@@ -153,7 +155,8 @@ func visitRawStrings(raw *runtime.RawExtension, base *field.Path, names []string
 			changed = true
 			return out, true
 		case map[string]any:
-			for _, k := range sortedKeys(t) {
+			var keys [16]string
+			for _, k := range sortedKeysInto(keys[:0], t) {
 				if _, err := visit(k, false); err != nil {
 					errs = append(errs, field.Invalid(pathAt(&k), field.OmitValueType{}, err.Error()))
 				}
@@ -193,6 +196,17 @@ func visitRawStrings(raw *runtime.RawExtension, base *field.Path, names []string
 		raw.Object = nil
 	}
 	return errs
+}
+
+// sortedKeysInto appends the keys of m to buf in order and returns it. Hot callers pass a slice of a stack
+// array: maps here have a handful of keys, which then cost no allocation (slices.Sort does not make buf
+// escape, sort.Strings would).
+func sortedKeysInto[V any](buf []string, m map[string]V) []string {
+	for k := range m {
+		buf = append(buf, k)
+	}
+	slices.Sort(buf)
+	return buf
 }
 
 // sortedKeys returns the keys of m in order, for deterministic walks and output.

@@ -22,7 +22,8 @@ func httpRequest(h *v1alpha1.HTTPAction, idempotencyKey string) *HTTPRequest {
 		SuccessCodes:       append([]int32(nil), h.SuccessCodes...),
 		InsecureSkipVerify: h.InsecureSkipVerify,
 	}
-	for _, k := range sortedKeys(h.Headers) {
+	var stack [8]string
+	for _, k := range sortedKeysInto(stack[:0], h.Headers) {
 		req.Headers = append(req.Headers, HTTPHeader{Name: k, Value: h.Headers[k]})
 	}
 	for _, hf := range h.HeadersFrom {

@@ -430,7 +430,8 @@ func validateHTTP(h *v1alpha1.HTTPAction, path *field.Path) field.ErrorList {
 		errs = append(errs, field.NotSupported(path.Child("method"), h.Method, httpMethods))
 	}
 	var names []string // header names seen; a handful at most, compared case-insensitively
-	for _, k := range sortedKeys(h.Headers) {
+	var stack [8]string
+	for _, k := range sortedKeysInto(stack[:0], h.Headers) {
 		errs = append(errs, validateHeaderName(k, func() *field.Path { return path.Child("headers").Key(k) }, &names)...)
 	}
 	for i, hf := range h.HeadersFrom {
