@@ -69,9 +69,13 @@ func parseFieldTemplate(s string) (*fieldTemplate, bool) {
 }
 
 func (t *fieldTemplate) execute(data map[string]any) (string, error) {
-	var b strings.Builder
+	// Resolve every reference first, then write the result into a builder sized once: growing it part by
+	// part cost several allocations per template.
+	var stack [4]string
+	values := stack[:0]
+	size := 0
 	for _, p := range t.parts {
-		b.WriteString(p.text)
+		size += len(p.text)
 		if p.ref == "" {
 			continue
 		}
@@ -99,13 +103,26 @@ func (t *fieldTemplate) execute(data map[string]any) (string, error) {
 			}
 			rest = next
 		}
+		var value string
 		switch x := v.(type) {
 		case string:
-			b.WriteString(x)
+			value = x
 		case nil:
-			b.WriteString("<no value>")
+			value = "<no value>"
 		default:
-			fmt.Fprint(&b, x)
+			value = fmt.Sprint(x)
+		}
+		values = append(values, value)
+		size += len(value)
+	}
+	var b strings.Builder
+	b.Grow(size)
+	k := 0
+	for _, p := range t.parts {
+		b.WriteString(p.text)
+		if p.ref != "" {
+			b.WriteString(values[k])
+			k++
 		}
 	}
 	return b.String(), nil
