@@ -28,6 +28,9 @@ func (g goTemplate) execute(data map[string]any) (string, error) {
 // needs. It behaves as text/template with missingkey=error does on the same text (TestFieldTemplateMatchesGo).
 type fieldTemplate struct {
 	parts []fieldPart
+	// inline holds the parts of the usual short template (one or two references), so that the template
+	// and its parts are one allocation.
+	inline [3]fieldPart
 }
 
 type fieldPart struct {
@@ -38,7 +41,12 @@ type fieldPart struct {
 // parseFieldTemplate returns a fieldTemplate when every action of s is "{{" + spaces + .a.b... + spaces +
 // "}}", else false.
 func parseFieldTemplate(s string) (*fieldTemplate, bool) {
-	t := &fieldTemplate{parts: make([]fieldPart, 0, strings.Count(s, "{{")+1)}
+	t := &fieldTemplate{}
+	if n := strings.Count(s, "{{") + 1; n <= len(t.inline) {
+		t.parts = t.inline[:0]
+	} else {
+		t.parts = make([]fieldPart, 0, n)
+	}
 	for {
 		i := strings.Index(s, "{{")
 		if i < 0 {
