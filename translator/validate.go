@@ -228,7 +228,7 @@ func validateActions(actions []v1alpha1.Action, executor v1alpha1.ExecutorType, 
 	for i := range actions {
 		a := &actions[i]
 		p := path.Index(i)
-		if msgs := validation.IsDNS1123Label(a.Name); len(msgs) > 0 {
+		if !isDNSLabel(a.Name) {
 			errs = append(errs, validateDNSLabel(a.Name, p.Child("name"))...)
 		}
 		if _, dup := index[a.Name]; dup {
@@ -376,7 +376,7 @@ func validateRendered(body *v1alpha1.ActionBody, path *field.Path) field.ErrorLi
 		}
 	case body.Job != nil:
 		j := body.Job
-		if j.Namespace != "" {
+		if j.Namespace != "" && !isDNSLabel(j.Namespace) {
 			errs = append(errs, validateDNSLabel(j.Namespace, path.Child("job", "namespace"))...)
 		}
 		for _, k := range sortedKeys(j.Template.Metadata.Labels) {
@@ -481,7 +481,7 @@ func validateHeaderName(name string, path func() *field.Path, seen *[]string) fi
 func validateJob(j *v1alpha1.JobAction, path *field.Path, cache *compileCache) field.ErrorList {
 	var errs field.ErrorList
 	template := !j.Literal
-	if j.Namespace != "" && !isTemplated(j.Namespace, true) {
+	if j.Namespace != "" && !isTemplated(j.Namespace, true) && !isDNSLabel(j.Namespace) {
 		errs = append(errs, validateDNSLabel(j.Namespace, path.Child("namespace"))...)
 	}
 	tp := path.Child("template")
@@ -546,12 +546,12 @@ func validateClusternet(op v1alpha1.ResourceOperation, name, namespace string, h
 	}
 	if name == "" {
 		errs = append(errs, field.Required(path.Child("name"), ""))
-	} else if !isTemplated(name, template) {
+	} else if !isTemplated(name, template) && !isDNSSubdomain(name) {
 		errs = append(errs, validateDNSSubdomain(name, path.Child("name"))...)
 	}
 	if namespace == "" {
 		errs = append(errs, field.Required(path.Child("namespace"), "the child cluster's clusternet-xxxxx namespace"))
-	} else if !isTemplated(namespace, template) {
+	} else if !isTemplated(namespace, template) && !isDNSLabel(namespace) {
 		errs = append(errs, validateDNSLabel(namespace, path.Child("namespace"))...)
 	}
 	if !hasSpec && op != v1alpha1.OperationDelete {
@@ -774,7 +774,13 @@ func resourceOperation(b *v1alpha1.ActionBody) (v1alpha1.ResourceOperation, bool
 	return "", false
 }
 
+// Hot callers (every action's names) check isDNSLabel or isDNSSubdomain first, so that a valid name, the
+// usual case, costs neither the regexps of the validation package nor a field path.
+
 func validateDNSLabel(s string, path *field.Path) field.ErrorList {
+	if isDNSLabel(s) {
+		return nil
+	}
 	var errs field.ErrorList
 	for _, msg := range validation.IsDNS1123Label(s) {
 		errs = append(errs, field.Invalid(path, s, msg))
@@ -783,6 +789,9 @@ func validateDNSLabel(s string, path *field.Path) field.ErrorList {
 }
 
 func validateDNSSubdomain(s string, path *field.Path) field.ErrorList {
+	if isDNSSubdomain(s) {
+		return nil
+	}
 	var errs field.ErrorList
 	for _, msg := range validation.IsDNS1123Subdomain(s) {
 		errs = append(errs, field.Invalid(path, s, msg))
@@ -797,4 +806,45 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// isDNSLabel reports whether validation.IsDNS1123Label(s) finds nothing wrong: at most 63 characters of
+// [a-z0-9-], starting and ending with [a-z0-9]. TestDNSNameChecksMatchValidation holds them together.
+func isDNSLabel(s string) bool {
+	return len(s) <= validation.DNS1123LabelMaxLength && isDNSLabelText(s)
+}
+
+// isDNSSubdomain reports whether validation.IsDNS1123Subdomain(s) finds nothing wrong: at most 253
+// characters, dot-separated labels (each without the label length limit, as in the validation package).
+func isDNSSubdomain(s string) bool {
+	if len(s) > validation.DNS1123SubdomainMaxLength {
+		return false
+	}
+	for {
+		label, rest, more := strings.Cut(s, ".")
+		if !isDNSLabelText(label) {
+			return false
+		}
+		if !more {
+			return true
+		}
+		s = rest
+	}
+}
+
+// isDNSLabelText matches [a-z0-9]([-a-z0-9]*[a-z0-9])?
+func isDNSLabelText(s string) bool {
+	if s == "" {
+		return false
+	}
+	alnum := func(c byte) bool { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') }
+	if !alnum(s[0]) || !alnum(s[len(s)-1]) {
+		return false
+	}
+	for i := 1; i < len(s)-1; i++ {
+		if c := s[i]; !alnum(c) && c != '-' {
+			return false
+		}
+	}
+	return true
 }
