@@ -14,6 +14,8 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/gbytes"
 	"github.com/onsi/gomega/gexec"
+
+	"github.com/drplan/drplan-operator/test/testenv"
 )
 
 // The operator binary as `make run` starts it when no cluster is reachable: it brings up its own
@@ -50,8 +52,10 @@ var _ = Describe("The manager binary (make run)", Ordered, func() {
 		cmd := commandIn(repoRoot, bin,
 			"--local-control-plane=auto", "--crd-dir=config/crd/bases", "--local-state-dir="+state,
 			"--health-probe-bind-address="+probe, "--metrics-bind-address=0")
+		argoCRDs, err := testenv.ArgoCRDDir()
+		Expect(err).NotTo(HaveOccurred())
 		// No kubeconfig anywhere: auto must start the embedded control plane.
-		cmd.Env = append(os.Environ(), "KUBEBUILDER_ASSETS="+assetsDir, "ARGO_CRD_DIR="+argoCRDDir(),
+		cmd.Env = append(os.Environ(), "KUBEBUILDER_ASSETS="+assetsDir, "ARGO_CRD_DIR="+argoCRDs,
 			"KUBECONFIG=", "KUBERNETES_SERVICE_HOST=", "HOME="+GinkgoT().TempDir())
 		session, err := gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
 		Expect(err).NotTo(HaveOccurred())

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
+	"github.com/drplan/drplan-operator/test/testenv"
 )
 
 // exampleFiles lists every YAML file under examples/.
@@ -285,7 +286,7 @@ func kinds(objs []*unstructured.Unstructured) []string {
 // exampleFilesAtTreeConstruction lists the example files relative to the repository, while Ginkgo builds the
 // spec tree (before BeforeSuite), so each file gets its own spec.
 func exampleFilesAtTreeConstruction() []string {
-	root, err := findRepoRoot()
+	root, err := testenv.RepoRoot()
 	if err != nil {
 		return nil
 	}

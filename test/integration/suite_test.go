@@ -13,11 +13,8 @@ package integration
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -39,6 +36,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/drplan/drplan-operator/internal/controller"
+	"github.com/drplan/drplan-operator/test/testenv"
 )
 
 // The suite's shared environment, set up in BeforeSuite.
@@ -85,20 +83,11 @@ var _ = BeforeSuite(func() {
 	ctx, cancel = context.WithCancel(context.Background())
 
 	var err error
-	repoRoot, err = findRepoRoot()
+	repoRoot, err = testenv.RepoRoot()
 	Expect(err).NotTo(HaveOccurred())
-	assetsDir = envtestAssets()
-	argoCRDs := argoCRDDir()
-
-	testEnv = &envtest.Environment{
-		BinaryAssetsDirectory: assetsDir,
-		CRDDirectoryPaths: []string{
-			filepath.Join(repoRoot, "config", "crd", "bases"),
-			argoCRDs,
-			filepath.Join(repoRoot, "test", "fixtures", "clusternet"),
-		},
-		ErrorIfCRDPathMissing: true,
-	}
+	testEnv, err = testenv.New(repoRoot)
+	Expect(err).NotTo(HaveOccurred())
+	assetsDir = testEnv.BinaryAssetsDirectory
 	cfg, err = testEnv.Start()
 	Expect(err).NotTo(HaveOccurred(), "starting kube-apiserver and etcd from %s", assetsDir)
 
@@ -139,47 +128,6 @@ var _ = AfterSuite(func() {
 		Expect(testEnv.Stop()).To(Succeed())
 	}
 })
-
-// findRepoRoot walks up from the working directory to the directory holding go.mod.
-func findRepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
-// envtestAssets is $KUBEBUILDER_ASSETS, or the directory `make envtest-assets` fills.
-func envtestAssets() string {
-	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
-		return dir
-	}
-	home, err := os.UserHomeDir()
-	Expect(err).NotTo(HaveOccurred())
-	dir := filepath.Join(home, ".cache", "drplan", "k8s-1.37.2")
-	_, err = os.Stat(filepath.Join(dir, "kube-apiserver"))
-	Expect(err).NotTo(HaveOccurred(), "KUBEBUILDER_ASSETS is not set and %s has no kube-apiserver: run `make envtest-assets` or `make test`", dir)
-	return dir
-}
-
-// argoCRDDir is $ARGO_CRD_DIR, or the minimal CRDs of the argo-workflows module go.mod pins.
-func argoCRDDir() string {
-	if dir := os.Getenv("ARGO_CRD_DIR"); dir != "" {
-		return dir
-	}
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/argoproj/argo-workflows/v3").Output()
-	Expect(err).NotTo(HaveOccurred(), "finding the argo-workflows module (set ARGO_CRD_DIR)")
-	return filepath.Join(strings.TrimSpace(string(out)), "manifests", "base", "crds", "minimal")
-}
 
 // operatorServiceAccount is the identity the suite's manager runs as.
 const operatorNamespace, operatorServiceAccount = "drplan-suite", "controller-manager"

@@ -9,9 +9,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,6 +26,7 @@ import (
 
 	"github.com/drplan/drplan-operator/internal/controller"
 	"github.com/drplan/drplan-operator/test/argostandin"
+	"github.com/drplan/drplan-operator/test/testenv"
 )
 
 var (
@@ -61,30 +59,13 @@ func startEnv() error {
 		} else {
 			logf.SetLogger(logr.Discard())
 		}
-		root, err := repoRoot()
+		root, err := testenv.RepoRoot()
 		if err != nil {
 			envErr = err
 			return
 		}
-		assets := os.Getenv("KUBEBUILDER_ASSETS")
-		if assets == "" {
-			home, _ := os.UserHomeDir()
-			assets = filepath.Join(home, ".cache", "drplan", "k8s-1.37.2")
-		}
-		argoCRDs := os.Getenv("ARGO_CRD_DIR")
-		if argoCRDs == "" {
-			out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/argoproj/argo-workflows/v3").Output()
-			if err != nil {
-				envErr = fmt.Errorf("finding the argo-workflows module (set ARGO_CRD_DIR): %w", err)
-				return
-			}
-			argoCRDs = filepath.Join(strings.TrimSpace(string(out)), "manifests", "base", "crds", "minimal")
-		}
-		testEnv = &envtest.Environment{
-			BinaryAssetsDirectory: assets,
-			CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases"), argoCRDs,
-				filepath.Join(root, "test", "fixtures", "clusternet")},
-			ErrorIfCRDPathMissing: true,
+		if testEnv, envErr = testenv.New(root); envErr != nil {
+			return
 		}
 		if cfg, envErr = testEnv.Start(); envErr != nil {
 			return
@@ -141,22 +122,5 @@ func (o *operator) stop() error {
 		return err
 	case <-time.After(30 * time.Second):
 		return fmt.Errorf("manager did not stop")
-	}
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the working directory")
-		}
-		dir = parent
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -34,6 +33,7 @@ import (
 
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
 	drwebhook "github.com/drplan/drplan-operator/internal/webhook"
+	"github.com/drplan/drplan-operator/test/testenv"
 )
 
 var (
@@ -55,17 +55,12 @@ var _ = BeforeSuite(func() {
 	Expect(clientgoscheme.AddToScheme(scheme)).To(Succeed())
 	Expect(drv1.AddToScheme(scheme)).To(Succeed())
 
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		home, _ := os.UserHomeDir()
-		def := filepath.Join(home, ".cache", "drplan", "k8s-1.37.2")
-		if _, err := os.Stat(filepath.Join(def, "kube-apiserver")); err != nil {
-			Fail("KUBEBUILDER_ASSETS is not set and " + def + " has no kube-apiserver: run `make envtest-assets` or `make test`")
-		}
-		Expect(os.Setenv("KUBEBUILDER_ASSETS", def)).To(Succeed())
-	}
-
-	root := filepath.Join("..", "..", "..")
+	assets, err := testenv.AssetsDir()
+	Expect(err).NotTo(HaveOccurred())
+	root, err := testenv.RepoRoot()
+	Expect(err).NotTo(HaveOccurred())
 	testEnv = &envtest.Environment{
+		BinaryAssetsDirectory: assets,
 		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
 		WebhookInstallOptions: envtest.WebhookInstallOptions{
@@ -73,7 +68,6 @@ var _ = BeforeSuite(func() {
 			Paths: []string{filepath.Join(root, "config", "webhook", "manifests.yaml")},
 		},
 	}
-	var err error
 	cfg, err = testEnv.Start()
 	Expect(err).NotTo(HaveOccurred())
 
