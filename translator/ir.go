@@ -191,15 +191,7 @@ func workflowObject(wf *v1alpha1.DRWorkflow) string {
 // workflow run one after another in list order; otherwise they form the declared DAG. `when` is evaluated
 // here: false marks the action Skipped (it stays in the IR).
 func BuildForward(in Input) (*IR, error) {
-	if in.Workflow == nil {
-		return nil, errNoWorkflow
-	}
-	cache := newCompileCache(len(in.Workflow.Spec.Actions))
-	ir, err := newIR(&in, false, cache)
-	if err != nil {
-		return nil, err
-	}
-	r, err := newRenderer(&in, nil, cache)
+	ir, r, err := startBuild(&in, false, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -235,6 +227,24 @@ func BuildForward(in Input) (*IR, error) {
 	return ir, nil
 }
 
+// startBuild checks the input and prepares the IR shell and the renderer, sharing one compile cache, for either
+// direction; reverted (the reverse run's source statuses) supplies .outputs to templates.
+func startBuild(in *Input, reverse bool, reverted []v1alpha1.ActionStatus) (*IR, *renderer, error) {
+	if in.Workflow == nil {
+		return nil, nil, errNoWorkflow
+	}
+	cache := newCompileCache(len(in.Workflow.Spec.Actions))
+	ir, err := newIR(in, reverse, cache)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := newRenderer(in, reverted, cache)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ir, r, nil
+}
+
 // BuildReverse builds the run that undoes a forward run of in.Workflow, given that run's action statuses
 // (reverted). Only Succeeded actions are undone: by their rollback action when defined, else by the
 // automatic inverse (DESIGN.md section 4): Job -> delete the Job; Localization, Subscription and
@@ -243,15 +253,7 @@ func BuildForward(in Input) (*IR, error) {
 // (directly or through actions that are not undone), B's undo runs before A's; independent undos run in
 // parallel. Rendering uses in.Params (the reverted run's params) and .outputs of the reverted run.
 func BuildReverse(in Input, reverted []v1alpha1.ActionStatus) (*IR, error) {
-	if in.Workflow == nil {
-		return nil, errNoWorkflow
-	}
-	cache := newCompileCache(len(in.Workflow.Spec.Actions))
-	ir, err := newIR(&in, true, cache)
-	if err != nil {
-		return nil, err
-	}
-	r, err := newRenderer(&in, reverted, cache)
+	ir, r, err := startBuild(&in, true, reverted)
 	if err != nil {
 		return nil, err
 	}
