@@ -293,11 +293,7 @@ func runBatch(b *testing.B, ctx context.Context, r *recorder, ns string, benchCo
 	}()
 	for i := 0; i < benchConcurrency; i++ {
 		plan := fmt.Sprintf("p%d", i)
-		wf := &drv1.DRWorkflow{ObjectMeta: metav1.ObjectMeta{Name: plan + "-wf", Namespace: ns},
-			Spec: drv1.DRWorkflowSpec{Executor: &drv1.ExecutorSpec{Type: drv1.ExecutorArgo},
-				Actions: []drv1.Action{httpAction("notify"), httpAction("shift"), httpAction("verify")}}}
-		p := &drv1.DRPlan{ObjectMeta: metav1.ObjectMeta{Name: plan, Namespace: ns}, Spec: drv1.DRPlanSpec{
-			Stages: []drv1.Stage{{Name: "only", Workflows: []drv1.WorkflowEntry{{WorkflowRef: drv1.ObjectReference{Name: wf.Name}}}}}}}
+		wf, p := oneStagePlan(ns, plan, drv1.ExecutorArgo, httpAction("notify"), httpAction("shift"), httpAction("verify"))
 		if err := k8sClient.Create(ctx, wf); err != nil {
 			b.Fatal(err)
 		}
@@ -306,9 +302,7 @@ func runBatch(b *testing.B, ctx context.Context, r *recorder, ns string, benchCo
 		}
 	}
 	for i := 0; i < benchConcurrency; i++ {
-		ex := &drv1.DRPlanExecution{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("run%d", i), Namespace: ns},
-			Spec: drv1.DRPlanExecutionSpec{PlanRef: fmt.Sprintf("p%d", i), OperationType: drv1.OperationExecute}}
-		if err := k8sClient.Create(ctx, ex); err != nil {
+		if err := k8sClient.Create(ctx, executeRequest(ns, fmt.Sprintf("run%d", i), fmt.Sprintf("p%d", i))); err != nil {
 			b.Fatal(err)
 		}
 	}

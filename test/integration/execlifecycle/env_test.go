@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -24,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
 	"github.com/drplan/drplan-operator/internal/controller"
 	"github.com/drplan/drplan-operator/test/argostandin"
 	"github.com/drplan/drplan-operator/test/testenv"
@@ -123,4 +125,19 @@ func (o *operator) stop() error {
 	case <-time.After(30 * time.Second):
 		return fmt.Errorf("manager did not stop")
 	}
+}
+
+// oneStagePlan builds a DRWorkflow of the given actions, run by the given engine, and a one-stage plan running it.
+func oneStagePlan(ns, plan string, engine drv1.ExecutorType, actions ...drv1.Action) (*drv1.DRWorkflow, *drv1.DRPlan) {
+	wf := &drv1.DRWorkflow{ObjectMeta: metav1.ObjectMeta{Name: plan + "-wf", Namespace: ns},
+		Spec: drv1.DRWorkflowSpec{Actions: actions, Executor: &drv1.ExecutorSpec{Type: engine}}}
+	p := &drv1.DRPlan{ObjectMeta: metav1.ObjectMeta{Name: plan, Namespace: ns}, Spec: drv1.DRPlanSpec{
+		Stages: []drv1.Stage{{Name: "only", Workflows: []drv1.WorkflowEntry{{WorkflowRef: drv1.ObjectReference{Name: wf.Name}}}}}}}
+	return wf, p
+}
+
+// executeRequest builds an Execute of plan.
+func executeRequest(ns, name, plan string) *drv1.DRPlanExecution {
+	return &drv1.DRPlanExecution{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: drv1.DRPlanExecutionSpec{PlanRef: plan, OperationType: drv1.OperationExecute}}
 }

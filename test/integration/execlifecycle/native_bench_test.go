@@ -271,10 +271,7 @@ func createNamespace(b *testing.B, ctx context.Context, ns string, rules ...rbac
 
 func createNativePlan(b *testing.B, ctx context.Context, ns, plan string, actions ...drv1.Action) {
 	b.Helper()
-	wf := &drv1.DRWorkflow{ObjectMeta: metav1.ObjectMeta{Name: plan + "-wf", Namespace: ns},
-		Spec: drv1.DRWorkflowSpec{Executor: &drv1.ExecutorSpec{Type: drv1.ExecutorNative}, Actions: actions}}
-	p := &drv1.DRPlan{ObjectMeta: metav1.ObjectMeta{Name: plan, Namespace: ns}, Spec: drv1.DRPlanSpec{
-		Stages: []drv1.Stage{{Name: "only", Workflows: []drv1.WorkflowEntry{{WorkflowRef: drv1.ObjectReference{Name: wf.Name}}}}}}}
+	wf, p := oneStagePlan(ns, plan, drv1.ExecutorNative, actions...)
 	if err := k8sClient.Create(ctx, wf); err != nil {
 		b.Fatal(err)
 	}
@@ -285,9 +282,7 @@ func createNativePlan(b *testing.B, ctx context.Context, ns, plan string, action
 
 func createNativeExecution(b *testing.B, ctx context.Context, ns, name, plan string) {
 	b.Helper()
-	ex := &drv1.DRPlanExecution{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec: drv1.DRPlanExecutionSpec{PlanRef: plan, OperationType: drv1.OperationExecute}}
-	if err := k8sClient.Create(ctx, ex); err != nil {
+	if err := k8sClient.Create(ctx, executeRequest(ns, name, plan)); err != nil {
 		b.Fatal(err)
 	}
 }

@@ -24,18 +24,13 @@ func httpAction(name string, deps ...string) drv1.Action {
 // createPlan creates a namespace, a DRWorkflow of the given actions and a one-stage plan running it.
 func createPlan(g Gomega, ns, plan string, actions ...drv1.Action) {
 	_ = k8sClient.Create(envCtx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
-	wf := &drv1.DRWorkflow{ObjectMeta: metav1.ObjectMeta{Name: plan + "-wf", Namespace: ns},
-		Spec: drv1.DRWorkflowSpec{Actions: actions, Executor: &drv1.ExecutorSpec{Type: drv1.ExecutorArgo}}}
+	wf, p := oneStagePlan(ns, plan, drv1.ExecutorArgo, actions...)
 	g.Expect(k8sClient.Create(envCtx, wf)).To(Succeed())
-	p := &drv1.DRPlan{ObjectMeta: metav1.ObjectMeta{Name: plan, Namespace: ns}, Spec: drv1.DRPlanSpec{
-		Stages: []drv1.Stage{{Name: "only", Workflows: []drv1.WorkflowEntry{{WorkflowRef: drv1.ObjectReference{Name: wf.Name}}}}}}}
 	g.Expect(k8sClient.Create(envCtx, p)).To(Succeed())
 }
 
 func createExecution(g Gomega, ns, name, plan string) {
-	ex := &drv1.DRPlanExecution{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec: drv1.DRPlanExecutionSpec{PlanRef: plan, OperationType: drv1.OperationExecute}}
-	g.Expect(k8sClient.Create(envCtx, ex)).To(Succeed())
+	g.Expect(k8sClient.Create(envCtx, executeRequest(ns, name, plan))).To(Succeed())
 }
 
 func getExecution(g Gomega, ns, name string) *drv1.DRPlanExecution {
