@@ -78,7 +78,13 @@ func (r readers) activeExecutions(ctx context.Context, plan *drv1.DRPlan, except
 			add(&list.Items[i])
 		}
 	}
-	if cur := plan.Status.CurrentExecution; cur != nil && cur.NamespaceOr(plan.Namespace) == plan.Namespace {
+	// The lock is read fresh too: the plan the caller holds may come from the cache, which can lag the
+	// reconciler's write of status.currentExecution.
+	lock := &drv1.DRPlan{}
+	if err := r.fresh.Get(ctx, client.ObjectKeyFromObject(plan), lock); client.IgnoreNotFound(err) != nil {
+		return nil, fmt.Errorf("reading the lock of DRPlan %s/%s: %w", plan.Namespace, plan.Name, err)
+	}
+	if cur := lock.Status.CurrentExecution; cur != nil && cur.NamespaceOr(plan.Namespace) == plan.Namespace {
 		for i := range list.Items {
 			if list.Items[i].Name == cur.Name {
 				add(&list.Items[i])

@@ -33,7 +33,10 @@ func exec(name, plan string, phase drv1.ExecutionPhase) *drv1.DRPlanExecution {
 }
 
 func TestActiveExecutions(t *testing.T) {
-	c := newFake(t,
+	// The lock is read from the API server, not from the plan passed in (which may be a stale cached copy).
+	plan := &drv1.DRPlan{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "p"}}
+	plan.Status.CurrentExecution = &drv1.ObjectReference{Name: "locker"}
+	c := newFake(t, plan.DeepCopy(),
 		exec("done", "p", drv1.ExecutionSucceeded),
 		exec("failed", "p", drv1.ExecutionFailed),
 		exec("canceled", "p", drv1.ExecutionCanceled),
@@ -44,9 +47,9 @@ func TestActiveExecutions(t *testing.T) {
 		exec("locker", "q", drv1.ExecutionRunning),
 	)
 	r := newReaders(c, c)
-	plan := &drv1.DRPlan{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "p"}}
-	plan.Status.CurrentExecution = &drv1.ObjectReference{Name: "locker"}
-	got, err := r.activeExecutions(context.Background(), plan, "self")
+	cachedCopy := plan.DeepCopy()
+	cachedCopy.Status.CurrentExecution = nil // the cache has not seen the lock yet
+	got, err := r.activeExecutions(context.Background(), cachedCopy, "self")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +60,7 @@ func TestActiveExecutions(t *testing.T) {
 
 	// A lock naming an execution that is gone or finished does not count.
 	plan.Status.CurrentExecution = &drv1.ObjectReference{Name: "vanished"}
-	c2 := newFake(t, exec("done", "p", drv1.ExecutionSucceeded))
+	c2 := newFake(t, plan.DeepCopy(), exec("done", "p", drv1.ExecutionSucceeded))
 	got, err = newReaders(c2, c2).activeExecutions(context.Background(), plan, "")
 	if err != nil || len(got) != 0 {
 		t.Fatalf("stale lock: got %v, %v", got, err)
