@@ -12,6 +12,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -317,6 +318,18 @@ func grantExecutor(ns string, rules ...rbacv1.PolicyRule) {
 	Expect(k8sClient.Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: sa, Namespace: ns},
 		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: sa},
 		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: sa, Namespace: ns}}})).To(Succeed())
+	// The API server's RBAC authorizer learns of new Roles through its own informers: wait until it answers
+	// yes, or an action started right away may be refused (and a Forbidden is a permanent action failure).
+	r := rules[0]
+	Eventually(func(g Gomega) bool {
+		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+			User:   "system:serviceaccount:" + ns + ":" + sa,
+			Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"},
+			ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: ns, Verb: r.Verbs[0],
+				Group: r.APIGroups[0], Resource: r.Resources[0]}}}
+		g.Expect(k8sClient.Create(ctx, sar)).To(Succeed())
+		return sar.Status.Allowed
+	}).Should(BeTrue(), "RBAC for the executor in %s to take effect", ns)
 }
 
 func nativeHTTP(name, url string) drv1.Action {
