@@ -230,7 +230,8 @@ var _ = Describe("Shipped manifests", func() {
 				{Namespace: "clusternet-abcde", Group: "apps.clusternet.io", Resource: "localizations", Verb: "create"},
 			}
 			for _, a := range allowed {
-				Expect(canI(user, a)).To(BeTrue(), "%s should be allowed %+v", user, a)
+				// The authorizer learns of the just-applied Role through informers: allow it a moment.
+				Eventually(func() bool { return canI(user, a) }).Should(BeTrue(), "%s should be allowed %+v", user, a)
 			}
 			for _, a := range denied {
 				Expect(canI(user, a)).To(BeFalse(), "%s should be denied %+v", user, a)
