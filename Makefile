@@ -14,6 +14,11 @@ ENVTEST_DIR        ?= $(HOME)/.cache/drplan/k8s-$(K8S_VERSION)
 ASSETS              = $(if $(KUBEBUILDER_ASSETS),$(KUBEBUILDER_ASSETS),$(ENVTEST_DIR))
 ARGO_CRD_DIR        = $(shell go list -m -f '{{.Dir}}' github.com/argoproj/argo-workflows/v3)/manifests/base/crds/minimal
 IMG                ?= drplan-operator:dev
+ARGO_VERSION        = $(shell go list -m -f '{{.Version}}' github.com/argoproj/argo-workflows/v3)
+# kwok, workflow-controller and argoexec for the end-to-end suite and the demo, built from the module proxy.
+E2E_TOOLS_DIR      ?= $(HOME)/.cache/drplan/e2e-argo-$(ARGO_VERSION)
+# Logs of every process of the end-to-end stack (kept when a spec fails).
+E2E_ARTIFACTS      ?= $(CURDIR)/artifacts/e2e
 
 .PHONY: help
 help: ## List the targets.
@@ -69,6 +74,15 @@ test-unit: ## Run the unit tests only.
 test-integration: envtest-assets ## Run the integration suite only.
 	KUBEBUILDER_ASSETS=$(ASSETS) ARGO_CRD_DIR=$(ARGO_CRD_DIR) go test ./test/integration/... -count=1 -v
 
+.PHONY: e2e-tools
+e2e-tools: ## Build kube-scheduler, kube-controller-manager, kwok, Argo's workflow-controller and argoexec into ~/.cache/drplan (skipped when present).
+	test/tools/build-e2e-tools.sh $(E2E_TOOLS_DIR) >/dev/null
+
+.PHONY: test-e2e
+test-e2e: envtest-assets e2e-tools ## Run the end-to-end suite: DR plans through the real Argo workflow-controller and argoexec (kwok fakes the kubelet).
+	KUBEBUILDER_ASSETS=$(ASSETS) ARGO_CRD_DIR=$(ARGO_CRD_DIR) DRPLAN_E2E_TOOLS=$(E2E_TOOLS_DIR) DRPLAN_E2E_ARTIFACTS=$(E2E_ARTIFACTS) \
+		go test -tags e2e ./test/e2e/... -count=1 -timeout 40m -v
+
 .PHONY: bench
 bench: ## Run the translator benchmarks.
 	go test ./translator -run '^$$' -bench . -benchmem
@@ -78,6 +92,14 @@ bench: ## Run the translator benchmarks.
 .PHONY: run
 run: envtest-assets manifests ## Run the operator against the current kubeconfig, or on an embedded control plane when none is reachable.
 	KUBEBUILDER_ASSETS=$(ASSETS) ARGO_CRD_DIR=$(ARGO_CRD_DIR) go run ./cmd/manager --local-control-plane=auto --crd-dir=config/crd/bases
+
+.PHONY: demo
+demo: envtest-assets e2e-tools manifests ## Start a local stack (control plane, Argo, kwok, the operator), run examples/quickstart forward and back, leave it running.
+	KUBEBUILDER_ASSETS=$(ASSETS) ARGO_CRD_DIR=$(ARGO_CRD_DIR) DRPLAN_E2E_TOOLS=$(E2E_TOOLS_DIR) go run ./test/demo up
+
+.PHONY: demo-down
+demo-down: ## Stop what make demo left running.
+	go run ./test/demo down
 
 .PHONY: install
 install: manifests ## Install the CRDs into the current cluster.
