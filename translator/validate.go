@@ -599,13 +599,12 @@ type manifestObject struct {
 
 // parseManifest reads a single YAML object with apiVersion, kind and metadata.name.
 func parseManifest(manifest string) (*manifestObject, error) {
-	js, err := yaml.YAMLToJSON([]byte(manifest))
-	if err != nil {
-		return nil, fmt.Errorf("not valid YAML: %v", err)
-	}
-	obj, err := decodeObject(js)
-	if err != nil {
-		return nil, fmt.Errorf("must be a YAML object with apiVersion, kind and metadata.name")
+	obj, ok := parseManifestFast(manifest)
+	if !ok {
+		var err error
+		if obj, err = parseManifestGeneral(manifest); err != nil {
+			return nil, err
+		}
 	}
 	m := &manifestObject{Object: obj}
 	m.APIVersion, _ = obj["apiVersion"].(string)
@@ -628,6 +627,20 @@ func parseManifest(manifest string) (*manifestObject, error) {
 		return nil, fmt.Errorf("must set %s", strings.Join(missing, ", "))
 	}
 	return m, nil
+}
+
+// parseManifestGeneral reads any YAML manifest the way the Kubernetes libraries do: yaml.v2, converted to
+// JSON, decoded with numbers kept as written. parseManifestFast is the same for the common subset.
+func parseManifestGeneral(manifest string) (map[string]any, error) {
+	js, err := yaml.YAMLToJSON([]byte(manifest))
+	if err != nil {
+		return nil, fmt.Errorf("not valid YAML: %v", err)
+	}
+	obj, err := decodeObject(js)
+	if err != nil {
+		return nil, fmt.Errorf("must be a YAML object with apiVersion, kind and metadata.name")
+	}
+	return obj, nil
 }
 
 // checkUserString checks one user string: no Argo placeholder, and when it is a template, that it parses.
