@@ -116,7 +116,7 @@ func visitRawStrings(raw *runtime.RawExtension, base *field.Path, names []string
 		return nil
 	}
 	specPath := func() *field.Path { return base.Child(names[0], names[1:]...) }
-	doc, err := opts.cache.decodeSpec(raw.Raw, opts.write)
+	doc, shared, err := opts.cache.decodeSpecShared(raw.Raw, opts.write)
 	if err != nil {
 		return field.ErrorList{field.Invalid(specPath(), field.OmitValueType{}, "not valid JSON: "+err.Error())}
 	}
@@ -139,7 +139,9 @@ func visitRawStrings(raw *runtime.RawExtension, base *field.Path, names []string
 	changed := false
 	stack = make([]pathSegment, 0, 8)
 	// walk returns the new value of v and whether it differs; containers are changed in place, and only
-	// changed leaves are stored back (storing a string in an interface allocates).
+	// changed leaves are stored back (storing a string in an interface allocates). A shared document (the
+	// cache's, also taken by other actions) is copied as it is walked instead: one pass instead of a deep
+	// copy and then a walk.
 	var walk func(v any) (any, bool)
 	walk = func(v any) (any, bool) {
 		switch t := v.(type) {
@@ -155,25 +157,35 @@ func visitRawStrings(raw *runtime.RawExtension, base *field.Path, names []string
 			changed = true
 			return out, true
 		case map[string]any:
+			dst := t
+			if shared {
+				dst = make(map[string]any, len(t))
+			}
 			var keys [16]string
 			for _, k := range sortedKeysInto(keys[:0], t) {
 				if _, err := visit(k, false); err != nil {
 					errs = append(errs, field.Invalid(pathAt(&k), field.OmitValueType{}, err.Error()))
 				}
 				stack = append(stack, pathSegment{key: k, index: -1})
-				if nv, ok := walk(t[k]); ok {
-					t[k] = nv
+				if nv, ok := walk(t[k]); ok || shared {
+					dst[k] = nv
 				}
 				stack = stack[:len(stack)-1]
 			}
+			return dst, shared
 		case []any:
+			dst := t
+			if shared {
+				dst = make([]any, len(t))
+			}
 			for i := range t {
 				stack = append(stack, pathSegment{index: i})
-				if nv, ok := walk(t[i]); ok {
-					t[i] = nv
+				if nv, ok := walk(t[i]); ok || shared {
+					dst[i] = nv
 				}
 				stack = stack[:len(stack)-1]
 			}
+			return dst, shared
 		}
 		return v, false
 	}

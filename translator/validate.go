@@ -722,30 +722,39 @@ func (c *compileCache) parse(s string) (compiledTemplate, error) {
 // several readers may take the same one: all but the last get a deep copy (far cheaper than decoding the
 // JSON again), the last gets the cached document itself.
 func (c *compileCache) decodeSpec(raw []byte, take bool) (any, error) {
+	doc, shared, err := c.decodeSpecShared(raw, take)
+	if shared {
+		doc = deepCopyJSON(doc)
+	}
+	return doc, err
+}
+
+// decodeSpecShared is decodeSpec leaving the copy to the caller: with take, shared says the document is
+// still the cache's, to be read (and copied while reading: see visitRawStrings) rather than changed.
+func (c *compileCache) decodeSpecShared(raw []byte, take bool) (doc any, shared bool, err error) {
 	if c != nil {
 		if cs, ok := c.specs[string(raw)]; ok {
 			if !take {
 				cs.refs++
-				return cs.doc, nil
+				return cs.doc, false, nil
 			}
 			if cs.refs > 1 {
 				cs.refs--
-				return deepCopyJSON(cs.doc), nil
+				return cs.doc, true, nil
 			}
 			delete(c.specs, string(raw))
-			return cs.doc, nil
+			return cs.doc, false, nil
 		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	var doc any
 	if err := dec.Decode(&doc); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if c != nil && !take {
 		c.specs[string(raw)] = &cachedSpec{doc: doc, refs: 1}
 	}
-	return doc, nil
+	return doc, false, nil
 }
 
 // deepCopyJSON copies a decoded JSON value: maps and lists are copied, scalars (string, json.Number, bool,
