@@ -51,7 +51,7 @@ func EmitArgo(ir *IR, opts EmitOptions) (*wfv1.Workflow, error) {
 	for action, task := range tasks {
 		taskActions[task] = action
 	}
-	taskActionsJSON, err := json.Marshal(taskActions) // map keys are sorted by encoding/json
+	taskActionsJSON, err := marshalTaskActions(taskActions)
 	if err != nil {
 		return nil, err
 	}
@@ -93,6 +93,7 @@ func EmitArgo(ir *IR, opts EmitOptions) (*wfv1.Workflow, error) {
 		}
 	}
 
+	outputs := newOutputSlab(ir.Actions)
 	dag := &wfv1.DAGTemplate{FailFast: ptr.To(ir.FailurePolicy != v1alpha1.WorkflowContinue), Tasks: make([]wfv1.DAGTask, 0, len(ir.Actions))}
 	templates := make([]wfv1.Template, 1, len(ir.Actions)+2)
 	templates[0] = wfv1.Template{Name: EntrypointTemplate, DAG: dag}
@@ -122,7 +123,7 @@ func EmitArgo(ir *IR, opts EmitOptions) (*wfv1.Workflow, error) {
 			task.Template = skipTemplate
 			needSkip = true
 		} else {
-			tmpl, err := actionTemplate(ir, a, tasks[a.Name], &yw)
+			tmpl, err := actionTemplate(ir, a, tasks[a.Name], &yw, &outputs)
 			if err != nil {
 				return nil, fmt.Errorf("action %s: %w", a.Name, err)
 			}
@@ -142,8 +143,46 @@ func EmitArgo(ir *IR, opts EmitOptions) (*wfv1.Workflow, error) {
 	return wf, nil
 }
 
+// marshalTaskActions is json.Marshal of the task -> action map: keys sorted, as encoding/json sorts them.
+// Names are DNS-like, which JSON takes without escapes; they are written directly then (json.Marshal of a
+// map costs a reflection walk and an allocation per entry), and through encoding/json otherwise.
+func marshalTaskActions(m map[string]string) ([]byte, error) {
+	size := 2
+	for k, v := range m {
+		if !isJSONPlain(k) || !isJSONPlain(v) {
+			return json.Marshal(m)
+		}
+		size += len(k) + len(v) + 6 // "k":"v",
+	}
+	keys := sortedKeys(m)
+	b := make([]byte, 0, size)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, k...)
+		b = append(b, '"', ':', '"')
+		b = append(b, m[k]...)
+		b = append(b, '"')
+	}
+	return append(b, '}'), nil
+}
+
+// isJSONPlain reports whether encoding/json writes s between quotes as it is: [A-Za-z0-9._-] only.
+func isJSONPlain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isLetter(c) && (c < '0' || c > '9') && c != '.' && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
 // actionTemplate is the leaf template running one action.
-func actionTemplate(ir *IR, a *Action, name string, yw *yamlWriter) (wfv1.Template, error) {
+func actionTemplate(ir *IR, a *Action, name string, yw *yamlWriter, outputs *outputSlab) (wfv1.Template, error) {
 	tmpl := wfv1.Template{Name: name, RetryStrategy: retryStrategy(a.Retry)}
 	timeoutSeconds := seconds(a.Timeout)
 	switch {
@@ -190,21 +229,46 @@ func actionTemplate(ir *IR, a *Action, name string, yw *yamlWriter) (wfv1.Templa
 		tmpl.ActiveDeadlineSeconds = ptr.To(intstr.FromInt(int(timeoutSeconds)))
 		// Argo refuses outputs on delete: the object is gone.
 		if r.Operation != v1alpha1.OperationDelete {
-			tmpl.Outputs.Parameters = resourceOutputs()
+			tmpl.Outputs.Parameters = outputs.next()
 		}
 	}
 	return tmpl, nil
 }
 
-// resourceOutputs read back what a resource template created or touched (names from argonames.go).
-func resourceOutputs() []wfv1.Parameter {
-	params := make([]wfv1.Parameter, len(resourceOutputFields))
-	valueFroms := make([]wfv1.ValueFrom, len(resourceOutputFields)) // one allocation for all five
-	for i, f := range resourceOutputFields {
-		valueFroms[i].JSONPath = f.jsonPath
-		params[i] = wfv1.Parameter{Name: f.name, ValueFrom: &valueFroms[i]}
+// outputSlab hands out the output parameters of every resource template of one Workflow, read back from
+// what the template created or touched (names from argonames.go). They are allocated for the whole
+// Workflow at once (two allocations instead of two per template); each template gets its own elements, its
+// slice capped so that an append cannot reach the next template's.
+type outputSlab struct {
+	params     []wfv1.Parameter
+	valueFroms []wfv1.ValueFrom
+}
+
+// newOutputSlab sizes the slab for the actions that can get a resource template with outputs.
+func newOutputSlab(actions []Action) outputSlab {
+	n := 0
+	for i := range actions {
+		if r := actions[i].Resource; r != nil && r.Operation != v1alpha1.OperationDelete {
+			n++
+		}
 	}
-	return params
+	k := len(resourceOutputFields)
+	return outputSlab{params: make([]wfv1.Parameter, 0, n*k), valueFroms: make([]wfv1.ValueFrom, 0, n*k)}
+}
+
+// next returns the outputs of one resource template.
+func (s *outputSlab) next() []wfv1.Parameter {
+	k := len(resourceOutputFields)
+	if cap(s.params)-len(s.params) < k {
+		// Not sized for this template (cannot happen when newOutputSlab saw the same actions): a slab of its own.
+		*s = outputSlab{params: make([]wfv1.Parameter, 0, k), valueFroms: make([]wfv1.ValueFrom, 0, k)}
+	}
+	start := len(s.params)
+	for _, f := range resourceOutputFields {
+		s.valueFroms = append(s.valueFroms, wfv1.ValueFrom{JSONPath: f.jsonPath})
+		s.params = append(s.params, wfv1.Parameter{Name: f.name, ValueFrom: &s.valueFroms[len(s.valueFroms)-1]})
+	}
+	return s.params[start:len(s.params):len(s.params)]
 }
 
 // resourceOutputFields are the outputs of every resource template, their jsonPaths built once rather than
