@@ -80,9 +80,10 @@ func (r *renderer) render(s string, template bool) (string, error) {
 // names, manifests and Job specs must be valid once their templates are filled in.
 //
 // The free-form spec of the body (Job template spec, Localization or Subscription spec) comes back rendered
-// and decoded as spec; the RawExtension in the returned body is left unrendered.
+// and decoded as spec; the RawExtension in the returned body is left unrendered. The returned body shares
+// all but its config blocks with body (configCopy): callers read it, they do not change it.
 func (r *renderer) renderBody(body *v1alpha1.ActionBody, path *field.Path) (out *v1alpha1.ActionBody, spec map[string]any, errs field.ErrorList) {
-	out = body.DeepCopy()
+	out = configCopy(body)
 	if errs := visitActionStrings(out, path, visitOptions{write: true, cache: r.cache, spec: &spec}, r.renderChecked); len(errs) > 0 {
 		return nil, nil, errs
 	}
@@ -125,4 +126,33 @@ func (r *renderer) renderWhen(path *field.Path, when string) (bool, *field.Error
 		return false, nil
 	}
 	return false, field.Invalid(path, out, `must render to "true" or "false"`)
+}
+
+// configCopy copies what rendering writes into: the config blocks, by value. Everything they point to is
+// shared with body and only read: header and label maps are replaced, not changed, by visitActionStrings;
+// free-form specs come back decoded beside the body, their RawExtensions untouched. A DeepCopy of the whole
+// body (specs' bytes, retry policy, rollback) cost more than rendering the strings.
+func configCopy(body *v1alpha1.ActionBody) *v1alpha1.ActionBody {
+	out := *body
+	if body.HTTP != nil {
+		h := *body.HTTP
+		out.HTTP = &h
+	}
+	if body.Job != nil {
+		j := *body.Job
+		out.Job = &j
+	}
+	if body.Localization != nil {
+		l := *body.Localization
+		out.Localization = &l
+	}
+	if body.Subscription != nil {
+		s := *body.Subscription
+		out.Subscription = &s
+	}
+	if body.Resource != nil {
+		r := *body.Resource
+		out.Resource = &r
+	}
+	return &out
 }

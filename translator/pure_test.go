@@ -1,0 +1,56 @@
+package translator
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/drplan/drplan-operator/api/v1alpha1"
+)
+
+// TestCompileLeavesInputAlone: compiling reads the workflow (an informer's cached object in the operator) and
+// never writes into it, forward or reverse, and two compiles of the same input give equal results (nothing
+// carried over between calls).
+func TestCompileLeavesInputAlone(t *testing.T) {
+	wf, plan := benchWorkflow(25, "mixed")
+	// A Job with labels and annotations, and a literal manifest: every block visitActionStrings writes.
+	wf.Spec.Actions[4].Job.Template.Metadata.Labels = map[string]string{"app": "{{ .params.toCluster }}"}
+	wf.Spec.Actions[4].Job.Template.Metadata.Annotations = map[string]string{"note": "{{ .planName }}"}
+	before := wf.DeepCopy()
+	params, errs := ResolveParams(wf, plan, 0, 0, nil)
+	if len(errs) > 0 {
+		t.Fatal(errs.ToAggregate())
+	}
+	in := Input{Workflow: wf, Params: params, Namespace: "shop", PlanName: plan.Name, ExecutionName: "run-1", StageName: "s", ExecutionUID: "uid"}
+	var statuses []v1alpha1.ActionStatus
+	for _, a := range wf.Spec.Actions {
+		statuses = append(statuses, v1alpha1.ActionStatus{Name: a.Name, Phase: v1alpha1.ActionSucceeded})
+	}
+	var first [2]*IR
+	for round := 0; round < 2; round++ {
+		fwd, _, err := CompileForward(in, EmitOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rev, _, err := CompileReverse(in, statuses, EmitOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(wf, before) {
+			t.Fatal("compiling changed the input workflow")
+		}
+		if round == 0 {
+			first = [2]*IR{fwd, rev}
+			continue
+		}
+		if !reflect.DeepEqual(first[0], fwd) || !reflect.DeepEqual(first[1], rev) {
+			t.Fatal("a second compile of the same input differs from the first")
+		}
+	}
+	// Actions sharing a spec each own their objects: changing one leaves the others alone.
+	ir := first[0]
+	a, b := ir.Actions[1].Resource.Object, ir.Actions[6].Resource.Object
+	a["spec"].(map[string]any)["priority"] = "changed"
+	if b["spec"].(map[string]any)["priority"] == "changed" {
+		t.Fatal("two actions share one spec object")
+	}
+}
