@@ -25,6 +25,10 @@ type visitOptions struct {
 	// spec, when set, receives the visited (rendered) free-form spec of body, decoded; the RawExtension
 	// itself is then left as it was, saving a re-encode and a decode.
 	spec *map[string]any
+	// pure says the visitor's answer depends only on its arguments for the whole compile (cache's
+	// lifetime): a spec several actions share is then walked once, clean checks and renderings kept in
+	// cache for the others. Errors are never kept: each action reports its own, with its own paths.
+	pure bool
 }
 
 // visitActionStrings calls visit for every string field of body's config block (not the nested rollback).
@@ -116,9 +120,21 @@ func visitRawStrings(raw *runtime.RawExtension, base *field.Path, names []string
 		return nil
 	}
 	specPath := func() *field.Path { return base.Child(names[0], names[1:]...) }
+	memo := opts.pure && (!opts.write || opts.spec != nil)
+	if memo && opts.write {
+		if doc, ok := opts.cache.takeRendered(raw.Raw, template); ok {
+			if m, ok := doc.(map[string]any); ok {
+				*opts.spec = m
+			}
+			return nil
+		}
+	}
 	doc, shared, err := opts.cache.decodeSpecShared(raw.Raw, opts.write)
 	if err != nil {
 		return field.ErrorList{field.Invalid(specPath(), field.OmitValueType{}, "not valid JSON: "+err.Error())}
+	}
+	if memo && !opts.write && opts.cache.specClean(raw.Raw, template) {
+		return nil
 	}
 	var errs field.ErrorList
 	var stack []pathSegment
@@ -191,9 +207,16 @@ func visitRawStrings(raw *runtime.RawExtension, base *field.Path, names []string
 	}
 	doc, _ = walk(doc)
 	if !opts.write {
+		if memo && len(errs) == 0 {
+			opts.cache.markSpecClean(raw.Raw, template)
+		}
 		return errs
 	}
 	if opts.spec != nil {
+		if memo && shared && len(errs) == 0 {
+			// Later takers copy this rendering instead of walking the spec again.
+			opts.cache.keepRendered(raw.Raw, template, deepCopyJSON(doc))
+		}
 		if m, ok := doc.(map[string]any); ok {
 			*opts.spec = m
 		}

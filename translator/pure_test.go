@@ -54,3 +54,29 @@ func TestCompileLeavesInputAlone(t *testing.T) {
 		t.Fatal("two actions share one spec object")
 	}
 }
+
+// TestSharedSpecErrorsPerAction: actions sharing a spec share what was found clean or rendered, never
+// errors: each action reports its own, at its own path, in validation and in rendering.
+func TestSharedSpecErrorsPerAction(t *testing.T) {
+	wf, plan := benchWorkflow(7, "mixed") // actions 1 and 6 are Localizations with the same spec
+	bad := []byte(`{"priority":1,"feed":{"name":"{{workflow.name}}"}}`)
+	wf.Spec.Actions[1].Localization.Spec.Raw = bad
+	wf.Spec.Actions[6].Localization.Spec.Raw = bad
+	errs := ValidateWorkflow(wf)
+	if len(errs) != 2 || errs[0].Field != "spec.actions[1].localization.spec.feed.name" || errs[1].Field != "spec.actions[6].localization.spec.feed.name" {
+		t.Fatalf("want one error per action, got %v", errs)
+	}
+
+	wf, plan = benchWorkflow(7, "mixed")
+	params, _ := ResolveParams(wf, plan, 0, 0, nil)
+	for i := range params {
+		if params[i].Name == "replicas" {
+			params[i].Value = "{{workflow.name}}"
+		}
+	}
+	_, err := BuildForward(Input{Workflow: wf, Params: params, Namespace: "shop", PlanName: "p", ExecutionName: "e", StageName: "s"})
+	errs = FieldErrors(err)
+	if len(errs) != 2 || errs[0].Field != "spec.actions[1].localization.spec.overrides[0].value" || errs[1].Field != "spec.actions[6].localization.spec.overrides[0].value" {
+		t.Fatalf("want one rendering error per action, got %v", err)
+	}
+}

@@ -84,7 +84,7 @@ func (r *renderer) render(s string, template bool) (string, error) {
 // all but its config blocks with body (configCopy): callers read it, they do not change it.
 func (r *renderer) renderBody(body *v1alpha1.ActionBody, path *field.Path) (out *v1alpha1.ActionBody, spec map[string]any, errs field.ErrorList) {
 	out = configCopy(body)
-	if errs := visitActionStrings(out, path, visitOptions{write: true, cache: r.cache, spec: &spec}, r.renderChecked); len(errs) > 0 {
+	if errs := visitActionStrings(out, path, visitOptions{write: true, cache: r.cache, spec: &spec, pure: true}, r.renderChecked); len(errs) > 0 {
 		return nil, nil, errs
 	}
 	if errs := validateRendered(out, path); len(errs) > 0 {

@@ -358,7 +358,7 @@ func validateActionBody(body *v1alpha1.ActionBody, executor v1alpha1.ExecutorTyp
 	case v1alpha1.ActionTypeKubernetesResource:
 		errs = append(errs, validateResource(body.Resource, path.Child("resource"))...)
 	}
-	errs = append(errs, visitActionStrings(body, path, visitOptions{cache: cache}, func(s string, tmpl bool) (string, error) {
+	errs = append(errs, visitActionStrings(body, path, visitOptions{cache: cache, pure: true}, func(s string, tmpl bool) (string, error) {
 		return s, checkString(s, tmpl, cache)
 	})...)
 	return errs
@@ -682,10 +682,72 @@ type compileCache struct {
 }
 
 // cachedSpec is a decoded spec and how many readers (validation visits) asked for it; each may later take
-// it to render in place (see decodeSpec).
+// it to render in place (see decodeSpec). Actions sharing a spec are checked and rendered alike (the
+// visitors are the same pure functions of the string for the whole compile), so what the first one
+// found is kept for the others, indexed by the template flag (see visitRawStrings):
 type cachedSpec struct {
 	doc  any
 	refs int
+	// clean[t]: a check with template=t found nothing wrong.
+	clean [2]bool
+	// rendered[t]: the spec rendered with template=t, without error, for the takers still to come.
+	rendered [2]any
+}
+
+func templateIndex(template bool) int {
+	if template {
+		return 1
+	}
+	return 0
+}
+
+// specClean reports whether raw was checked with template before and found clean.
+func (c *compileCache) specClean(raw []byte, template bool) bool {
+	if c == nil {
+		return false
+	}
+	cs, ok := c.specs[string(raw)]
+	return ok && cs.clean[templateIndex(template)]
+}
+
+// markSpecClean records a clean check of raw (decoded and cached by decodeSpecShared).
+func (c *compileCache) markSpecClean(raw []byte, template bool) {
+	if c == nil {
+		return
+	}
+	if cs, ok := c.specs[string(raw)]; ok {
+		cs.clean[templateIndex(template)] = true
+	}
+}
+
+// takeRendered is decodeSpec's take when an earlier taker left raw rendered with template: a copy, or the
+// document itself for the last taker.
+func (c *compileCache) takeRendered(raw []byte, template bool) (any, bool) {
+	if c == nil {
+		return nil, false
+	}
+	cs, ok := c.specs[string(raw)]
+	if !ok || cs.rendered[templateIndex(template)] == nil {
+		return nil, false
+	}
+	doc := cs.rendered[templateIndex(template)]
+	if cs.refs > 1 {
+		cs.refs--
+		return deepCopyJSON(doc), true
+	}
+	delete(c.specs, string(raw))
+	return doc, true
+}
+
+// keepRendered keeps doc, raw rendered with template, for the takers still to come; it must not be
+// changed afterwards, so callers hand over a copy.
+func (c *compileCache) keepRendered(raw []byte, template bool, doc any) {
+	if c == nil {
+		return
+	}
+	if cs, ok := c.specs[string(raw)]; ok {
+		cs.rendered[templateIndex(template)] = doc
+	}
 }
 
 // newCompileCache sizes the cache for a workflow of n actions (a few templates each).
