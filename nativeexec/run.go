@@ -57,11 +57,13 @@ type runState struct {
 	actions []v1alpha1.ActionStatus
 	// resumed marks actions that were Running in the recorded status: this process re-attaches to them.
 	resumed []bool
-	// index maps IR action names to their position (scheduling looks dependencies up on every completion).
-	index    map[string]int
-	inFlight int
-	canceled bool
-	start    metav1.Time
+	// deps and dependents are the IR's dependency graph by position (deps[i]: what action i waits for;
+	// dependents[i]: who waits for i). Scheduling runs under mu on every completion, so it reads slices
+	// rather than hashing names, and a completion looks only at the actions that waited for it.
+	deps, dependents [][]int
+	inFlight         int
+	canceled         bool
+	start            metav1.Time
 	// finished is when the run reached a terminal phase in this process (zero while it has not).
 	finished time.Time
 }
@@ -92,9 +94,23 @@ func newRunState(key runKey, run *engine.Run, ir *translator.IR, now metav1.Time
 	}
 	s.actions = make([]v1alpha1.ActionStatus, len(ir.Actions))
 	s.resumed = make([]bool, len(ir.Actions))
-	s.index = make(map[string]int, len(ir.Actions))
+	index := make(map[string]int, len(ir.Actions))
 	for i := range ir.Actions {
-		s.index[ir.Actions[i].Name] = i
+		index[ir.Actions[i].Name] = i
+	}
+	s.deps = make([][]int, len(ir.Actions))
+	s.dependents = make([][]int, len(ir.Actions))
+	for i := range ir.Actions {
+		for _, d := range ir.Actions[i].DependsOn {
+			j, ok := index[d]
+			if !ok {
+				continue // the translator validated the graph; an unknown name cannot block
+			}
+			s.deps[i] = append(s.deps[i], j)
+			s.dependents[j] = append(s.dependents[j], i)
+		}
+	}
+	for i := range ir.Actions {
 		st := v1alpha1.ActionStatus{Name: ir.Actions[i].Name, Phase: v1alpha1.ActionPending}
 		if rec := byName[st.Name]; rec != nil {
 			switch {
@@ -112,36 +128,64 @@ func newRunState(key runKey, run *engine.Run, ir *translator.IR, now metav1.Time
 	return s
 }
 
-// scheduleLocked starts every action that is ready, until nothing changes: Skipped actions (when false) and
-// actions whose dependencies can no longer succeed settle at once, and may make others ready. When nothing
-// runs and nothing can start, the actions left are marked as never run.
+// scheduleLocked starts every action that is ready: Skipped actions (when false) and actions whose dependencies
+// can no longer succeed settle at once, and may make others ready. When nothing runs and nothing can start,
+// the actions left are marked as never run. Sync and Cancel call it; a completion calls scheduleAfterLocked.
 func (e *Engine) scheduleLocked(s *runState) {
 	if s.ir != nil {
-		for changed := true; changed; {
-			changed = false
-			if s.stoppedLocked() {
-				break
-			}
-			for i := range s.ir.Actions {
-				if s.actions[i].Phase != v1alpha1.ActionPending {
-					continue
-				}
-				a := &s.ir.Actions[i]
-				ready, impossible := s.dependenciesLocked(a)
-				switch {
-				case impossible:
-					s.settleLocked(i, v1alpha1.ActionSkipped, msgOmitted)
-				case !ready:
-					continue
-				case a.Skipped:
-					s.settleLocked(i, v1alpha1.ActionSkipped, a.SkipReason)
-				default:
-					e.startLocked(s, i)
-				}
-				changed = true
-			}
+		all := make([]int, len(s.ir.Actions))
+		for i := range all {
+			all[i] = i
 		}
+		e.advanceLocked(s, all)
 	}
+	e.finishIfIdleLocked(s)
+}
+
+// scheduleAfterLocked is scheduleLocked after action done ended: only the actions that waited for it can have
+// become ready or impossible (an action's readiness depends on its dependencies' phases only, and stopping is
+// for good), so it looks at those, without a pass over the whole run. The next layer of a DAG starts from here,
+// in the goroutine of the action that ended last, without waiting for the reconciler.
+func (e *Engine) scheduleAfterLocked(s *runState, done int) {
+	e.advanceLocked(s, s.dependents[done])
+	e.finishIfIdleLocked(s)
+}
+
+// advanceLocked settles or starts the pending actions among candidates that can, in order; an action that
+// settles (Skipped) may make its dependents ready, so they are looked at next. Starting an action makes no
+// other ready, so it needs no further look.
+func (e *Engine) advanceLocked(s *runState, candidates []int) {
+	if s.stoppedLocked() {
+		return
+	}
+	for len(candidates) > 0 {
+		var settled []int // dependents of the actions settled in this round: the next round's candidates
+		for _, i := range candidates {
+			if s.actions[i].Phase != v1alpha1.ActionPending {
+				continue
+			}
+			a := &s.ir.Actions[i]
+			ready, impossible := s.dependenciesLocked(i)
+			switch {
+			case impossible:
+				s.settleLocked(i, v1alpha1.ActionSkipped, msgOmitted)
+			case !ready:
+				continue
+			case a.Skipped:
+				s.settleLocked(i, v1alpha1.ActionSkipped, a.SkipReason)
+			default:
+				e.startLocked(s, i)
+				continue
+			}
+			settled = append(settled, s.dependents[i]...)
+		}
+		candidates = settled
+	}
+}
+
+// finishIfIdleLocked ends the run when nothing runs any more: what never started is marked as never run
+// (or canceled).
+func (e *Engine) finishIfIdleLocked(s *runState) {
 	if s.inFlight > 0 {
 		return
 	}
@@ -176,15 +220,12 @@ func (s *runState) stoppedLocked() bool {
 	return false
 }
 
-// dependenciesLocked: ready when every dependency Succeeded or was Skipped; impossible when one ended otherwise.
-func (s *runState) dependenciesLocked(a *translator.Action) (ready, impossible bool) {
+// dependenciesLocked: action i is ready when every dependency Succeeded or was Skipped; impossible when one
+// ended otherwise.
+func (s *runState) dependenciesLocked(i int) (ready, impossible bool) {
 	ready = true
-	for _, d := range a.DependsOn {
-		i, ok := s.index[d]
-		if !ok {
-			continue // the translator validated the graph; an unknown name cannot block
-		}
-		switch s.actions[i].Phase {
+	for _, d := range s.deps[i] {
+		switch s.actions[d].Phase {
 		case v1alpha1.ActionSucceeded, v1alpha1.ActionSkipped:
 		case v1alpha1.ActionFailed, v1alpha1.ActionCanceled:
 			return false, true
@@ -236,7 +277,7 @@ func (e *Engine) startLocked(s *runState, i int) {
 		}
 		t := e.now()
 		st.CompletionTime = &t
-		e.scheduleLocked(s)
+		e.scheduleAfterLocked(s, i)
 		s.mu.Unlock()
 		e.notify(s.exec)
 	}()

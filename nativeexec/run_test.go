@@ -77,6 +77,26 @@ func TestWhenFalseSkipsAndCountsAsSatisfied(t *testing.T) {
 	g.Expect(srv.order()).To(Equal([]string{"/b"}))
 }
 
+// A completion starts what it unblocks by itself: after the one Sync that starts a, nothing drives the engine,
+// yet when a ends the when-false d settles Skipped, which makes c ready, and c's end starts b.
+func TestCompletionStartsDependentsWithoutASync(t *testing.T) {
+	g := NewWithT(t)
+	srv := newHookServer(t, nil)
+	skipped := httpAction("d", srv.URL+"/d", "a")
+	skipped.When = "false"
+	e, notified := testEngine(t)
+	run := testRun(testWorkflow("", httpAction("a", srv.URL+"/a"), httpAction("b", srv.URL+"/b", "c"), skipped,
+		httpAction("c", srv.URL+"/c", "d")))
+	st, err := e.Sync(context.Background(), run)
+	g.Expect(err).NotTo(HaveOccurred())
+	record(run, st)
+	g.Eventually(srv.order, 10*time.Second).Should(Equal([]string{"/a", "/c", "/b"}))
+	st = driveToEnd(t, e, run, notified)
+	g.Expect(st.Phase).To(Equal(v1alpha1.ExecutionSucceeded), st.Message)
+	g.Expect(phases(st)).To(Equal(map[string]v1alpha1.ActionPhase{"a": v1alpha1.ActionSucceeded, "b": v1alpha1.ActionSucceeded,
+		"c": v1alpha1.ActionSucceeded, "d": v1alpha1.ActionSkipped}))
+}
+
 func TestFailFastStopsScheduling(t *testing.T) {
 	g := NewWithT(t)
 	srv := newHookServer(t, map[string]http.HandlerFunc{"/b": fail500})
