@@ -73,6 +73,7 @@ func record(run *engine.Run, st engine.RunStatus) {
 }
 
 // driveToEnd plays the reconciler: Sync, record, wait for a notification, until the run is terminal.
+// Notifications that piled up meanwhile are taken as one, as the reconciler's work queue holds a key once.
 func driveToEnd(t *testing.T, e *Engine, run *engine.Run, notified <-chan types.NamespacedName) engine.RunStatus {
 	t.Helper()
 	deadline := time.After(20 * time.Second)
@@ -90,6 +91,13 @@ func driveToEnd(t *testing.T, e *Engine, run *engine.Run, notified <-chan types.
 		case <-time.After(200 * time.Millisecond): // a notification may have been drained by an earlier round
 		case <-deadline:
 			t.Fatalf("run did not end: %+v", st)
+		}
+		for drained := false; !drained; {
+			select {
+			case <-notified:
+			default:
+				drained = true
+			}
 		}
 	}
 }
