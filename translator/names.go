@@ -75,7 +75,8 @@ func sanitizeName(s string) string {
 // labelValue returns v when it is a valid label value, else a bounded, sanitized form with a hash (names
 // of executions and workflows may be longer than a label value allows).
 func labelValue(v string) string {
-	if len(validation.IsValidLabelValue(v)) == 0 {
+	// A DNS label (every action name, most object names) is a valid label value: no regexp needed.
+	if isDNSLabel(v) || len(validation.IsValidLabelValue(v)) == 0 {
 		return v
 	}
 	return boundedName(v, "", v)

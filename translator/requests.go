@@ -60,12 +60,12 @@ func jobRequest(j *v1alpha1.JobAction, spec map[string]any, ir *IR, action strin
 		namespace = ir.Namespace
 	}
 	name := JobName(ir.ExecutionName, ir.StageName, ir.EntryIndex, ir.WorkflowName, action)
-	labels := map[string]any{}
+	labels := make(map[string]any, len(j.Template.Metadata.Labels)+6)
 	for k, v := range j.Template.Metadata.Labels {
 		labels[k] = v
 	}
-	for k, v := range runLabels(ir) {
-		labels[k] = v
+	for _, l := range runLabelList(ir) {
+		labels[l[0]] = l[1]
 	}
 	labels[v1alpha1.LabelAction] = labelValue(action)
 	metadata := map[string]any{"name": name, "namespace": namespace, "labels": labels}
@@ -170,15 +170,25 @@ func manifestYAML(w *yamlWriter, obj map[string]any) (string, error) {
 
 // runLabels are the labels identifying a run, on the Argo Workflow and on Jobs.
 func runLabels(ir *IR) map[string]string {
+	l := runLabelList(ir)
+	m := make(map[string]string, len(l))
+	for _, kv := range l {
+		m[kv[0]] = kv[1]
+	}
+	return m
+}
+
+// runLabelList is runLabels as key-value pairs, for callers copying them into a map of their own.
+func runLabelList(ir *IR) [5][2]string {
 	op := string(ir.Operation)
 	if ir.Reverse {
 		op = string(v1alpha1.OperationRevert)
 	}
-	return map[string]string{
-		v1alpha1.LabelPlan:      labelValue(ir.PlanName),
-		v1alpha1.LabelExecution: labelValue(ir.ExecutionName),
-		v1alpha1.LabelStage:     labelValue(ir.StageName),
-		v1alpha1.LabelWorkflow:  labelValue(ir.WorkflowName),
-		v1alpha1.LabelOperation: op,
+	return [5][2]string{
+		{v1alpha1.LabelPlan, labelValue(ir.PlanName)},
+		{v1alpha1.LabelExecution, labelValue(ir.ExecutionName)},
+		{v1alpha1.LabelStage, labelValue(ir.StageName)},
+		{v1alpha1.LabelWorkflow, labelValue(ir.WorkflowName)},
+		{v1alpha1.LabelOperation, op},
 	}
 }
