@@ -93,12 +93,11 @@ func EmitArgo(ir *IR, opts EmitOptions) (*wfv1.Workflow, error) {
 		}
 	}
 
-	outputs := newOutputSlab(ir.Actions)
+	sc := &emitScratch{outputs: newOutputSlab(ir.Actions)}
 	dag := &wfv1.DAGTemplate{FailFast: ptr.To(ir.FailurePolicy != v1alpha1.WorkflowContinue), Tasks: make([]wfv1.DAGTask, 0, len(ir.Actions))}
 	templates := make([]wfv1.Template, 1, len(ir.Actions)+2)
 	templates[0] = wfv1.Template{Name: EntrypointTemplate, DAG: dag}
 	needSkip := false
-	var yw yamlWriter
 	for i := range ir.Actions {
 		a := &ir.Actions[i]
 		task := wfv1.DAGTask{Name: tasks[a.Name], Template: tasks[a.Name]}
@@ -123,7 +122,7 @@ func EmitArgo(ir *IR, opts EmitOptions) (*wfv1.Workflow, error) {
 			task.Template = skipTemplate
 			needSkip = true
 		} else {
-			tmpl, err := actionTemplate(ir, a, tasks[a.Name], &yw, &outputs)
+			tmpl, err := actionTemplate(ir, a, tasks[a.Name], sc)
 			if err != nil {
 				return nil, fmt.Errorf("action %s: %w", a.Name, err)
 			}
@@ -182,8 +181,8 @@ func isJSONPlain(s string) bool {
 }
 
 // actionTemplate is the leaf template running one action.
-func actionTemplate(ir *IR, a *Action, name string, yw *yamlWriter, outputs *outputSlab) (wfv1.Template, error) {
-	tmpl := wfv1.Template{Name: name, RetryStrategy: retryStrategy(a.Retry)}
+func actionTemplate(ir *IR, a *Action, name string, sc *emitScratch) (wfv1.Template, error) {
+	tmpl := wfv1.Template{Name: name, RetryStrategy: retryStrategy(a.Retry, &sc.interval)}
 	timeoutSeconds := seconds(a.Timeout)
 	switch {
 	case a.HTTP != nil:
@@ -205,7 +204,7 @@ func actionTemplate(ir *IR, a *Action, name string, yw *yamlWriter, outputs *out
 		}
 	case a.Resource != nil:
 		r := a.Resource
-		manifest, err := manifestYAML(yw, r.Object)
+		manifest, err := manifestYAML(&sc.yaml, r.Object)
 		if err != nil {
 			return tmpl, err
 		}
@@ -229,10 +228,32 @@ func actionTemplate(ir *IR, a *Action, name string, yw *yamlWriter, outputs *out
 		tmpl.ActiveDeadlineSeconds = ptr.To(intstr.FromInt(int(timeoutSeconds)))
 		// Argo refuses outputs on delete: the object is gone.
 		if r.Operation != v1alpha1.OperationDelete {
-			tmpl.Outputs.Parameters = outputs.next()
+			tmpl.Outputs.Parameters = sc.outputs.next()
 		}
 	}
 	return tmpl, nil
+}
+
+// emitScratch is what EmitArgo reuses from one template to the next, for one Workflow only.
+type emitScratch struct {
+	yaml     yamlWriter
+	outputs  outputSlab
+	interval durationText
+}
+
+// durationText is time.Duration's String, remembering the last one: a workflow's actions mostly share a
+// retry interval, and String allocates.
+type durationText struct {
+	d    time.Duration
+	s    string
+	seen bool
+}
+
+func (t *durationText) text(d time.Duration) string {
+	if !t.seen || d != t.d {
+		t.d, t.s, t.seen = d, d.String(), true
+	}
+	return t.s
 }
 
 // outputSlab hands out the output parameters of every resource template of one Workflow, read back from
@@ -300,7 +321,7 @@ func argoResourceAction(r *ResourceRequest) string {
 // retryStrategy maps a retry policy to Argo's: retries on failures and errors alike (policy Always), waiting
 // Interval * factor^n. Argo's factor is an integer (ValidateWorkflow refuses fractional multipliers unless
 // the workflow runs on the native engine).
-func retryStrategy(r Retry) *wfv1.RetryStrategy {
+func retryStrategy(r Retry, interval *durationText) *wfv1.RetryStrategy {
 	if r.Limit <= 0 {
 		return nil
 	}
@@ -313,7 +334,7 @@ func retryStrategy(r Retry) *wfv1.RetryStrategy {
 		limit:  intstr.FromInt32(r.Limit),
 		factor: intstr.FromInt32(int32(math.Round(r.BackoffFactor))),
 	}
-	block.backoff = wfv1.Backoff{Duration: r.Interval.String(), Factor: &block.factor}
+	block.backoff = wfv1.Backoff{Duration: interval.text(r.Interval), Factor: &block.factor}
 	block.strategy = wfv1.RetryStrategy{Limit: &block.limit, RetryPolicy: wfv1.RetryPolicyAlways, Backoff: &block.backoff}
 	return &block.strategy
 }

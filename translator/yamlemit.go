@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // writeYAML emits a decoded JSON value (map[string]any, []any, string, json.Number, bool, nil and Go
@@ -37,24 +38,30 @@ func yamlMap(b *bytes.Buffer, m map[string]any, indent int, inline bool) error {
 		b.WriteString("{}\n")
 		return nil
 	}
-	// Objects have a handful of keys: sort them in a stack array (slices.Sort keeps it from escaping).
-	var stack [16]string
-	keys := stack[:0]
-	for k := range m {
-		keys = append(keys, k)
+	// Objects have a handful of entries: sort them in a stack array (slices.SortFunc keeps it from escaping),
+	// keys with their values, so that writing them needs no second lookup.
+	var stack [16]yamlEntry
+	entries := stack[:0]
+	for k, v := range m {
+		entries = append(entries, yamlEntry{k, v})
 	}
-	slices.Sort(keys)
-	for i, k := range keys {
+	slices.SortFunc(entries, func(a, b yamlEntry) int { return strings.Compare(a.key, b.key) })
+	for i := range entries {
 		if i > 0 || !inline {
 			writeIndent(b, indent)
 		}
-		yamlString(b, k)
+		yamlString(b, entries[i].key)
 		b.WriteByte(':')
-		if err := yamlValue(b, m[k], indent); err != nil {
+		if err := yamlValue(b, entries[i].value, indent); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+type yamlEntry struct {
+	key   string
+	value any
 }
 
 // yamlList writes l's items at indent, as "- item".
@@ -142,16 +149,18 @@ func asMap(v any) (map[string]any, bool) {
 	return nil, false
 }
 
+const yamlSpaces = "                                                                "
+
 func writeIndent(b *bytes.Buffer, n int) {
-	for i := 0; i < n; i++ {
-		b.WriteByte(' ')
+	for n > len(yamlSpaces) {
+		b.WriteString(yamlSpaces)
+		n -= len(yamlSpaces)
 	}
+	b.WriteString(yamlSpaces[:n])
 }
 
-// yamlSpecialWords are plain scalars YAML 1.1 or 1.2 readers turn into booleans or null.
-var yamlSpecialWords = map[string]bool{
-	"y": true, "n": true, "yes": true, "no": true, "true": true, "false": true, "on": true, "off": true, "null": true,
-}
+// The special words are the plain scalars YAML 1.1 or 1.2 readers turn into booleans or null: y, n, yes, no,
+// true, false, on, off, null (see isYAMLSpecialWord).
 
 // yamlString writes s plain when it starts with a letter, uses only [A-Za-z0-9._/-], inner single spaces and
 // colons not followed by a space, and is not a special word; otherwise double-quoted.
@@ -166,7 +175,7 @@ func yamlString(b *bytes.Buffer, s string) {
 	b.Write(strconv.AppendQuote(buf[:0], s))
 }
 
-// isYAMLSpecialWord reports whether s, in any case, is one of yamlSpecialWords. The words are short, so
+// isYAMLSpecialWord reports whether s, in any case, is one of the special words. The words are short, so
 // longer strings are answered without lowering them (strings.ToLower allocates for every key with a capital).
 func isYAMLSpecialWord(s string) bool {
 	const longest = 5 // "false"
@@ -181,7 +190,12 @@ func isYAMLSpecialWord(s string) bool {
 		}
 		lower[i] = c
 	}
-	return yamlSpecialWords[string(lower[:len(s)])]
+	// A switch on the lowered bytes: no hashing, and the conversion does not allocate.
+	switch string(lower[:len(s)]) {
+	case "y", "n", "yes", "no", "true", "false", "on", "off", "null":
+		return true
+	}
+	return false
 }
 
 func isPlainYAML(s string) bool {
