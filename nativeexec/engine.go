@@ -166,9 +166,10 @@ func (e *Engine) Sync(ctx context.Context, run *engine.Run) (engine.RunStatus, e
 		e.mu.Unlock()
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	e.scheduleLocked(s)
-	st := s.statusLocked()
+	snap := s.snapshotLocked()
+	s.mu.Unlock()
+	st := snap.status()
 	if st.Phase.IsTerminal() && st.Phase != v1alpha1.ExecutionCanceled && !recordedRunning(run) {
 		// The reconciler takes a terminal status on a run's first Sync for "could not start"; report the
 		// first observation as Running and look again at once.

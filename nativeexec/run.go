@@ -2,6 +2,7 @@ package nativeexec
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -53,7 +54,9 @@ type runState struct {
 	cancel         context.CancelFunc
 
 	mu sync.Mutex
-	// actions, one per IR action in IR order (without an IR: what was recorded).
+	// actions, one per IR action in IR order (without an IR: what was recorded). The pointer fields of an
+	// entry (StartTime, CompletionTime, Outputs) are replaced, never written through: Sync copies the entries
+	// under mu and deep-copies what they point to after releasing it (snapshotLocked).
 	actions []v1alpha1.ActionStatus
 	// resumed marks actions that were Running in the recorded status: this process re-attaches to them.
 	resumed []bool
@@ -283,26 +286,39 @@ func (e *Engine) startLocked(s *runState, i int) {
 	}()
 }
 
-// statusLocked is the run as the reconciler records it.
-func (s *runState) statusLocked() engine.RunStatus {
-	start := s.start
-	st := engine.RunStatus{Phase: v1alpha1.ExecutionRunning, StartTime: &start, Actions: make([]v1alpha1.ActionStatus, len(s.actions))}
-	for i := range s.actions {
-		st.Actions[i] = *s.actions[i].DeepCopy()
+// runSnapshot is what Sync reads of a run under its mutex. Deep-copying a few hundred action statuses takes a
+// while, longer still when the OS deschedules the goroutine halfway on a busy machine; done after the mutex
+// is released, it does not hold up the completions that start the next actions.
+type runSnapshot struct {
+	actions            []v1alpha1.ActionStatus // shallow copies: pointer targets are never written (runState.actions)
+	start              metav1.Time
+	finished, canceled bool
+}
+
+func (s *runState) snapshotLocked() runSnapshot {
+	return runSnapshot{actions: slices.Clone(s.actions), start: s.start, finished: !s.finished.IsZero(), canceled: s.canceled}
+}
+
+// status is the run as the reconciler records it; it shares nothing with the run's state.
+func (r runSnapshot) status() engine.RunStatus {
+	start := r.start
+	st := engine.RunStatus{Phase: v1alpha1.ExecutionRunning, StartTime: &start, Actions: make([]v1alpha1.ActionStatus, len(r.actions))}
+	for i := range r.actions {
+		r.actions[i].DeepCopyInto(&st.Actions[i])
 	}
-	if s.finished.IsZero() {
+	if !r.finished {
 		return st
 	}
-	end := s.start
-	for i := range s.actions {
-		if c := s.actions[i].CompletionTime; c != nil && c.After(end.Time) {
+	end := r.start
+	for i := range st.Actions {
+		if c := st.Actions[i].CompletionTime; c != nil && c.After(end.Time) {
 			end = *c
 		}
 	}
 	st.CompletionTime = &end
 	c := engine.Counts(st.Actions)
 	switch {
-	case s.canceled:
+	case r.canceled:
 		st.Phase, st.Message = v1alpha1.ExecutionCanceled, msgCanceled
 	case c.Failed > 0:
 		st.Phase = v1alpha1.ExecutionFailed
