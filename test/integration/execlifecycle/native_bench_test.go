@@ -222,6 +222,130 @@ func benchNativeJobs(b *testing.B, concurrency, rounds, jobs int) {
 		pct(writeRTT, 0.5), pct(writeRTT, 0.99), failures, time.Since(start).Seconds())
 }
 
+// BenchmarkNativeHTTPDAG runs the DAG of nativeexec's BenchmarkHTTPDAG through the operator: 200 HTTP actions in
+// 10 layers of width 20, every action depending on the whole previous layer, against a local httptest server
+// answering after 10ms; 5 executions of one plan one after another per iteration. Where the nativeexec
+// benchmark drives the engine alone, here the execution reconciler drives it and writes the execution's status
+// to a real API server while the DAG runs (both share the machine's CPU with the engine). It reports:
+//
+//   - dag-x-critical-path: the DAG's wall time, from the first request of layer 0 arriving at the server to the
+//     last response of layer 9 (both timed in the handler), against the nominal critical path (10 x 10ms);
+//   - dag-x-measured-critical-path: the same against the sum over the layers of the slowest response of the
+//     layer (the sleep and how late the handler wakes on a busy machine);
+//   - end-to-end-ms: from creating the DRPlanExecution to the watch event that shows it Succeeded (the plan
+//     lock, the first reconciles and the last status write included);
+//   - writes/exec: the execution's Modified watch events (status and metadata writes).
+func BenchmarkNativeHTTPDAG(b *testing.B) {
+	const layers, width, latency, rounds = 10, 20, 10 * time.Millisecond, 5
+	if err := startEnv(); err != nil {
+		b.Fatal(err)
+	}
+	type span struct{ first, last time.Time }
+	var mu sync.Mutex
+	var dag span                             // of the current execution
+	slowest := make([]time.Duration, layers) // per layer, of the current execution
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		began := time.Now()
+		time.Sleep(latency)
+		ended := time.Now()
+		var l, wi int
+		if _, err := fmt.Sscanf(r.URL.Path, "/l%d-w%d", &l, &wi); err != nil || l < 0 || l >= layers {
+			http.Error(w, "unknown action", http.StatusNotFound)
+			return
+		}
+		mu.Lock()
+		if dag.first.IsZero() || began.Before(dag.first) {
+			dag.first = began
+		}
+		if ended.After(dag.last) {
+			dag.last = ended
+		}
+		slowest[l] = max(slowest[l], ended.Sub(began))
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	var actions []drv1.Action
+	for l := range layers {
+		for wi := range width {
+			name := fmt.Sprintf("l%d-w%d", l, wi)
+			a := drv1.Action{Name: name, ActionBody: drv1.ActionBody{Type: drv1.ActionTypeHTTP,
+				HTTP: &drv1.HTTPAction{URL: srv.URL + "/" + name, Method: http.MethodPost}}}
+			if l > 0 {
+				for p := range width {
+					a.DependsOn = append(a.DependsOn, fmt.Sprintf("l%d-w%d", l-1, p))
+				}
+			}
+			actions = append(actions, a)
+		}
+	}
+	ctx, stop := startNativeReconciler(b)
+	defer stop()
+
+	var dagWall, measured, endToEnd time.Duration
+	writes, n, failures := 0, 0, 0
+	var perRun []string
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ns := fmt.Sprintf("native-dag-%d-%d", time.Now().UnixNano()%100000, i)
+		createNamespace(b, ctx, ns)
+		nr := watchNative(b, ctx, ns)
+		createNativePlan(b, ctx, ns, "dag", actions...)
+		for k := 0; k < rounds; k++ {
+			mu.Lock()
+			dag = span{}
+			clear(slowest)
+			mu.Unlock()
+			name := fmt.Sprintf("run%d", k)
+			began := time.Now()
+			createNativeExecution(b, ctx, ns, name, "dag")
+			final := nr.waitFinal(b, k+1, 2*time.Minute)
+			ex := final[name]
+			if ex == nil {
+				b.Fatalf("execution %s did not end", name)
+			}
+			nr.mu.Lock()
+			ended := nr.endedAt[name]
+			writes += nr.modified[name]
+			nr.mu.Unlock()
+			n++
+			if !nativeSucceeded(ex, layers*width) {
+				failures++
+				b.Logf("execution %s: %s %s %s", ex.Name, ex.Status.Phase, ex.Status.Progress, ex.Status.Message)
+				continue
+			}
+			mu.Lock()
+			w := dag.last.Sub(dag.first)
+			var m time.Duration
+			for _, d := range slowest {
+				m += d
+			}
+			mu.Unlock()
+			dagWall += w
+			measured += m
+			endToEnd += ended.Sub(began)
+			perRun = append(perRun, fmt.Sprintf("%.0fms (%.2fx, %.2fx measured)", float64(w.Microseconds())/1000,
+				float64(w)/float64(layers*latency), float64(w)/float64(m)))
+		}
+		nr.stop()
+	}
+	b.StopTimer()
+	ok := n - failures
+	if ok == 0 {
+		b.Fatalf("no execution succeeded")
+	}
+	critical := time.Duration(layers) * latency
+	b.ReportMetric(float64(dagWall.Microseconds())/1000/float64(ok), "dag-ms")
+	b.ReportMetric(float64(dagWall)/float64(ok)/float64(critical), "dag-x-critical-path")
+	b.ReportMetric(float64(dagWall)/float64(measured), "dag-x-measured-critical-path")
+	b.ReportMetric(float64(endToEnd.Microseconds())/1000/float64(ok), "end-to-end-ms")
+	b.ReportMetric(float64(writes)/float64(n), "writes/exec")
+	b.ReportMetric(float64(failures), "failures")
+	b.Logf("%d executions of a 200-action HTTP DAG (10 layers of 20, 10ms responses): DAG wall per run %s; "+
+		"mean DAG wall %.1fms against a measured critical path of %.1fms; end to end %.1fms; %.1f execution writes each; failures %d",
+		n, strings.Join(perRun, ", "), float64(dagWall.Microseconds())/1000/float64(ok),
+		float64(measured.Microseconds())/1000/float64(ok), float64(endToEnd.Microseconds())/1000/float64(ok), float64(writes)/float64(n), failures)
+}
+
 // startNativeReconciler starts a manager with the execution reconciler only (native engine included) and
 // returns a context that ends with it.
 func startNativeReconciler(b *testing.B) (context.Context, func()) {
@@ -323,13 +447,16 @@ type nativeKey struct{ execution, action string }
 // nativeRecorder times, on its own goroutine, the first watch event of each execution that shows an action in
 // a phase, and keeps the executions that ended.
 type nativeRecorder struct {
-	w       watch.Interface
-	mu      sync.Mutex
-	seen    map[nativeKey]map[drv1.ActionPhase]time.Time
-	jobs    map[nativeKey]drv1.ResourceRef
-	final   map[string]*drv1.DRPlanExecution
-	changed chan struct{}
-	closed  chan struct{}
+	w     watch.Interface
+	mu    sync.Mutex
+	seen  map[nativeKey]map[drv1.ActionPhase]time.Time
+	jobs  map[nativeKey]drv1.ResourceRef
+	final map[string]*drv1.DRPlanExecution
+	// endedAt is when the first event showing each execution ended arrived; modified counts its Modified events.
+	endedAt  map[string]time.Time
+	modified map[string]int
+	changed  chan struct{}
+	closed   chan struct{}
 }
 
 func watchNative(b *testing.B, ctx context.Context, ns string) *nativeRecorder {
@@ -339,7 +466,8 @@ func watchNative(b *testing.B, ctx context.Context, ns string) *nativeRecorder {
 		b.Fatal(err)
 	}
 	r := &nativeRecorder{w: w, seen: map[nativeKey]map[drv1.ActionPhase]time.Time{}, jobs: map[nativeKey]drv1.ResourceRef{},
-		final: map[string]*drv1.DRPlanExecution{}, changed: make(chan struct{}, 1), closed: make(chan struct{})}
+		final: map[string]*drv1.DRPlanExecution{}, endedAt: map[string]time.Time{}, modified: map[string]int{},
+		changed: make(chan struct{}, 1), closed: make(chan struct{})}
 	go func() {
 		defer close(r.closed)
 		for ev := range w.ResultChan() {
@@ -347,6 +475,11 @@ func watchNative(b *testing.B, ctx context.Context, ns string) *nativeRecorder {
 				continue
 			}
 			if ex, ok := ev.Object.(*drv1.DRPlanExecution); ok {
+				if ev.Type == watch.Modified {
+					r.mu.Lock()
+					r.modified[ex.Name]++
+					r.mu.Unlock()
+				}
 				r.record(ex, time.Now())
 			}
 		}
@@ -376,6 +509,9 @@ func (r *nativeRecorder) record(ex *drv1.DRPlanExecution, now time.Time) {
 		}
 	}
 	if ex.Status.Phase.IsTerminal() {
+		if r.final[ex.Name] == nil {
+			r.endedAt[ex.Name] = now
+		}
 		r.final[ex.Name] = ex
 	}
 	r.mu.Unlock()
