@@ -98,17 +98,22 @@ func EmitArgo(ir *IR, opts EmitOptions) (*wfv1.Workflow, error) {
 	templates := make([]wfv1.Template, 1, len(ir.Actions)+2)
 	templates[0] = wfv1.Template{Name: EntrypointTemplate, DAG: dag}
 	needSkip := false
+	// Tasks and templates are filled in place in their pre-sized slices: built apart and appended, each
+	// (hundreds of bytes full of pointers) was copied twice, under write barriers while the GC runs.
 	for i := range ir.Actions {
 		a := &ir.Actions[i]
-		task := wfv1.DAGTask{Name: tasks[a.Name], Template: tasks[a.Name]}
+		dag.Tasks = dag.Tasks[:i+1]
+		task := &dag.Tasks[i]
+		task.Name, task.Template = tasks[a.Name], tasks[a.Name]
 		if len(a.DependsOn) > 0 {
-			deps := make([]string, len(a.DependsOn))
-			for k, d := range a.DependsOn {
+			var stack [8]string
+			deps := stack[:0]
+			for _, d := range a.DependsOn {
 				t, ok := tasks[d]
 				if !ok {
 					return nil, fmt.Errorf("action %s depends on %s, which is not in the run", a.Name, d)
 				}
-				deps[k] = t
+				deps = append(deps, t)
 			}
 			task.Depends = argoDepends(deps)
 		}
@@ -122,13 +127,11 @@ func EmitArgo(ir *IR, opts EmitOptions) (*wfv1.Workflow, error) {
 			task.Template = skipTemplate
 			needSkip = true
 		} else {
-			tmpl, err := actionTemplate(ir, a, tasks[a.Name], sc)
-			if err != nil {
+			templates = templates[:len(templates)+1]
+			if err := actionTemplate(&templates[len(templates)-1], ir, a, tasks[a.Name], sc); err != nil {
 				return nil, fmt.Errorf("action %s: %w", a.Name, err)
 			}
-			templates = append(templates, tmpl)
 		}
-		dag.Tasks = append(dag.Tasks, task)
 	}
 	if needSkip {
 		templates = append(templates, wfv1.Template{Name: skipTemplate, Suspend: &wfv1.SuspendTemplate{}})
@@ -180,9 +183,9 @@ func isJSONPlain(s string) bool {
 	return true
 }
 
-// actionTemplate is the leaf template running one action.
-func actionTemplate(ir *IR, a *Action, name string, sc *emitScratch) (wfv1.Template, error) {
-	tmpl := wfv1.Template{Name: name, RetryStrategy: retryStrategy(a.Retry, &sc.interval)}
+// actionTemplate fills tmpl (zero) as the leaf template running one action.
+func actionTemplate(tmpl *wfv1.Template, ir *IR, a *Action, name string, sc *emitScratch) error {
+	tmpl.Name, tmpl.RetryStrategy = name, retryStrategy(a.Retry, &sc.interval)
 	timeoutSeconds := seconds(a.Timeout)
 	switch {
 	case a.HTTP != nil:
@@ -195,6 +198,9 @@ func actionTemplate(ir *IR, a *Action, name string, sc *emitScratch) (wfv1.Templ
 			SuccessCondition:   argoHTTPSuccessCondition(h.SuccessCodes),
 			InsecureSkipVerify: h.InsecureSkipVerify,
 		}
+		if len(h.Headers) > 0 {
+			tmpl.HTTP.Headers = make([]wfv1.HTTPHeader, 0, len(h.Headers))
+		}
 		for _, hd := range h.Headers {
 			header := wfv1.HTTPHeader{Name: hd.Name, Value: hd.Value}
 			if hd.SecretKeyRef != nil {
@@ -206,7 +212,7 @@ func actionTemplate(ir *IR, a *Action, name string, sc *emitScratch) (wfv1.Templ
 		r := a.Resource
 		manifest, err := manifestYAML(&sc.yaml, r.Object)
 		if err != nil {
-			return tmpl, err
+			return err
 		}
 		res := &wfv1.ResourceTemplate{Action: argoResourceAction(r), Manifest: manifest}
 		switch r.Operation {
@@ -231,7 +237,7 @@ func actionTemplate(ir *IR, a *Action, name string, sc *emitScratch) (wfv1.Templ
 			tmpl.Outputs.Parameters = sc.outputs.next()
 		}
 	}
-	return tmpl, nil
+	return nil
 }
 
 // emitScratch is what EmitArgo reuses from one template to the next, for one Workflow only.
