@@ -205,13 +205,15 @@ func BuildForward(in Input) (*IR, error) {
 		p := actionsPath.Index(i)
 		act, aerrs := buildAction(r, ir, &in, a.Name, &a.ActionBody, p)
 		errs = append(errs, aerrs...)
-		run, werr := r.renderWhen(p.Child("when"), a.When)
-		if werr != nil {
-			errs = append(errs, werr)
-		}
-		if !run {
-			act.Skipped = true
-			act.SkipReason = "when rendered false"
+		if a.When != "" { // the path costs an allocation: only for a when there is
+			run, werr := r.renderWhen(p.Child("when"), a.When)
+			if werr != nil {
+				errs = append(errs, werr)
+			}
+			if !run {
+				act.Skipped = true
+				act.SkipReason = "when rendered false"
+			}
 		}
 		switch {
 		case sequential && i > 0:
@@ -426,7 +428,7 @@ func buildAction(r *renderer, ir *IR, in *Input, name string, body *v1alpha1.Act
 			act.Resource.WaitFor = WaitSubscriptionBound
 		}
 	case v1alpha1.ActionTypeKubernetesResource:
-		req, err := manifestRequest(rendered.Resource, path.Child("resource", "manifest"))
+		req, err := manifestRequest(rendered.Resource, func() *field.Path { return path.Child("resource", "manifest") })
 		if err != nil {
 			return act, field.ErrorList{err}
 		}

@@ -110,10 +110,10 @@ func clusternetRequest(kind string, op v1alpha1.ResourceOperation, name, namespa
 // manifestRequest builds the call of a KubernetesResource action from its rendered manifest. An empty
 // metadata.namespace stays empty: namespaced kinds then land in the execution's namespace (where the engine
 // runs), cluster-scoped kinds have none.
-func manifestRequest(r *v1alpha1.ResourceAction, path *field.Path) (*ResourceRequest, *field.Error) {
+func manifestRequest(r *v1alpha1.ResourceAction, at func() *field.Path) (*ResourceRequest, *field.Error) {
 	m, err := parseManifest(r.Manifest)
 	if err != nil {
-		return nil, field.Invalid(path, field.OmitValueType{}, err.Error())
+		return nil, field.Invalid(at(), field.OmitValueType{}, err.Error())
 	}
 	obj := m.Object
 	if r.Operation == v1alpha1.OperationDelete {

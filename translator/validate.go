@@ -101,7 +101,7 @@ func ValidatePlan(plan *v1alpha1.DRPlan) field.ErrorList {
 	graph := dependencyGraph{names: make([]string, len(plan.Spec.Stages)), deps: make([][]int, len(plan.Spec.Stages))}
 	for i, st := range plan.Spec.Stages {
 		graph.names[i] = st.Name
-		deps, depErrs := resolveDependsOn(st.Name, st.DependsOn, index, stagesPath.Index(i).Child("dependsOn"), "stage")
+		deps, depErrs := resolveDependsOn(st.Name, st.DependsOn, index, func() *field.Path { return stagesPath.Index(i).Child("dependsOn") }, "stage")
 		graph.deps[i] = deps
 		errs = append(errs, depErrs...)
 	}
@@ -227,12 +227,11 @@ func validateActions(actions []v1alpha1.Action, executor v1alpha1.ExecutorType, 
 	index := make(map[string]int, len(actions))
 	for i := range actions {
 		a := &actions[i]
-		p := path.Index(i)
 		if !isDNSLabel(a.Name) {
-			errs = append(errs, validateDNSLabel(a.Name, p.Child("name"))...)
+			errs = append(errs, validateDNSLabel(a.Name, path.Index(i).Child("name"))...)
 		}
 		if _, dup := index[a.Name]; dup {
-			errs = append(errs, field.Duplicate(p.Child("name"), a.Name))
+			errs = append(errs, field.Duplicate(path.Index(i).Child("name"), a.Name))
 		} else {
 			index[a.Name] = i
 		}
@@ -260,7 +259,7 @@ func validateActions(actions []v1alpha1.Action, executor v1alpha1.ExecutorType, 
 		a := &actions[i]
 		p := path.Index(i)
 		graph.names[i] = a.Name
-		deps, depErrs := resolveDependsOn(a.Name, a.DependsOn, index, p.Child("dependsOn"), "action")
+		deps, depErrs := resolveDependsOn(a.Name, a.DependsOn, index, func() *field.Path { return p.Child("dependsOn") }, "action")
 		// (the dependsOn path is one allocation per action; per-entry paths are built only for errors)
 		graph.deps[i] = deps
 		errs = append(errs, depErrs...)
@@ -284,8 +283,9 @@ func validateActions(actions []v1alpha1.Action, executor v1alpha1.ExecutorType, 
 }
 
 // resolveDependsOn maps dependency names to indexes, reporting unknown, self and repeated entries.
-// what is "action" or "stage", for messages.
-func resolveDependsOn(self string, dependsOn []string, index map[string]int, path *field.Path, what string) ([]int, field.ErrorList) {
+// what is "action" or "stage", for messages. at builds the dependsOn path; like the other validators taking
+// a path function, it is called only for an error (a path costs an allocation, per action).
+func resolveDependsOn(self string, dependsOn []string, index map[string]int, at func() *field.Path, what string) ([]int, field.ErrorList) {
 	var errs field.ErrorList
 	deps := make([]int, 0, len(dependsOn))
 	seen := make(map[string]bool, len(dependsOn)) // small: stays on the stack
@@ -293,11 +293,11 @@ func resolveDependsOn(self string, dependsOn []string, index map[string]int, pat
 		j, ok := index[dep]
 		switch {
 		case dep == self:
-			errs = append(errs, field.Invalid(path.Index(k), dep, fmt.Sprintf("an %s cannot depend on itself", what)))
+			errs = append(errs, field.Invalid(at().Index(k), dep, fmt.Sprintf("an %s cannot depend on itself", what)))
 		case !ok:
-			errs = append(errs, field.NotFound(path.Index(k), dep))
+			errs = append(errs, field.NotFound(at().Index(k), dep))
 		case seen[dep]:
-			errs = append(errs, field.Duplicate(path.Index(k), dep))
+			errs = append(errs, field.Duplicate(at().Index(k), dep))
 		default:
 			deps = append(deps, j)
 		}
@@ -338,7 +338,7 @@ func validateActionBody(body *v1alpha1.ActionBody, executor v1alpha1.ExecutorTyp
 	if body.Timeout != nil && body.Timeout.Duration <= 0 {
 		errs = append(errs, field.Invalid(path.Child("timeout"), body.Timeout.Duration.String(), "must be a positive duration such as 30s or 5m"))
 	}
-	errs = append(errs, validateRetryPolicy(body.RetryPolicy, executor, path.Child("retryPolicy"))...)
+	errs = append(errs, validateRetryPolicy(body.RetryPolicy, executor, func() *field.Path { return path.Child("retryPolicy") })...)
 	if !configOK {
 		return errs
 	}
@@ -349,12 +349,12 @@ func validateActionBody(body *v1alpha1.ActionBody, executor v1alpha1.ExecutorTyp
 		errs = append(errs, validateJob(body.Job, path.Child("job"), cache)...)
 	case v1alpha1.ActionTypeLocalization:
 		l := body.Localization
-		errs = append(errs, validateClusternet(l.Operation, l.Name, l.Namespace, l.Spec != nil, true, path.Child("localization"))...)
-		errs = append(errs, validateObjectSpec(l.Spec, path.Child("localization", "spec"))...)
+		errs = append(errs, validateClusternet(l.Operation, l.Name, l.Namespace, l.Spec != nil, true, func() *field.Path { return path.Child("localization") })...)
+		errs = append(errs, validateObjectSpec(l.Spec, func() *field.Path { return path.Child("localization", "spec") })...)
 	case v1alpha1.ActionTypeSubscription:
 		s := body.Subscription
-		errs = append(errs, validateClusternet(s.Operation, s.Name, s.Namespace, s.Spec != nil, true, path.Child("subscription"))...)
-		errs = append(errs, validateObjectSpec(s.Spec, path.Child("subscription", "spec"))...)
+		errs = append(errs, validateClusternet(s.Operation, s.Name, s.Namespace, s.Spec != nil, true, func() *field.Path { return path.Child("subscription") })...)
+		errs = append(errs, validateObjectSpec(s.Spec, func() *field.Path { return path.Child("subscription", "spec") })...)
 	case v1alpha1.ActionTypeKubernetesResource:
 		errs = append(errs, validateResource(body.Resource, path.Child("resource"))...)
 	}
@@ -385,37 +385,37 @@ func validateRendered(body *v1alpha1.ActionBody, path *field.Path) field.ErrorLi
 			}
 		}
 	case body.Localization != nil:
-		errs = append(errs, validateClusternet(body.Localization.Operation, body.Localization.Name, body.Localization.Namespace, true, false, path.Child("localization"))...)
+		errs = append(errs, validateClusternet(body.Localization.Operation, body.Localization.Name, body.Localization.Namespace, true, false, func() *field.Path { return path.Child("localization") })...)
 	case body.Subscription != nil:
-		errs = append(errs, validateClusternet(body.Subscription.Operation, body.Subscription.Name, body.Subscription.Namespace, true, false, path.Child("subscription"))...)
+		errs = append(errs, validateClusternet(body.Subscription.Operation, body.Subscription.Name, body.Subscription.Namespace, true, false, func() *field.Path { return path.Child("subscription") })...)
 	}
 	return errs
 }
 
-func validateRetryPolicy(rp *v1alpha1.RetryPolicy, executor v1alpha1.ExecutorType, path *field.Path) field.ErrorList {
+func validateRetryPolicy(rp *v1alpha1.RetryPolicy, executor v1alpha1.ExecutorType, at func() *field.Path) field.ErrorList {
 	if rp == nil {
 		return nil
 	}
 	var errs field.ErrorList
 	if rp.Limit < 0 || rp.Limit > maxRetryLimit {
-		errs = append(errs, field.Invalid(path.Child("limit"), rp.Limit, fmt.Sprintf("must be between 0 and %d", maxRetryLimit)))
+		errs = append(errs, field.Invalid(at().Child("limit"), rp.Limit, fmt.Sprintf("must be between 0 and %d", maxRetryLimit)))
 	}
 	if rp.Interval != nil && rp.Interval.Duration < 0 {
-		errs = append(errs, field.Invalid(path.Child("interval"), rp.Interval.Duration.String(), "must not be negative"))
+		errs = append(errs, field.Invalid(at().Child("interval"), rp.Interval.Duration.String(), "must not be negative"))
 	}
 	if rp.BackoffMultiplier != "" {
 		f, err := strconv.ParseFloat(rp.BackoffMultiplier, 64)
 		switch {
 		case err != nil || math.IsInf(f, 0) || math.IsNaN(f):
-			errs = append(errs, field.Invalid(path.Child("backoffMultiplier"), rp.BackoffMultiplier, `must be a decimal number such as "2.0"`))
+			errs = append(errs, field.Invalid(at().Child("backoffMultiplier"), rp.BackoffMultiplier, `must be a decimal number such as "2.0"`))
 		case f < 1:
-			errs = append(errs, field.Invalid(path.Child("backoffMultiplier"), rp.BackoffMultiplier, "must be at least 1"))
+			errs = append(errs, field.Invalid(at().Child("backoffMultiplier"), rp.BackoffMultiplier, "must be at least 1"))
 		case f != math.Trunc(f) && executor != v1alpha1.ExecutorNative:
 			// Argo's retryStrategy.backoff.factor is an integer; refuse rather than silently round.
-			errs = append(errs, field.Invalid(path.Child("backoffMultiplier"), rp.BackoffMultiplier,
+			errs = append(errs, field.Invalid(at().Child("backoffMultiplier"), rp.BackoffMultiplier,
 				"must be a whole number (such as \"2.0\") unless spec.executor.type is Native: Argo's backoff factor is an integer"))
 		case f > 1000:
-			errs = append(errs, field.Invalid(path.Child("backoffMultiplier"), rp.BackoffMultiplier, "must be at most 1000"))
+			errs = append(errs, field.Invalid(at().Child("backoffMultiplier"), rp.BackoffMultiplier, "must be at most 1000"))
 		}
 	}
 	return errs
@@ -538,35 +538,36 @@ func checkJobSpec(raw []byte, path *field.Path) field.ErrorList {
 	return errs
 }
 
-// validateClusternet checks the fields Localization and Subscription actions share.
-func validateClusternet(op v1alpha1.ResourceOperation, name, namespace string, hasSpec, template bool, path *field.Path) field.ErrorList {
+// validateClusternet checks the fields Localization and Subscription actions share; at builds the block's
+// path, for errors only.
+func validateClusternet(op v1alpha1.ResourceOperation, name, namespace string, hasSpec, template bool, at func() *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	if !contains(resourceOperations, string(op)) {
-		errs = append(errs, field.NotSupported(path.Child("operation"), op, resourceOperations))
+		errs = append(errs, field.NotSupported(at().Child("operation"), op, resourceOperations))
 	}
 	if name == "" {
-		errs = append(errs, field.Required(path.Child("name"), ""))
+		errs = append(errs, field.Required(at().Child("name"), ""))
 	} else if !isTemplated(name, template) && !isDNSSubdomain(name) {
-		errs = append(errs, validateDNSSubdomain(name, path.Child("name"))...)
+		errs = append(errs, validateDNSSubdomain(name, at().Child("name"))...)
 	}
 	if namespace == "" {
-		errs = append(errs, field.Required(path.Child("namespace"), "the child cluster's clusternet-xxxxx namespace"))
+		errs = append(errs, field.Required(at().Child("namespace"), "the child cluster's clusternet-xxxxx namespace"))
 	} else if !isTemplated(namespace, template) && !isDNSLabel(namespace) {
-		errs = append(errs, validateDNSLabel(namespace, path.Child("namespace"))...)
+		errs = append(errs, validateDNSLabel(namespace, at().Child("namespace"))...)
 	}
 	if !hasSpec && op != v1alpha1.OperationDelete {
-		errs = append(errs, field.Required(path.Child("spec"), fmt.Sprintf("required when operation is %s", op)))
+		errs = append(errs, field.Required(at().Child("spec"), fmt.Sprintf("required when operation is %s", op)))
 	}
 	return errs
 }
 
 // validateObjectSpec checks a free-form spec, when given, is a JSON object.
-func validateObjectSpec(raw *runtime.RawExtension, path *field.Path) field.ErrorList {
+func validateObjectSpec(raw *runtime.RawExtension, at func() *field.Path) field.ErrorList {
 	if raw == nil {
 		return nil
 	}
 	if trimmed := bytes.TrimSpace(raw.Raw); len(trimmed) == 0 || trimmed[0] != '{' {
-		return field.ErrorList{field.Invalid(path, field.OmitValueType{}, "must be an object")}
+		return field.ErrorList{field.Invalid(at(), field.OmitValueType{}, "must be an object")}
 	}
 	return nil
 }
