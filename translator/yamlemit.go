@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
-	"strings"
 )
 
 // writeYAML emits a decoded JSON value (map[string]any, []any, string, json.Number, bool, nil and Go
@@ -38,14 +36,20 @@ func yamlMap(b *bytes.Buffer, m map[string]any, indent int, inline bool) error {
 		b.WriteString("{}\n")
 		return nil
 	}
-	// Objects have a handful of entries: sort them in a stack array (slices.SortFunc keeps it from escaping),
-	// keys with their values, so that writing them needs no second lookup.
+	// Objects have a handful of entries: sort them in a stack array, keys with their values, so that
+	// writing them needs no second lookup.
 	var stack [16]yamlEntry
 	entries := stack[:0]
 	for k, v := range m {
 		entries = append(entries, yamlEntry{k, v})
 	}
-	slices.SortFunc(entries, func(a, b yamlEntry) int { return strings.Compare(a.key, b.key) })
+	// Insertion sort: objects have a handful of keys, and comparing strings directly beats a sort
+	// calling a comparison function.
+	for i := 1; i < len(entries); i++ {
+		for j := i; j > 0 && entries[j].key < entries[j-1].key; j-- {
+			entries[j], entries[j-1] = entries[j-1], entries[j]
+		}
+	}
 	for i := range entries {
 		if i > 0 || !inline {
 			writeIndent(b, indent)
@@ -179,7 +183,12 @@ func yamlString(b *bytes.Buffer, s string) {
 // longer strings are answered without lowering them (strings.ToLower allocates for every key with a capital).
 func isYAMLSpecialWord(s string) bool {
 	const longest = 5 // "false"
-	if len(s) > longest {
+	if len(s) == 0 || len(s) > longest {
+		return false
+	}
+	switch s[0] | 0x20 { // every special word starts with one of these letters, in either case
+	case 'y', 'n', 't', 'f', 'o':
+	default:
 		return false
 	}
 	var lower [longest]byte
