@@ -34,12 +34,18 @@ func JobName(execution, stage string, entryIndex int, workflow, action string) s
 // boundedName returns sanitize(readable) + suffix + "-" + hash(identity...), cutting readable so the whole fits
 // maxNameLength. The result is a DNS-1123 label.
 func boundedName(readable, suffix string, identity ...string) string {
-	h := sha256.New()
+	// The identity is hashed from one buffer (on the stack for usual lengths): writing each part to a hash.Hash
+	// converted and allocated every part.
+	var stack [256]byte
+	buf := stack[:0]
 	for _, part := range identity {
-		h.Write([]byte(part))
-		h.Write([]byte{0}) // separator: ("ab","c") and ("a","bc") differ
+		buf = append(buf, part...)
+		buf = append(buf, 0) // separator: ("ab","c") and ("a","bc") differ
 	}
-	hash := hex.EncodeToString(h.Sum(nil))[:10]
+	sum := sha256.Sum256(buf)
+	var hexSum [10]byte
+	hex.Encode(hexSum[:], sum[:5])
+	hash := string(hexSum[:])
 	room := maxNameLength - len(suffix) - 1 - len(hash)
 	base := sanitizeName(readable)
 	if len(base) > room {
