@@ -149,9 +149,16 @@ func (d *demo) executeRun(ctx context.Context, tmpl *drv1.DRPlanExecution) (*drv
 		return nil, fmt.Errorf("listing the DRPlanExecutions in %s: %w", d.ns, err)
 	}
 	if live := liveExecution(list.Items, tmpl.Spec.PlanRef); live != nil {
-		fmt.Printf("\nExecution %s/%s of plan %s is still %s (from an earlier make demo); following it instead of "+
-			"starting another.\n", d.ns, live.Name, live.Spec.PlanRef, phaseOrNew(live.Status.Phase))
-		return live, nil
+		fmt.Printf("\n%s %s/%s of plan %s is still %s (from an earlier make demo, interrupted).\n",
+			live.Spec.GetOperationType(), d.ns, live.Name, live.Spec.PlanRef, phaseOrNew(live.Status.Phase))
+		if live.Spec.GetOperationType() == drv1.OperationExecute {
+			fmt.Println("Following it instead of starting another (a plan runs one execution at a time).")
+			return live, nil
+		}
+		// A Revert cannot be reverted: let it finish, then start a new run.
+		if _, err := d.follow(ctx, live.Name); err != nil {
+			return nil, err
+		}
 	}
 	n := nextIndex(list.Items, tmpl.Name)
 	for range createAttempts {
