@@ -35,14 +35,14 @@ type visitOptions struct {
 // With write, what visit returns is written back (callers pass a copy they own); without, body is only read,
 // so shared objects (informer caches) are safe. String leaves of free-form specs are visited too; map keys are
 // visited as non-templates: checked, never rendered.
-func visitActionStrings(body *v1alpha1.ActionBody, path *field.Path, opts visitOptions, visit stringVisitor) field.ErrorList {
+func visitActionStrings(body *v1alpha1.ActionBody, at func() *field.Path, opts visitOptions, visit stringVisitor) field.ErrorList {
 	var errs field.ErrorList
 	write := opts.write
-	// str visits one field; the path is path.<block>.<names...>, built only on error.
+	// str visits one field; the path is at().<block>.<names...>, built only on error.
 	str := func(s *string, template bool, names ...string) {
 		out, err := visit(*s, template)
 		if err != nil {
-			errs = append(errs, field.Invalid(path.Child(names[0], names[1:]...), field.OmitValueType{}, err.Error()))
+			errs = append(errs, field.Invalid(at().Child(names[0], names[1:]...), field.OmitValueType{}, err.Error()))
 			return
 		}
 		if write {
@@ -61,7 +61,7 @@ func visitActionStrings(body *v1alpha1.ActionBody, path *field.Path, opts visitO
 		for _, k := range sortedKeysInto(stack[:0], m) {
 			v, err := visit(m[k], template)
 			if err != nil {
-				errs = append(errs, field.Invalid(path.Child(names[0], names[1:]...).Key(k), field.OmitValueType{}, err.Error()))
+				errs = append(errs, field.Invalid(at().Child(names[0], names[1:]...).Key(k), field.OmitValueType{}, err.Error()))
 				v = m[k]
 			}
 			if write {
@@ -84,20 +84,20 @@ func visitActionStrings(body *v1alpha1.ActionBody, path *field.Path, opts visitO
 		str(&j.Namespace, true, "job", "namespace")
 		j.Template.Metadata.Labels = strMap(j.Template.Metadata.Labels, !j.Literal, "job", "template", "metadata", "labels")
 		j.Template.Metadata.Annotations = strMap(j.Template.Metadata.Annotations, !j.Literal, "job", "template", "metadata", "annotations")
-		errs = append(errs, visitRawStrings(&j.Template.Spec, path, []string{"job", "template", "spec"}, !j.Literal, opts, visit)...)
+		errs = append(errs, visitRawStrings(&j.Template.Spec, at, []string{"job", "template", "spec"}, !j.Literal, opts, visit)...)
 	case body.Localization != nil:
 		l := body.Localization
 		str(&l.Name, true, "localization", "name")
 		str(&l.Namespace, true, "localization", "namespace")
 		if l.Spec != nil {
-			errs = append(errs, visitRawStrings(l.Spec, path, []string{"localization", "spec"}, !l.Literal, opts, visit)...)
+			errs = append(errs, visitRawStrings(l.Spec, at, []string{"localization", "spec"}, !l.Literal, opts, visit)...)
 		}
 	case body.Subscription != nil:
 		s := body.Subscription
 		str(&s.Name, true, "subscription", "name")
 		str(&s.Namespace, true, "subscription", "namespace")
 		if s.Spec != nil {
-			errs = append(errs, visitRawStrings(s.Spec, path, []string{"subscription", "spec"}, !s.Literal, opts, visit)...)
+			errs = append(errs, visitRawStrings(s.Spec, at, []string{"subscription", "spec"}, !s.Literal, opts, visit)...)
 		}
 	case body.Resource != nil:
 		r := body.Resource
@@ -113,13 +113,13 @@ type pathSegment struct {
 }
 
 // visitRawStrings decodes a free-form JSON spec, visits its string leaves (keys as non-templates) and, when
-// writing, hands the result to opts.spec or re-encodes it into raw if a leaf changed. base.names... is the
-// spec's path; paths below it are built only for errors.
-func visitRawStrings(raw *runtime.RawExtension, base *field.Path, names []string, template bool, opts visitOptions, visit stringVisitor) field.ErrorList {
+// writing, hands the result to opts.spec or re-encodes it into raw if a leaf changed. base().names... is the
+// spec's path; paths are built only for errors.
+func visitRawStrings(raw *runtime.RawExtension, base func() *field.Path, names []string, template bool, opts visitOptions, visit stringVisitor) field.ErrorList {
 	if raw == nil || len(raw.Raw) == 0 {
 		return nil
 	}
-	specPath := func() *field.Path { return base.Child(names[0], names[1:]...) }
+	specPath := func() *field.Path { return base().Child(names[0], names[1:]...) }
 	memo := opts.pure && (!opts.write || opts.spec != nil)
 	if memo && opts.write {
 		if doc, ok := opts.cache.takeRendered(raw.Raw, template); ok {

@@ -202,11 +202,12 @@ func BuildForward(in Input) (*IR, error) {
 	ir.Actions = make([]Action, 0, len(wf.Spec.Actions))
 	for i := range wf.Spec.Actions {
 		a := &wf.Spec.Actions[i]
-		p := actionsPath.Index(i)
-		act, aerrs := buildAction(r, ir, &in, a.Name, &a.ActionBody, p)
+		// The action's path is built only for an error: it costs allocations, per action.
+		at := func() *field.Path { return actionsPath.Index(i) }
+		act, aerrs := buildAction(r, ir, &in, a.Name, &a.ActionBody, at)
 		errs = append(errs, aerrs...)
-		if a.When != "" { // the path costs an allocation: only for a when there is
-			run, werr := r.renderWhen(p.Child("when"), a.When)
+		if a.When != "" {
+			run, werr := r.renderWhen(at().Child("when"), a.When)
 			if werr != nil {
 				errs = append(errs, werr)
 			}
@@ -279,13 +280,13 @@ func BuildReverse(in Input, reverted []v1alpha1.ActionStatus) (*IR, error) {
 			continue
 		}
 		a := &wf.Spec.Actions[i]
-		p := actionsPath.Index(i)
+		at := func() *field.Path { return actionsPath.Index(i) }
 		var act Action
 		var aerrs field.ErrorList
 		if a.Rollback != nil {
-			act, aerrs = buildAction(r, ir, &in, a.Rollback.Name, &a.Rollback.ActionBody, p.Child("rollback"))
+			act, aerrs = buildAction(r, ir, &in, a.Rollback.Name, &a.Rollback.ActionBody, func() *field.Path { return at().Child("rollback") })
 		} else {
-			act, aerrs = buildInverse(r, ir, &in, a, statusByName[a.Name].Outputs, p)
+			act, aerrs = buildInverse(r, ir, &in, a, statusByName[a.Name].Outputs, at)
 		}
 		act.Reverts = a.Name
 		errs = append(errs, aerrs...)
@@ -406,10 +407,10 @@ func newIR(in *Input, reverse bool, cache *compileCache) (*IR, error) {
 	return ir, nil
 }
 
-// buildAction renders one action (or rollback) body into an IR action.
-func buildAction(r *renderer, ir *IR, in *Input, name string, body *v1alpha1.ActionBody, path *field.Path) (Action, field.ErrorList) {
+// buildAction renders one action (or rollback) body into an IR action; at builds the body's path, for errors.
+func buildAction(r *renderer, ir *IR, in *Input, name string, body *v1alpha1.ActionBody, at func() *field.Path) (Action, field.ErrorList) {
 	act := Action{Name: name, Type: body.Type, Timeout: body.GetTimeout(), Retry: retryOf(body.RetryPolicy)}
-	rendered, spec, errs := r.renderBody(body, path)
+	rendered, spec, errs := r.renderBody(body, at)
 	if len(errs) > 0 {
 		return act, errs
 	}
@@ -428,7 +429,7 @@ func buildAction(r *renderer, ir *IR, in *Input, name string, body *v1alpha1.Act
 			act.Resource.WaitFor = WaitSubscriptionBound
 		}
 	case v1alpha1.ActionTypeKubernetesResource:
-		req, err := manifestRequest(rendered.Resource, func() *field.Path { return path.Child("resource", "manifest") })
+		req, err := manifestRequest(rendered.Resource, func() *field.Path { return at().Child("resource", "manifest") })
 		if err != nil {
 			return act, field.ErrorList{err}
 		}
@@ -439,7 +440,7 @@ func buildAction(r *renderer, ir *IR, in *Input, name string, body *v1alpha1.Act
 
 // buildInverse builds the automatic inverse of a Succeeded forward action a, using its recorded outputs when
 // present (they name exactly what was created) and its rendered config otherwise.
-func buildInverse(r *renderer, ir *IR, in *Input, a *v1alpha1.Action, outputs *v1alpha1.ActionOutputs, path *field.Path) (Action, field.ErrorList) {
+func buildInverse(r *renderer, ir *IR, in *Input, a *v1alpha1.Action, outputs *v1alpha1.ActionOutputs, at func() *field.Path) (Action, field.ErrorList) {
 	act := Action{Name: a.Name, Type: a.Type, Timeout: a.GetTimeout(), Retry: retryOf(a.RetryPolicy)}
 	skip := func(reason string) (Action, field.ErrorList) {
 		act.Skipped = true
@@ -449,7 +450,7 @@ func buildInverse(r *renderer, ir *IR, in *Input, a *v1alpha1.Action, outputs *v
 	if a.Type == v1alpha1.ActionTypeHTTP {
 		return skip("an HTTP action has no automatic inverse")
 	}
-	forward, errs := buildAction(r, ir, in, a.Name, &a.ActionBody, path)
+	forward, errs := buildAction(r, ir, in, a.Name, &a.ActionBody, at)
 	if len(errs) > 0 {
 		return act, errs
 	}
@@ -460,7 +461,7 @@ func buildInverse(r *renderer, ir *IR, in *Input, a *v1alpha1.Action, outputs *v
 		return skip("a Delete has no automatic inverse")
 	case v1alpha1.OperationPatch:
 		// ValidateWorkflow requires a custom rollback for Patch; reaching here means a bug.
-		return act, field.ErrorList{field.Required(path.Child("rollback"), "a Patch action needs a custom rollback")}
+		return act, field.ErrorList{field.Required(at().Child("rollback"), "a Patch action needs a custom rollback")}
 	case v1alpha1.OperationApply:
 		if ref == nil || !ref.Created {
 			return skip("Apply did not report creating the object, so it is left in place")

@@ -82,12 +82,12 @@ func (r *renderer) render(s string, template bool) (string, error) {
 // The free-form spec of the body (Job template spec, Localization or Subscription spec) comes back rendered
 // and decoded as spec; the RawExtension in the returned body is left unrendered. The returned body shares
 // all but its config blocks with body (configCopy): callers read it, they do not change it.
-func (r *renderer) renderBody(body *v1alpha1.ActionBody, path *field.Path) (out *v1alpha1.ActionBody, spec map[string]any, errs field.ErrorList) {
+func (r *renderer) renderBody(body *v1alpha1.ActionBody, at func() *field.Path) (out *v1alpha1.ActionBody, spec map[string]any, errs field.ErrorList) {
 	out = configCopy(body)
-	if errs := visitActionStrings(out, path, visitOptions{write: true, cache: r.cache, spec: &spec, pure: true}, r.renderChecked); len(errs) > 0 {
+	if errs := visitActionStrings(out, at, visitOptions{write: true, cache: r.cache, spec: &spec, pure: true}, r.renderChecked); len(errs) > 0 {
 		return nil, nil, errs
 	}
-	if errs := validateRendered(out, path); len(errs) > 0 {
+	if errs := validateRendered(out, at); len(errs) > 0 {
 		return nil, nil, errs
 	}
 	return out, spec, nil

@@ -358,7 +358,7 @@ func validateActionBody(body *v1alpha1.ActionBody, executor v1alpha1.ExecutorTyp
 	case v1alpha1.ActionTypeKubernetesResource:
 		errs = append(errs, validateResource(body.Resource, path.Child("resource"))...)
 	}
-	errs = append(errs, visitActionStrings(body, path, visitOptions{cache: cache, pure: true}, func(s string, tmpl bool) (string, error) {
+	errs = append(errs, visitActionStrings(body, func() *field.Path { return path }, visitOptions{cache: cache, pure: true}, func(s string, tmpl bool) (string, error) {
 		return s, checkString(s, tmpl, cache)
 	})...)
 	return errs
@@ -367,27 +367,27 @@ func validateActionBody(body *v1alpha1.ActionBody, executor v1alpha1.ExecutorTyp
 // validateRendered checks what rendering can change in a config block: the rendered strings that must
 // be names, and required strings that may have rendered empty. Everything else was checked before
 // rendering and cannot change (keys, numbers, structure, literal text).
-func validateRendered(body *v1alpha1.ActionBody, path *field.Path) field.ErrorList {
+func validateRendered(body *v1alpha1.ActionBody, at func() *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	switch {
 	case body.HTTP != nil:
 		if body.HTTP.URL == "" {
-			errs = append(errs, field.Required(path.Child("http", "url"), "rendered empty"))
+			errs = append(errs, field.Required(at().Child("http", "url"), "rendered empty"))
 		}
 	case body.Job != nil:
 		j := body.Job
 		if j.Namespace != "" && !isDNSLabel(j.Namespace) {
-			errs = append(errs, validateDNSLabel(j.Namespace, path.Child("job", "namespace"))...)
+			errs = append(errs, validateDNSLabel(j.Namespace, at().Child("job", "namespace"))...)
 		}
 		for _, k := range sortedKeys(j.Template.Metadata.Labels) {
 			for _, msg := range validation.IsValidLabelValue(j.Template.Metadata.Labels[k]) {
-				errs = append(errs, field.Invalid(path.Child("job", "template", "metadata", "labels").Key(k), j.Template.Metadata.Labels[k], msg))
+				errs = append(errs, field.Invalid(at().Child("job", "template", "metadata", "labels").Key(k), j.Template.Metadata.Labels[k], msg))
 			}
 		}
 	case body.Localization != nil:
-		errs = append(errs, validateClusternet(body.Localization.Operation, body.Localization.Name, body.Localization.Namespace, true, false, func() *field.Path { return path.Child("localization") })...)
+		errs = append(errs, validateClusternet(body.Localization.Operation, body.Localization.Name, body.Localization.Namespace, true, false, func() *field.Path { return at().Child("localization") })...)
 	case body.Subscription != nil:
-		errs = append(errs, validateClusternet(body.Subscription.Operation, body.Subscription.Name, body.Subscription.Namespace, true, false, func() *field.Path { return path.Child("subscription") })...)
+		errs = append(errs, validateClusternet(body.Subscription.Operation, body.Subscription.Name, body.Subscription.Namespace, true, false, func() *field.Path { return at().Child("subscription") })...)
 	}
 	return errs
 }
