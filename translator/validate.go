@@ -101,7 +101,7 @@ func ValidatePlan(plan *v1alpha1.DRPlan) field.ErrorList {
 	graph := dependencyGraph{names: make([]string, len(plan.Spec.Stages)), deps: make([][]int, len(plan.Spec.Stages))}
 	for i, st := range plan.Spec.Stages {
 		graph.names[i] = st.Name
-		deps, depErrs := resolveDependsOn(st.Name, st.DependsOn, index, func() *field.Path { return stagesPath.Index(i).Child("dependsOn") }, "stage")
+		deps, depErrs := resolveDependsOn(st.Name, st.DependsOn, index, func() *field.Path { return stagesPath.Index(i).Child("dependsOn") }, "stage", nil)
 		graph.deps[i] = deps
 		errs = append(errs, depErrs...)
 	}
@@ -255,11 +255,19 @@ func validateActions(actions []v1alpha1.Action, executor v1alpha1.ExecutorType, 
 	}
 
 	graph := dependencyGraph{names: make([]string, len(actions)), deps: make([][]int, len(actions))}
+	// Every action's dependency indexes share one allocation, each action's slice capped to its own part.
+	total := 0
+	for i := range actions {
+		total += len(actions[i].DependsOn)
+	}
+	depSlab := make([]int, total)
 	for i := range actions {
 		a := &actions[i]
 		p := path.Index(i)
 		graph.names[i] = a.Name
-		deps, depErrs := resolveDependsOn(a.Name, a.DependsOn, index, func() *field.Path { return p.Child("dependsOn") }, "action")
+		n := len(a.DependsOn)
+		deps, depErrs := resolveDependsOn(a.Name, a.DependsOn, index, func() *field.Path { return p.Child("dependsOn") }, "action", depSlab[:0:n])
+		depSlab = depSlab[n:]
 		// (the dependsOn path is one allocation per action; per-entry paths are built only for errors)
 		graph.deps[i] = deps
 		errs = append(errs, depErrs...)
@@ -283,11 +291,15 @@ func validateActions(actions []v1alpha1.Action, executor v1alpha1.ExecutorType, 
 }
 
 // resolveDependsOn maps dependency names to indexes, reporting unknown, self and repeated entries.
-// what is "action" or "stage", for messages. at builds the dependsOn path; like the other validators taking
+// what is "action" or "stage", for messages. The indexes are appended to buf (when it has room for all of
+// them). at builds the dependsOn path; like the other validators taking
 // a path function, it is called only for an error (a path costs an allocation, per action).
-func resolveDependsOn(self string, dependsOn []string, index map[string]int, at func() *field.Path, what string) ([]int, field.ErrorList) {
+func resolveDependsOn(self string, dependsOn []string, index map[string]int, at func() *field.Path, what string, buf []int) ([]int, field.ErrorList) {
 	var errs field.ErrorList
-	deps := make([]int, 0, len(dependsOn))
+	deps := buf[:0]
+	if cap(deps) < len(dependsOn) {
+		deps = make([]int, 0, len(dependsOn))
+	}
 	seen := make(map[string]bool, len(dependsOn)) // small: stays on the stack
 	for k, dep := range dependsOn {
 		j, ok := index[dep]
