@@ -418,7 +418,7 @@ func buildAction(r *renderer, ir *IR, in *Input, name string, body *v1alpha1.Act
 	case v1alpha1.ActionTypeHTTP:
 		act.HTTP = httpRequest(rendered.HTTP, idempotencyKey(ir, name))
 	case v1alpha1.ActionTypeJob:
-		act.Resource = jobRequest(rendered.Job, spec, ir, name)
+		act.Resource = jobRequest(rendered.Job, spec, ir, name, &r.jobLabels)
 	case v1alpha1.ActionTypeLocalization:
 		l := rendered.Localization
 		act.Resource = clusternetRequest(KindLocalization, l.Operation, l.Name, l.Namespace, spec, OutputRefLocalization)

@@ -15,6 +15,8 @@ import (
 type renderer struct {
 	data  map[string]any
 	cache *compileCache
+	// jobLabels are the run labels of this compile's Jobs.
+	jobLabels jobRunLabels
 }
 
 // newRenderer builds the template data: .params, .planName, .executionName, .namespace, .stageName,

@@ -38,7 +38,7 @@ func httpRequest(h *v1alpha1.HTTPAction, idempotencyKey string) *HTTPRequest {
 // jobRequest builds the Create of the batch/v1 Job of a rendered Job action from its rendered spec:
 // deterministic name, the action's labels (ours win over the user's on our keys), ttlSecondsAfterFinished,
 // restartPolicy Never when unset (a Job refuses the pod default Always).
-func jobRequest(j *v1alpha1.JobAction, spec map[string]any, ir *IR, action string) *ResourceRequest {
+func jobRequest(j *v1alpha1.JobAction, spec map[string]any, ir *IR, action string, run *jobRunLabels) *ResourceRequest {
 	if spec == nil {
 		spec = map[string]any{}
 	}
@@ -64,8 +64,8 @@ func jobRequest(j *v1alpha1.JobAction, spec map[string]any, ir *IR, action strin
 	for k, v := range j.Template.Metadata.Labels {
 		labels[k] = v
 	}
-	for _, l := range runLabelList(ir) {
-		labels[l[0]] = l[1]
+	for _, l := range run.get(ir) {
+		labels[l.key] = l.value
 	}
 	labels[v1alpha1.LabelAction] = labelValue(action)
 	metadata := map[string]any{"name": name, "namespace": namespace, "labels": labels}
@@ -176,6 +176,26 @@ func runLabels(ir *IR) map[string]string {
 		m[kv[0]] = kv[1]
 	}
 	return m
+}
+
+// jobRunLabels are the run labels of every Job of one compile, their values boxed once (storing a string
+// in a map[string]any allocates); the zero value computes them on first use.
+type jobRunLabels struct {
+	labels []labelPair
+}
+
+type labelPair struct {
+	key   string
+	value any
+}
+
+func (r *jobRunLabels) get(ir *IR) []labelPair {
+	if r.labels == nil {
+		for _, l := range runLabelList(ir) {
+			r.labels = append(r.labels, labelPair{l[0], l[1]})
+		}
+	}
+	return r.labels
 }
 
 // runLabelList is runLabels as key-value pairs, for callers copying them into a map of their own.
