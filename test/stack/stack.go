@@ -5,8 +5,10 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,6 +29,7 @@ type Stack struct {
 	opts     Options
 	client   kubernetes.Interface
 	procs    []*process
+	files    []*os.File // control-plane logs, closed by Stop
 	runner   *podRunner
 	stopOnce sync.Once
 	stopErr  error
@@ -73,11 +76,11 @@ func (s *Stack) start(ctx context.Context) error {
 
 // startControlPlane starts etcd and kube-apiserver with the CRDs, and writes the admin kubeconfig.
 func (s *Stack) startControlPlane() error {
-	s.Env = &envtest.Environment{
-		BinaryAssetsDirectory: s.opts.AssetsDir,
-		CRDDirectoryPaths:     s.opts.CRDDirs,
-		ErrorIfCRDPathMissing: true,
+	env, err := s.controlPlane()
+	if err != nil {
+		return err
 	}
+	s.Env = env
 	if _, err := s.Env.Start(); err != nil {
 		return fmt.Errorf("starting the control plane (etcd, kube-apiserver): %w", err)
 	}
@@ -98,6 +101,59 @@ func (s *Stack) startControlPlane() error {
 		return fmt.Errorf("admin client: %w", err)
 	}
 	return nil
+}
+
+// controlPlane is the envtest environment: etcd and kube-apiserver run through wrappers that bound them by
+// Lifetime too (envtest stops them, but not when this process dies first), and log to ArtifactsDir.
+func (s *Stack) controlPlane() (*envtest.Environment, error) {
+	env := &envtest.Environment{
+		BinaryAssetsDirectory: s.opts.AssetsDir,
+		CRDDirectoryPaths:     s.opts.CRDDirs,
+		ErrorIfCRDPathMissing: true,
+	}
+	env.ControlPlane.Etcd = &envtest.Etcd{}
+	for _, c := range []struct {
+		name string
+		path *string
+		out  *io.Writer
+		err  *io.Writer
+	}{
+		{"etcd", &env.ControlPlane.Etcd.Path, &env.ControlPlane.Etcd.Out, &env.ControlPlane.Etcd.Err},
+		{"kube-apiserver", &env.ControlPlane.GetAPIServer().Path, &env.ControlPlane.GetAPIServer().Out,
+			&env.ControlPlane.GetAPIServer().Err},
+	} {
+		wrapper, err := writeBoundedWrapper(s.opts, c.name)
+		if err != nil {
+			return nil, err
+		}
+		log, err := os.Create(filepath.Join(s.opts.ArtifactsDir, c.name+".log"))
+		if err != nil {
+			return nil, fmt.Errorf("creating the %s log: %w", c.name, err)
+		}
+		s.files = append(s.files, log)
+		*c.path, *c.out, *c.err = wrapper, log, log
+	}
+	return env, nil
+}
+
+// writeBoundedWrapper writes ArtifactsDir/bin/<name>, a script that runs the asset under timeout(1).
+func writeBoundedWrapper(o Options, name string) (string, error) {
+	dir := filepath.Join(o.ArtifactsDir, "bin")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("creating %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, name)
+	script := fmt.Sprintf("#!/bin/sh\nexec timeout --kill-after=%s %s %s \"$@\"\n",
+		stopGrace, seconds(o.Lifetime), shellQuote(o.asset(name)))
+	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
+		return "", fmt.Errorf("writing the %s wrapper: %w", name, err)
+	}
+	return path, nil
+}
+
+// shellQuote quotes s for sh, whatever it contains.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // startChildren starts kwok, kube-scheduler, kube-controller-manager and the workflow-controller, all with the
@@ -170,6 +226,9 @@ func (s *Stack) Stop() error {
 			if err := s.Env.Stop(); err != nil {
 				errs = append(errs, fmt.Errorf("stopping the control plane: %w", err))
 			}
+		}
+		for _, f := range s.files {
+			_ = f.Close()
 		}
 		s.stopErr = errors.Join(errs...)
 	})

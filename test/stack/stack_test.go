@@ -1,0 +1,286 @@
+//go:build e2e
+
+package stack
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	. "github.com/onsi/gomega"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/drplan/drplan-operator/test/testenv"
+)
+
+const (
+	testNS    = "stack-test"
+	executor  = "executor"      // may do what Argo's executor needs, and manage ConfigMaps
+	noCMs     = "no-configmaps" // may do what Argo's executor needs, nothing else
+	waitLimit = 90 * time.Second
+)
+
+// TestStack starts the stack once and runs raw Argo Workflows and a Job through it.
+func TestStack(t *testing.T) {
+	s, c := startStack(t)
+	setUpNamespace(t, c)
+	t.Run("http template really sends the request", func(t *testing.T) { testHTTP(t, c) })
+	t.Run("resource template really creates the ConfigMap", func(t *testing.T) { testResourceCreate(t, c) })
+	t.Run("resource template is denied by the ServiceAccount's RBAC", func(t *testing.T) { testResourceForbidden(t, c) })
+	t.Run("failing pod is retried by Argo", func(t *testing.T) { testRetry(t, c) })
+	t.Run("job controller, kwok and garbage collector run a Job", func(t *testing.T) { testJob(t, c) })
+	t.Run("Stop is idempotent", func(t *testing.T) {
+		g := NewWithT(t)
+		g.Expect(s.Stop()).To(Succeed())
+		g.Expect(s.Stop()).To(Succeed())
+	})
+}
+
+// startStack starts the stack with its artifacts in a directory of its own, stopped at cleanup and then removed,
+// unless the test failed or DRPLAN_E2E_KEEP_ARTIFACTS is set.
+func startStack(t *testing.T) (*Stack, client.Client) {
+	g := NewWithT(t)
+	root, err := testenv.RepoRoot()
+	g.Expect(err).NotTo(HaveOccurred())
+	o, err := OptionsFromEnv(root)
+	g.Expect(err).NotTo(HaveOccurred())
+	o.ArtifactsDir = filepath.Join(o.ArtifactsDir, fmt.Sprintf("stack-test-%d", time.Now().UnixNano()))
+	o.Lifetime = 15 * time.Minute
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	start := time.Now()
+	s, err := Start(ctx, o)
+	g.Expect(err).NotTo(HaveOccurred())
+	t.Logf("stack started in %s (artifacts %s)", time.Since(start).Round(time.Millisecond), o.ArtifactsDir)
+	t.Cleanup(func() {
+		stop := time.Now()
+		if err := s.Stop(); err != nil {
+			t.Errorf("stopping the stack: %v", err)
+		}
+		t.Logf("stack stopped in %s", time.Since(stop).Round(time.Millisecond))
+		if t.Failed() || os.Getenv("DRPLAN_E2E_KEEP_ARTIFACTS") != "" {
+			t.Logf("logs kept in %s", o.ArtifactsDir)
+			return
+		}
+		_ = os.RemoveAll(o.ArtifactsDir)
+	})
+	scheme := runtime.NewScheme()
+	g.Expect(clientgoscheme.AddToScheme(scheme)).To(Succeed())
+	g.Expect(wfv1.AddToScheme(scheme)).To(Succeed())
+	c, err := client.New(s.Config, client.Options{Scheme: scheme})
+	g.Expect(err).NotTo(HaveOccurred())
+	return s, c
+}
+
+// setUpNamespace creates the test namespace and two ServiceAccounts with Roles, and waits until RBAC enforces them.
+func setUpNamespace(t *testing.T, c client.Client) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	g.Expect(c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: testNS}})).To(Succeed())
+	argoExecutorRules := []rbacv1.PolicyRule{
+		{APIGroups: []string{"argoproj.io"}, Resources: []string{"workflowtaskresults"}, Verbs: []string{"create", "patch"}},
+		{APIGroups: []string{"argoproj.io"}, Resources: []string{"workflowtasksets"}, Verbs: []string{"list", "watch"}},
+		{APIGroups: []string{"argoproj.io"}, Resources: []string{"workflowtasksets/status"}, Verbs: []string{"patch"}},
+	}
+	configMapRules := []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get", "create", "patch", "delete"}},
+	}
+	createAccount(g, c, executor, append(argoExecutorRules, configMapRules...))
+	createAccount(g, c, noCMs, argoExecutorRules)
+	// The authorizer learns Roles through informers; wait until both accounts are judged as intended.
+	g.Eventually(func() bool { return allowed(g, c, executor, "create", "configmaps") }, waitLimit).Should(BeTrue())
+	g.Eventually(func() bool { return allowed(g, c, noCMs, "patch", "workflowtaskresults") }, waitLimit).Should(BeTrue())
+	g.Expect(allowed(g, c, noCMs, "create", "configmaps")).To(BeFalse())
+}
+
+func createAccount(g Gomega, c client.Client, name string, rules []rbacv1.PolicyRule) {
+	ctx := context.Background()
+	meta := metav1.ObjectMeta{Name: name, Namespace: testNS}
+	g.Expect(c.Create(ctx, &corev1.ServiceAccount{ObjectMeta: meta})).To(Succeed())
+	g.Expect(c.Create(ctx, &rbacv1.Role{ObjectMeta: meta, Rules: rules})).To(Succeed())
+	g.Expect(c.Create(ctx, &rbacv1.RoleBinding{
+		ObjectMeta: meta,
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: name},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: name, Namespace: testNS}},
+	})).To(Succeed())
+}
+
+// allowed asks the API server whether the ServiceAccount may do verb on resource (any group) in the test namespace.
+func allowed(g Gomega, c client.Client, sa, verb, resource string) bool {
+	group := ""
+	if strings.HasPrefix(resource, "workflow") {
+		group = "argoproj.io"
+	}
+	review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+		User:   "system:serviceaccount:" + testNS + ":" + sa,
+		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + testNS, "system:authenticated"},
+		ResourceAttributes: &authorizationv1.ResourceAttributes{
+			Namespace: testNS, Verb: verb, Group: group, Resource: resource,
+		},
+	}}
+	g.Expect(c.Create(context.Background(), review)).To(Succeed())
+	return review.Status.Allowed
+}
+
+// runWorkflow submits the Workflow and returns it once it has finished, logging how long that took.
+func runWorkflow(t *testing.T, c client.Client, wf *wfv1.Workflow) *wfv1.Workflow {
+	g := NewWithT(t)
+	ctx := context.Background()
+	wf.Namespace = testNS
+	start := time.Now()
+	g.Expect(c.Create(ctx, wf)).To(Succeed())
+	got := &wfv1.Workflow{}
+	g.Eventually(func(g Gomega) {
+		g.Expect(c.Get(ctx, client.ObjectKeyFromObject(wf), got)).To(Succeed())
+		g.Expect(got.Status.Phase.Completed()).To(BeTrue(), "phase %q", got.Status.Phase)
+	}, waitLimit, 100*time.Millisecond).Should(Succeed())
+	t.Logf("Workflow %s: %s in %s", got.Name, got.Status.Phase, time.Since(start).Round(time.Millisecond))
+	return got
+}
+
+// nodesOf returns the Workflow's nodes of the given type.
+func nodesOf(wf *wfv1.Workflow, typ wfv1.NodeType) []wfv1.NodeStatus {
+	var nodes []wfv1.NodeStatus
+	for _, n := range wf.Status.Nodes {
+		if n.Type == typ {
+			nodes = append(nodes, n)
+		}
+	}
+	return nodes
+}
+
+func testHTTP(t *testing.T, c client.Client) {
+	g := NewWithT(t)
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		_, _ = io.WriteString(w, "hello from "+r.URL.Path)
+	}))
+	defer srv.Close()
+	wf := runWorkflow(t, c, &wfv1.Workflow{
+		ObjectMeta: metav1.ObjectMeta{GenerateName: "http-"},
+		Spec: wfv1.WorkflowSpec{
+			Entrypoint:         "get",
+			ServiceAccountName: executor,
+			Templates:          []wfv1.Template{{Name: "get", HTTP: &wfv1.HTTP{URL: srv.URL + "/probe", Method: "GET"}}},
+		},
+	})
+	g.Expect(wf.Status.Phase).To(Equal(wfv1.WorkflowSucceeded), wf.Status.Message)
+	g.Expect(hits.Load()).To(BeNumerically(">=", 1))
+	nodes := nodesOf(wf, wfv1.NodeTypeHTTP)
+	g.Expect(nodes).To(HaveLen(1))
+	g.Expect(nodes[0].Outputs).NotTo(BeNil())
+	g.Expect(nodes[0].Outputs.Result).To(HaveValue(Equal("hello from /probe")))
+}
+
+// configMapWorkflow creates ConfigMap name as ServiceAccount sa.
+func configMapWorkflow(name, sa string) *wfv1.Workflow {
+	manifest := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\ndata:\n  made-by: argoexec\n"
+	return &wfv1.Workflow{
+		ObjectMeta: metav1.ObjectMeta{GenerateName: name + "-"},
+		Spec: wfv1.WorkflowSpec{
+			Entrypoint:         "create",
+			ServiceAccountName: sa,
+			Templates: []wfv1.Template{{
+				Name:     "create",
+				Resource: &wfv1.ResourceTemplate{Action: "create", Manifest: manifest},
+			}},
+		},
+	}
+}
+
+func testResourceCreate(t *testing.T, c client.Client) {
+	g := NewWithT(t)
+	wf := runWorkflow(t, c, configMapWorkflow("made-by-argo", executor))
+	g.Expect(wf.Status.Phase).To(Equal(wfv1.WorkflowSucceeded), wf.Status.Message)
+	cm := &corev1.ConfigMap{}
+	g.Expect(c.Get(context.Background(), client.ObjectKey{Namespace: testNS, Name: "made-by-argo"}, cm)).To(Succeed())
+	g.Expect(cm.Data).To(HaveKeyWithValue("made-by", "argoexec"))
+}
+
+func testResourceForbidden(t *testing.T, c client.Client) {
+	g := NewWithT(t)
+	wf := runWorkflow(t, c, configMapWorkflow("not-allowed", noCMs))
+	g.Expect(wf.Status.Phase).To(Equal(wfv1.WorkflowFailed))
+	pods := nodesOf(wf, wfv1.NodeTypePod)
+	g.Expect(pods).To(HaveLen(1))
+	g.Expect(pods[0].Message).To(And(ContainSubstring("Forbidden"),
+		ContainSubstring(`"system:serviceaccount:`+testNS+`:`+noCMs+`" cannot create resource "configmaps"`)))
+	err := c.Get(context.Background(), client.ObjectKey{Namespace: testNS, Name: "not-allowed"}, &corev1.ConfigMap{})
+	g.Expect(err).To(MatchError(ContainSubstring("not found")))
+}
+
+func testRetry(t *testing.T, c client.Client) {
+	g := NewWithT(t)
+	wf := runWorkflow(t, c, &wfv1.Workflow{
+		ObjectMeta: metav1.ObjectMeta{GenerateName: "retry-"},
+		Spec: wfv1.WorkflowSpec{
+			Entrypoint:         "fail",
+			ServiceAccountName: executor,
+			Templates: []wfv1.Template{{
+				Name:          "fail",
+				Metadata:      wfv1.Metadata{Annotations: map[string]string{"drplan.e2e/fail": "true"}},
+				RetryStrategy: &wfv1.RetryStrategy{Limit: ptr.To(intstr.FromInt32(2))},
+				Container:     &corev1.Container{Image: "busybox", Command: []string{"false"}},
+			}},
+		},
+	})
+	g.Expect(wf.Status.Phase).To(Equal(wfv1.WorkflowFailed))
+	g.Expect(nodesOf(wf, wfv1.NodeTypeRetry)).To(HaveLen(1))
+	attempts := nodesOf(wf, wfv1.NodeTypePod)
+	g.Expect(attempts).To(HaveLen(3))
+	for _, a := range attempts {
+		g.Expect(a.Phase).To(Equal(wfv1.NodeFailed))
+	}
+}
+
+func testJob(t *testing.T, c client.Client) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	job := &batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{Name: "plain-job", Namespace: testNS},
+		Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+			RestartPolicy: corev1.RestartPolicyNever,
+			Containers:    []corev1.Container{{Name: "main", Image: "busybox", Command: []string{"true"}}},
+		}}},
+	}
+	start := time.Now()
+	g.Expect(c.Create(ctx, job)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		g.Expect(c.Get(ctx, client.ObjectKeyFromObject(job), job)).To(Succeed())
+		g.Expect(job.Status.Conditions).To(ContainElement(And(
+			HaveField("Type", batchv1.JobComplete), HaveField("Status", corev1.ConditionTrue))))
+	}, waitLimit, 100*time.Millisecond).Should(Succeed())
+	t.Logf("Job %s Complete in %s", job.Name, time.Since(start).Round(time.Millisecond))
+	pods := &corev1.PodList{}
+	g.Expect(c.List(ctx, pods, client.InNamespace(testNS), client.MatchingLabels{"job-name": job.Name})).To(Succeed())
+	g.Expect(pods.Items).NotTo(BeEmpty())
+	g.Expect(pods.Items[0].Status.Phase).To(Equal(corev1.PodSucceeded))
+
+	// The garbage collector removes the pods of a deleted Job.
+	start = time.Now()
+	g.Expect(c.Delete(ctx, job, client.PropagationPolicy(metav1.DeletePropagationBackground))).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		g.Expect(c.List(ctx, pods, client.InNamespace(testNS), client.MatchingLabels{"job-name": job.Name})).To(Succeed())
+		g.Expect(pods.Items).To(BeEmpty())
+	}, waitLimit, 100*time.Millisecond).Should(Succeed())
+	t.Logf("Job %s's pods collected in %s", job.Name, time.Since(start).Round(time.Millisecond))
+}
