@@ -17,8 +17,9 @@ import "encoding/json"
 //     resolves), decimal integers without "+" or leading zeros, and empty values (null).
 //
 // Anything yaml.v2 would resolve differently than text (timestamps, floats, octal, merge keys, tags,
-// anchors), block scalars, multi-line scalars, trailing spaces or comments after a value, duplicate keys and
-// document markers other than one leading "---" are left to the general path. FuzzParseManifestFast holds the
+// anchors), block scalars, multi-line scalars, trailing spaces or comments after a value, duplicate keys,
+// document markers other than one leading "---", keys over 256 characters and nesting over 64 levels (yaml.v2
+// has limits of its own there) are left to the general path. FuzzParseManifestFast holds the
 // two paths together.
 func parseManifestFast(manifest string) (map[string]any, bool) {
 	var stack [48]yamlLine
@@ -27,7 +28,7 @@ func parseManifestFast(manifest string) (map[string]any, bool) {
 		return nil, false
 	}
 	p := fastYAMLParser{lines: lines}
-	m, ok := p.blockMapping(lines[0].indent)
+	m, ok := p.blockMapping(lines[0].indent, 0)
 	if !ok || p.pos != len(lines) {
 		return nil, false
 	}
@@ -85,8 +86,18 @@ type fastYAMLParser struct {
 	pos   int
 }
 
+// maxFastDepth bounds nesting (yaml.v2 stops at 10000; manifests stay far below this).
+const maxFastDepth = 64
+
+// maxFastKey bounds a key's length: yaml.v2 does not take a key whose ":" comes more than 1024 characters
+// after its start.
+const maxFastKey = 256
+
 // blockMapping reads the entries at indent, starting at the current line.
-func (p *fastYAMLParser) blockMapping(indent int) (map[string]any, bool) {
+func (p *fastYAMLParser) blockMapping(indent, depth int) (map[string]any, bool) {
+	if depth > maxFastDepth {
+		return nil, false
+	}
 	m := make(map[string]any, 4)
 	for p.pos < len(p.lines) && p.lines[p.pos].indent == indent {
 		text := p.lines[p.pos].text
@@ -100,11 +111,11 @@ func (p *fastYAMLParser) blockMapping(indent int) (map[string]any, bool) {
 		p.pos++
 		var v any
 		if rest == "" {
-			if v, ok = p.nested(indent); !ok {
+			if v, ok = p.nested(indent, depth+1); !ok {
 				return nil, false
 			}
 		} else {
-			if v, ok = inlineValue(rest); !ok {
+			if v, ok = inlineValue(rest, depth+1); !ok {
 				return nil, false
 			}
 		}
@@ -118,22 +129,25 @@ func (p *fastYAMLParser) blockMapping(indent int) (map[string]any, bool) {
 
 // nested reads the block value of a key at indent whose line ended after the colon: a more indented
 // mapping or sequence, a sequence at the key's own indentation, or nothing (null).
-func (p *fastYAMLParser) nested(indent int) (any, bool) {
+func (p *fastYAMLParser) nested(indent, depth int) (any, bool) {
 	if p.pos >= len(p.lines) {
 		return nil, true
 	}
 	l := p.lines[p.pos]
 	switch {
 	case l.indent > indent && isSeqItem(l.text), l.indent == indent && isSeqItem(l.text):
-		return p.blockSequence(l.indent)
+		return p.blockSequence(l.indent, depth)
 	case l.indent > indent:
-		return p.blockMapping(l.indent)
+		return p.blockMapping(l.indent, depth)
 	}
 	return nil, true
 }
 
 // blockSequence reads the "- " items at indent.
-func (p *fastYAMLParser) blockSequence(indent int) (any, bool) {
+func (p *fastYAMLParser) blockSequence(indent, depth int) (any, bool) {
+	if depth > maxFastDepth {
+		return nil, false
+	}
 	list := make([]any, 0, 4)
 	for p.pos < len(p.lines) && p.lines[p.pos].indent == indent && isSeqItem(p.lines[p.pos].text) {
 		text := p.lines[p.pos].text
@@ -152,7 +166,7 @@ func (p *fastYAMLParser) blockSequence(indent int) (any, bool) {
 		if _, _, ok := blockKey(rest); ok {
 			// "- key: ..." starts a mapping whose keys sit at the column of this one.
 			p.lines[p.pos] = yamlLine{indent: col, text: rest}
-			m, ok := p.blockMapping(col)
+			m, ok := p.blockMapping(col, depth+1)
 			if !ok {
 				return nil, false
 			}
@@ -160,7 +174,7 @@ func (p *fastYAMLParser) blockSequence(indent int) (any, bool) {
 			continue
 		}
 		p.pos++
-		v, ok := inlineValue(rest)
+		v, ok := inlineValue(rest, depth+1)
 		if !ok {
 			return nil, false
 		}
@@ -204,7 +218,8 @@ func scanKey(s string) (string, int, bool) {
 		return "", 0, false
 	}
 	if s[0] == '"' {
-		return scanQuoted(s, '"')
+		key, n, ok := scanQuoted(s, '"')
+		return key, n, ok && n <= maxFastKey
 	}
 	if c := s[0]; !isLetter(c) && c != '_' {
 		return "", 0, false
@@ -214,7 +229,7 @@ func scanKey(s string) (string, int, bool) {
 		n++
 	}
 	key := s[:n]
-	if yamlV2Special(key) {
+	if n > maxFastKey || yamlV2Special(key) {
 		return "", 0, false // yaml.v2 makes it a boolean or null key
 	}
 	return key, n, true
@@ -240,10 +255,10 @@ func scanQuoted(s string, quote byte) (string, int, bool) {
 }
 
 // inlineValue reads a value that must take the whole of s.
-func inlineValue(s string) (any, bool) {
+func inlineValue(s string, depth int) (any, bool) {
 	switch s[0] {
 	case '{', '[', '"', '\'':
-		v, n, ok := flowValue(s)
+		v, n, ok := flowValue(s, depth)
 		if !ok || n != len(s) {
 			return nil, false
 		}
@@ -266,17 +281,17 @@ func inlineValue(s string) (any, bool) {
 
 // flowValue reads a flow collection, a quoted scalar or a flow plain scalar at the start of s and returns it
 // and the length read.
-func flowValue(s string) (any, int, bool) {
-	if s == "" {
+func flowValue(s string, depth int) (any, int, bool) {
+	if s == "" || depth > maxFastDepth {
 		return nil, 0, false
 	}
 	switch s[0] {
 	case '"', '\'':
 		return scanQuoted(s, s[0])
 	case '{':
-		return flowMapping(s)
+		return flowMapping(s, depth)
 	case '[':
-		return flowSequence(s)
+		return flowSequence(s, depth)
 	}
 	// A plain scalar in flow context: no colons, commas or brackets; it ends before spaces followed by ",",
 	// "}" or "]".
@@ -301,7 +316,7 @@ func flowValue(s string) (any, int, bool) {
 }
 
 // flowMapping reads "{key: value, ...}".
-func flowMapping(s string) (any, int, bool) {
+func flowMapping(s string, depth int) (any, int, bool) {
 	m := make(map[string]any, 4)
 	i := skipSpaces(s, 1)
 	if i < len(s) && s[i] == '}' {
@@ -317,7 +332,7 @@ func flowMapping(s string) (any, int, bool) {
 			return nil, 0, false
 		}
 		i = skipSpaces(s, i+1)
-		v, n, ok := flowValue(s[i:])
+		v, n, ok := flowValue(s[i:], depth+1)
 		if !ok {
 			return nil, 0, false
 		}
@@ -344,14 +359,14 @@ func flowMapping(s string) (any, int, bool) {
 }
 
 // flowSequence reads "[value, ...]".
-func flowSequence(s string) (any, int, bool) {
+func flowSequence(s string, depth int) (any, int, bool) {
 	list := make([]any, 0, 4)
 	i := skipSpaces(s, 1)
 	if i < len(s) && s[i] == ']' {
 		return list, i + 1, true
 	}
 	for {
-		v, n, ok := flowValue(s[i:])
+		v, n, ok := flowValue(s[i:], depth+1)
 		if !ok {
 			return nil, 0, false
 		}

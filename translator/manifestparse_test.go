@@ -2,6 +2,7 @@ package translator
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -57,6 +58,10 @@ spec:
 	"a: b: c\n",
 	"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, labels: {x: [1, -2, y], z: \"\"}}\n",
 	"  apiVersion: v1\n  kind: ConfigMap\n  metadata:\n   name: a\n",
+	// yaml.v2 refuses a key whose ":" is more than 1024 characters on, and nesting past 10000 levels.
+	"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  " + strings.Repeat("k", 1100) + ": v\n",
+	"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {\"" + strings.Repeat("k", 1100) + "\": v}\n",
+	"apiVersion: v1\nkind: List\nmetadata: {name: a}\nitems: " + strings.Repeat("[", 10001) + strings.Repeat("]", 10001) + "\n",
 }
 
 // TestParseManifestFastMatchesGeneral: whatever the fast path reads, it reads as the general path does.
