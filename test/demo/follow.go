@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -35,17 +36,21 @@ func (d *demo) follow(ctx context.Context, name string) (*drv1.DRPlanExecution, 
 			}
 			return ex, nil
 		}
-		if ctx.Err() != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return nil, fmt.Errorf("%s/%s is still %s after %s (progress %s); %s", d.ns, name,
 				phaseOrNew(last.Status.Phase), followTimeout, last.Status.Progress, d.logsHint())
 		}
-		if err != errWatchClosed {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("interrupted while following %s/%s (%s); it goes on in the stack, and the next "+
+				"make demo follows it", d.ns, name, phaseOrNew(last.Status.Phase))
+		}
+		if !errors.Is(err, errWatchClosed) {
 			return nil, err
 		}
 	}
 }
 
-var errWatchClosed = fmt.Errorf("watch closed")
+var errWatchClosed = errors.New("watch closed")
 
 // watchUntilDone reads the execution, then watches it from that version; it returns the execution once it is
 // terminal, errWatchClosed when the API server ends the watch (the caller starts over), or another error.
@@ -54,6 +59,9 @@ func (d *demo) watchUntilDone(ctx context.Context, name string, last *drv1.DRPla
 	ex := &drv1.DRPlanExecution{}
 	if err := d.c.Get(ctx, types.NamespacedName{Namespace: d.ns, Name: name}, ex); err != nil {
 		return nil, fmt.Errorf("reading DRPlanExecution %s/%s: %w", d.ns, name, err)
+	}
+	if last.Status.Phase == "" && ex.Status.Phase.IsTerminal() {
+		fmt.Println("  (it had finished already: the lines below are its final status, read now)")
 	}
 	if report(last, ex) {
 		return ex, nil

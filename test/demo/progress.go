@@ -119,13 +119,25 @@ func formatChange(t time.Time, c change) string {
 	if action == "" {
 		action = "-"
 	}
-	line := fmt.Sprintf("  %s  %-26s %-16s %-10s %s", t.Format("15:04:05.0"), c.Where, action, c.Phase, oneLine(c.Message))
+	line := fmt.Sprintf("  %s  %-26s %-16s %-10s %s", t.Format("15:04:05.0"), c.Where, action, c.Phase, shortLine(c.Message))
 	return strings.TrimRight(line, " ")
 }
 
 // oneLine keeps a multi-line message (an HTTP body, a kubectl error) on its progress line.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// maxMessage bounds a message in progress and summary lines: a failure repeats the action's error at the
+// workflow and the execution; the command's final error carries it in full.
+const maxMessage = 160
+
+func shortLine(s string) string {
+	s = oneLine(s)
+	if r := []rune(s); len(r) > maxMessage {
+		return string(r[:maxMessage-1]) + "…"
+	}
+	return s
 }
 
 // summaryLines describes a finished (or last seen) execution: phase, duration, counts, and every action.
@@ -137,14 +149,14 @@ func summaryLines(ex *drv1.DRPlanExecution) []string {
 	}
 	lines := []string{head}
 	if st.Message != "" {
-		lines = append(lines, "  message: "+oneLine(st.Message))
+		lines = append(lines, "  message: "+shortLine(st.Message))
 	}
 	if s := st.Summary; s != nil {
 		lines = append(lines, fmt.Sprintf("  actions: %d total, %d succeeded, %d skipped, %d failed, %d canceled, %d pending, %d running",
 			s.Total, s.Succeeded, s.Skipped, s.Failed, s.Canceled, s.Pending, s.Running))
 	}
 	for _, r := range allRuns(st) {
-		lines = append(lines, fmt.Sprintf("  %-26s %-10s %s", r.where, r.st.Phase, runMessage(r.st)))
+		lines = append(lines, fmt.Sprintf("  %-26s %-10s %s", r.where, r.st.Phase, shortLine(runMessage(r.st))))
 		for _, a := range r.st.ActionStatuses {
 			lines = append(lines, strings.TrimRight(fmt.Sprintf("    %-24s %-10s %s", a.Name, a.Phase, actionDetail(a)), " "))
 		}
@@ -155,7 +167,7 @@ func summaryLines(ex *drv1.DRPlanExecution) []string {
 // actionDetail is an action's message, or what it created when it has no message.
 func actionDetail(a drv1.ActionStatus) string {
 	if a.Message != "" {
-		return oneLine(a.Message)
+		return shortLine(a.Message)
 	}
 	if a.Outputs != nil && a.Outputs.ResourceRef != nil {
 		r := a.Outputs.ResourceRef

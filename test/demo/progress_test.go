@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -75,6 +76,8 @@ func TestFormatChangeKeepsOneLine(t *testing.T) {
 	line := formatChange(at, change{Where: "switch/quickstart", Action: "notify", Phase: "Failed", Message: "status 500:\n  boom"})
 	g.Expect(line).To(Equal("  21:45:03.2  switch/quickstart          notify           Failed     status 500: boom"))
 	g.Expect(formatChange(at, change{Where: "execution", Phase: "Running"})).To(HaveSuffix("execution                  -                Running"))
+	long := formatChange(at, change{Where: "execution", Phase: "Failed", Message: strings.Repeat("é", 500)})
+	g.Expect(long).To(HaveSuffix(strings.Repeat("é", maxMessage-1) + "…"))
 }
 
 func TestSummaryLines(t *testing.T) {
@@ -110,4 +113,23 @@ func TestNextIndexAndLiveExecution(t *testing.T) {
 	g.Expect(liveExecution(items, "quickstart")).To(BeNil())
 	items = append(items, named("quickstart-run-3", ""))
 	g.Expect(liveExecution(items, "quickstart").Name).To(Equal("quickstart-run-3"))
+}
+
+func TestUnrevertedRun(t *testing.T) {
+	g := NewWithT(t)
+	run := func(name string, phase drv1.ExecutionPhase) drv1.DRPlanExecution {
+		return drv1.DRPlanExecution{ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec:   drv1.DRPlanExecutionSpec{PlanRef: "quickstart", OperationType: drv1.OperationExecute},
+			Status: drv1.DRPlanExecutionStatus{Phase: phase}}
+	}
+	revert := func(of string) drv1.DRPlanExecution {
+		return drv1.DRPlanExecution{ObjectMeta: metav1.ObjectMeta{Name: of + "-revert"},
+			Spec:   drv1.DRPlanExecutionSpec{PlanRef: "quickstart", OperationType: drv1.OperationRevert, RevertExecutionRef: of},
+			Status: drv1.DRPlanExecutionStatus{Phase: drv1.ExecutionSucceeded}}
+	}
+	items := []drv1.DRPlanExecution{run("quickstart-run-1", drv1.ExecutionSucceeded), revert("quickstart-run-1"),
+		run("quickstart-run-2", drv1.ExecutionCanceled), run("quickstart-run", drv1.ExecutionSucceeded)}
+	g.Expect(unrevertedRun(items, "quickstart-run")).To(BeNil(), "reverted, canceled, or not named by the demo")
+	items = append(items, run("quickstart-run-3", drv1.ExecutionFailed), run("quickstart-run-4", drv1.ExecutionSucceeded))
+	g.Expect(unrevertedRun(items, "quickstart-run").Name).To(Equal("quickstart-run-4"))
 }

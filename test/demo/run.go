@@ -160,6 +160,12 @@ func (d *demo) executeRun(ctx context.Context, tmpl *drv1.DRPlanExecution) (*drv
 			return nil, err
 		}
 	}
+	if prev := unrevertedRun(list.Items, tmpl.Name); prev != nil {
+		// Its ConfigMap may still exist, and a new run would then fail to create it.
+		fmt.Printf("\nExecution %s/%s (from an earlier make demo, interrupted) ended %s and has no Revert yet; "+
+			"showing it and reverting it instead of starting another.\n", d.ns, prev.Name, prev.Status.Phase)
+		return prev, nil
+	}
 	n := nextIndex(list.Items, tmpl.Name)
 	for range createAttempts {
 		ex := &drv1.DRPlanExecution{
@@ -213,14 +219,41 @@ func liveExecution(items []drv1.DRPlanExecution, plan string) *drv1.DRPlanExecut
 	return nil
 }
 
+// unrevertedRun is the newest demo run (<base>-<n>) that ended Succeeded or Failed and that no execution reverts.
+func unrevertedRun(items []drv1.DRPlanExecution, base string) *drv1.DRPlanExecution {
+	reverted := map[string]bool{}
+	for _, ex := range items {
+		if ex.Spec.GetOperationType() == drv1.OperationRevert {
+			reverted[ex.Spec.RevertExecutionRef] = true
+		}
+	}
+	var found *drv1.DRPlanExecution
+	best := 0
+	for i := range items {
+		ex := &items[i]
+		n := runIndex(ex.Name, base)
+		done := ex.Status.Phase == drv1.ExecutionSucceeded || ex.Status.Phase == drv1.ExecutionFailed
+		if n > best && done && ex.Spec.GetOperationType() == drv1.OperationExecute && !reverted[ex.Name] {
+			found, best = ex, n
+		}
+	}
+	return found
+}
+
+// runIndex is n of an execution named <base>-<n>, 0 for any other name.
+func runIndex(name, base string) int {
+	suffix, ok := strings.CutPrefix(name, base+"-")
+	if i, err := strconv.Atoi(suffix); ok && err == nil && i > 0 {
+		return i
+	}
+	return 0
+}
+
 // nextIndex is one more than the largest n of the executions named <base>-<n>.
 func nextIndex(items []drv1.DRPlanExecution, base string) int {
 	n := 0
 	for _, ex := range items {
-		suffix, ok := strings.CutPrefix(ex.Name, base+"-")
-		if i, err := strconv.Atoi(suffix); ok && err == nil && i > n {
-			n = i
-		}
+		n = max(n, runIndex(ex.Name, base))
 	}
 	return n + 1
 }
