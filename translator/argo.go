@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,11 +48,7 @@ func EmitArgo(ir *IR, opts EmitOptions) (*wfv1.Workflow, error) {
 		names[i] = ir.Actions[i].Name
 	}
 	tasks := taskNames(names)
-	taskActions := make(map[string]string, len(tasks))
-	for action, task := range tasks {
-		taskActions[task] = action
-	}
-	taskActionsJSON, err := marshalTaskActions(taskActions)
+	taskActionsJSON, err := marshalTaskActions(tasks)
 	if err != nil {
 		return nil, err
 	}
@@ -145,28 +142,41 @@ func EmitArgo(ir *IR, opts EmitOptions) (*wfv1.Workflow, error) {
 	return wf, nil
 }
 
-// marshalTaskActions is json.Marshal of the task -> action map: keys sorted, as encoding/json sorts them.
-// Names are DNS-like, which JSON takes without escapes; they are written directly then (json.Marshal of a
-// map costs a reflection walk and an allocation per entry), and through encoding/json otherwise.
-func marshalTaskActions(m map[string]string) ([]byte, error) {
+// marshalTaskActions is json.Marshal of the task -> action map, the inverse of tasks (action -> task): keys
+// sorted, as encoding/json sorts them. Names are DNS-like, which JSON takes without escapes; they are
+// written directly then, from the pairs sorted by task (building the inverse map and marshalling it costs a
+// map insert, a reflection step and an allocation per action), and through encoding/json otherwise.
+func marshalTaskActions(tasks map[string]string) ([]byte, error) {
+	type pair struct{ task, action string }
+	pairs := make([]pair, 0, len(tasks))
+	plain := true
 	size := 2
-	for k, v := range m {
-		if !isJSONPlain(k) || !isJSONPlain(v) {
-			return json.Marshal(m)
-		}
-		size += len(k) + len(v) + 6 // "k":"v",
+	for action, task := range tasks {
+		pairs = append(pairs, pair{task, action})
+		plain = plain && isJSONPlain(task) && isJSONPlain(action)
+		size += len(task) + len(action) + 6 // "task":"action",
 	}
-	keys := sortedKeys(m)
+	slices.SortFunc(pairs, func(a, b pair) int { return strings.Compare(a.task, b.task) })
+	for i := 1; i < len(pairs) && plain; i++ {
+		plain = pairs[i].task != pairs[i-1].task // task names are unique; if not, the map decides
+	}
+	if !plain {
+		inverse := make(map[string]string, len(tasks))
+		for action, task := range tasks {
+			inverse[task] = action
+		}
+		return json.Marshal(inverse)
+	}
 	b := make([]byte, 0, size)
 	b = append(b, '{')
-	for i, k := range keys {
+	for i, p := range pairs {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, '"')
-		b = append(b, k...)
+		b = append(b, p.task...)
 		b = append(b, '"', ':', '"')
-		b = append(b, m[k]...)
+		b = append(b, p.action...)
 		b = append(b, '"')
 	}
 	return append(b, '}'), nil

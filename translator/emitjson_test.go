@@ -13,11 +13,15 @@ func TestMarshalTaskActionsMatchesJSON(t *testing.T) {
 	for _, m := range []map[string]string{
 		{},
 		{"a": "a"},
-		{"b-1": "b-1", "a0": "0a", "z.y_x": "Z"},
+		{"b-1": "b-1", "a0": "0a", "z.y_x": "Z", "c": "x", "b": "y", "a": "z"},
 		{"a": "<&>", "b": "é"},
 		{"a\"": "x\\", "b": "\u2028"},
 	} {
-		got, err := marshalTaskActions(m)
+		tasks := make(map[string]string, len(m)) // action -> task, the inverse of m
+		for task, action := range m {
+			tasks[action] = task
+		}
+		got, err := marshalTaskActions(tasks)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -97,45 +97,63 @@ func yamlList(b *bytes.Buffer, l []any, indent int) error {
 // yamlValue writes what follows "key:" (the key at indent) or "-": a scalar on the same line, or a nested
 // block. Lists under a key sit at the key's indentation, as most YAML writers do.
 func yamlValue(b *bytes.Buffer, v any, indent int) error {
-	if m, ok := asMap(v); ok {
-		if len(m) == 0 {
-			b.WriteString(" {}\n")
-			return nil
-		}
-		b.WriteByte('\n')
-		return yamlMap(b, m, indent+2, false)
-	}
-	if l, ok := v.([]any); ok {
-		if len(l) == 0 {
+	// One type switch for containers and scalars alike: values are mostly strings, which then cost a single
+	// type test. Numbers are formatted into a stack buffer.
+	var num [32]byte
+	switch t := v.(type) {
+	case map[string]any:
+		return yamlNested(b, t, indent)
+	case map[string]string:
+		m, _ := asMap(t)
+		return yamlNested(b, m, indent)
+	case []any:
+		if len(t) == 0 {
 			b.WriteString(" []\n")
 			return nil
 		}
 		b.WriteByte('\n')
-		return yamlList(b, l, indent)
-	}
-	b.WriteByte(' ')
-	switch t := v.(type) {
+		return yamlList(b, t, indent)
 	case nil:
-		b.WriteString("null")
+		b.WriteString(" null")
 	case string:
+		b.WriteByte(' ')
 		yamlString(b, t)
 	case bool:
-		b.WriteString(strconv.FormatBool(t))
+		if t {
+			b.WriteString(" true")
+		} else {
+			b.WriteString(" false")
+		}
 	case json.Number:
+		b.WriteByte(' ')
 		b.WriteString(t.String())
 	case int64:
-		b.WriteString(strconv.FormatInt(t, 10))
+		b.WriteByte(' ')
+		b.Write(strconv.AppendInt(num[:0], t, 10))
 	case int32:
-		b.WriteString(strconv.FormatInt(int64(t), 10))
+		b.WriteByte(' ')
+		b.Write(strconv.AppendInt(num[:0], int64(t), 10))
 	case int:
-		b.WriteString(strconv.Itoa(t))
+		b.WriteByte(' ')
+		b.Write(strconv.AppendInt(num[:0], int64(t), 10))
 	case float64:
-		b.WriteString(strconv.FormatFloat(t, 'g', -1, 64))
+		b.WriteByte(' ')
+		b.Write(strconv.AppendFloat(num[:0], t, 'g', -1, 64))
 	default:
 		return fmt.Errorf("cannot write %T as YAML", v)
 	}
 	b.WriteByte('\n')
 	return nil
+}
+
+// yamlNested writes a map value: "{}" on the key's line when empty, else a block indented under the key.
+func yamlNested(b *bytes.Buffer, m map[string]any, indent int) error {
+	if len(m) == 0 {
+		b.WriteString(" {}\n")
+		return nil
+	}
+	b.WriteByte('\n')
+	return yamlMap(b, m, indent+2, false)
 }
 
 // asMap accepts both map shapes objects are built from.
