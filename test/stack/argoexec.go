@@ -46,13 +46,13 @@ func (r *podRunner) command(ctx context.Context, pod *corev1.Pod, args []string,
 		return cmd, nil
 	}
 	// Without root: the kubeconfig is a private file, and resource runs take turns (podRunner.resource).
-	path := filepath.Join(r.dir, pod.Namespace+"."+pod.Name+".kubeconfig")
-	if err := os.WriteFile(path, kubeconfig, 0o600); err != nil {
-		return nil, fmt.Errorf("writing the run's kubeconfig: %w", err)
-	}
 	home := filepath.Join(r.dir, "home")
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the runs' home: %w", err)
+	}
+	path := filepath.Join(r.dir, pod.Namespace+"."+pod.Name+".kubeconfig")
+	if err := os.WriteFile(path, kubeconfig, 0o600); err != nil {
+		return nil, fmt.Errorf("writing the run's kubeconfig: %w", err)
 	}
 	cmd := exec.CommandContext(ctx, r.argoexec, append(args, "--kubeconfig", path)...)
 	cmd.Dir = home

@@ -27,7 +27,9 @@
 //   - there is no token controller: ServiceAccount token Secrets are never created. Argo's controller needs only
 //     the ServiceAccount of an agent pod to exist (it reads it to name the token Secret,
 //     <sa>.service-account-token, that it mounts into the pod; nothing checks that Secret here, a real kubelet
-//     would wait for it). A Workflow whose ServiceAccount does not exist gets no agent pod and its http nodes fail.
+//     would wait for it). A Workflow whose ServiceAccount does not exist gets no agent pod: it ends in Error,
+//     "create agent pod failed ... serviceaccounts "<sa>" not found". One that names no ServiceAccount runs its
+//     agent as "default", which has no RBAC: Error, "... cannot watch resource "workflowtasksets" ...".
 //
 // Every child process runs under timeout(1) with the stack's Lifetime, in its own process group, logging to
 // <ArtifactsDir>/<name>.log; its PID is in <ArtifactsDir>/pids, and Stop ends it by PID. etcd and kube-apiserver

@@ -228,11 +228,14 @@ func (r *podRunner) exec(pod *corev1.Pod, args []string) (int, string, error) {
 	if err != nil {
 		return 0, "", err
 	}
-	logFile, err := os.Create(filepath.Join(r.dir, pod.Namespace+"."+pod.Name+".log"))
-	if err != nil {
-		return 0, "", fmt.Errorf("creating the run log: %w", err)
+	// A run log that cannot be written (its directory removed under a running stack) must not fail the pod.
+	var runLog io.Writer = io.Discard
+	if logFile, err := os.Create(filepath.Join(r.dir, pod.Namespace+"."+pod.Name+".log")); err != nil {
+		r.log.Printf("run %s/%s: no run log: %v", pod.Namespace, pod.Name, err)
+	} else {
+		defer logFile.Close()
+		runLog = logFile
 	}
-	defer logFile.Close()
 	ctx, cancel := context.WithTimeout(r.ctx, r.timeout)
 	defer cancel()
 	cmd, err := r.command(ctx, pod, args, kubeconfig)
@@ -240,7 +243,7 @@ func (r *podRunner) exec(pod *corev1.Pod, args []string) (int, string, error) {
 		return 0, "", err
 	}
 	var out bytes.Buffer
-	cmd.Stdout = io.MultiWriter(logFile, &out)
+	cmd.Stdout = io.MultiWriter(runLog, &out)
 	cmd.Stderr = cmd.Stdout
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }

@@ -39,11 +39,11 @@ type Stack struct {
 // workflow-controller and the pod runner, and returns once the node is Ready and the controllers work. On error,
 // everything started so far is stopped. ctx bounds the start only; the stack lives until Stop or o.Lifetime.
 func Start(ctx context.Context, o Options) (*Stack, error) {
-	o, err := o.withDefaults()
-	if err != nil {
+	if err := o.checkBinaries(); err != nil {
 		return nil, err
 	}
-	if err := o.checkBinaries(); err != nil {
+	o, err := o.withDefaults()
+	if err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(o.ArtifactsDir, 0o755); err != nil {
@@ -56,22 +56,36 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	return s, nil
 }
 
+// start runs the steps in order, recording how long each took in ArtifactsDir/stack.log (a slow start on a busy
+// machine is then easy to place).
 func (s *Stack) start(ctx context.Context) error {
-	if err := s.startControlPlane(); err != nil {
-		return err
-	}
-	if err := createClusterObjects(ctx, s.client); err != nil {
-		return err
-	}
-	if err := s.startChildren(); err != nil {
-		return err
-	}
-	runner, err := startPodRunner(ctx, s.client, s.Config, s.opts)
+	logFile, err := os.Create(filepath.Join(s.opts.ArtifactsDir, "stack.log"))
 	if err != nil {
-		return err
+		return fmt.Errorf("creating the stack log: %w", err)
 	}
-	s.runner = runner
-	return s.waitReady(ctx)
+	s.files = append(s.files, logFile)
+	steps := []struct {
+		name string
+		run  func() error
+	}{
+		{"control plane (etcd, kube-apiserver, CRDs)", s.startControlPlane},
+		{"cluster objects", func() error { return createClusterObjects(ctx, s.client) }},
+		{"kwok, kube-scheduler, kube-controller-manager, workflow-controller", s.startChildren},
+		{"pod runner", func() (err error) { s.runner, err = startPodRunner(ctx, s.client, s.Config, s.opts); return err }},
+		{"readiness", func() error { return s.waitReady(ctx) }},
+	}
+	begin := time.Now()
+	for _, step := range steps {
+		t0 := time.Now()
+		err := step.run()
+		fmt.Fprintf(logFile, "%s %s: %s (error: %v)\n", time.Now().Format(time.RFC3339Nano), step.name,
+			time.Since(t0).Round(time.Millisecond), err)
+		if err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(logFile, "started in %s\n", time.Since(begin).Round(time.Millisecond))
+	return nil
 }
 
 // startControlPlane starts etcd and kube-apiserver with the CRDs, and writes the admin kubeconfig.
@@ -233,6 +247,16 @@ func (s *Stack) Stop() error {
 		s.stopErr = errors.Join(errs...)
 	})
 	return s.stopErr
+}
+
+// PIDs maps each child process (kwok, kube-scheduler, kube-controller-manager, workflow-controller) to its PID, as
+// in ArtifactsDir/pids. Each PID is also its process group's ID.
+func (s *Stack) PIDs() map[string]int {
+	pids := make(map[string]int, len(s.procs))
+	for _, p := range s.procs {
+		pids[p.name] = p.pid()
+	}
+	return pids
 }
 
 // ArtifactsDir is where the logs and kubeconfig files of this stack are.

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -62,7 +63,8 @@ func startStack(t *testing.T) (*Stack, client.Client) {
 	g.Expect(err).NotTo(HaveOccurred())
 	o, err := OptionsFromEnv(root)
 	g.Expect(err).NotTo(HaveOccurred())
-	o.ArtifactsDir = filepath.Join(o.ArtifactsDir, fmt.Sprintf("stack-test-%d", time.Now().UnixNano()))
+	// Beside the e2e suite's directory, not in it: that suite empties its directory when it starts.
+	o.ArtifactsDir = filepath.Join(filepath.Dir(o.ArtifactsDir), "stack-test", time.Now().Format("20060102-150405.000"))
 	o.Lifetime = 15 * time.Minute
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -81,6 +83,7 @@ func startStack(t *testing.T) (*Stack, client.Client) {
 			return
 		}
 		_ = os.RemoveAll(o.ArtifactsDir)
+		_ = os.Remove(filepath.Dir(o.ArtifactsDir)) // only when no other run's logs are kept there
 	})
 	scheme := runtime.NewScheme()
 	g.Expect(clientgoscheme.AddToScheme(scheme)).To(Succeed())
@@ -283,4 +286,49 @@ func testJob(t *testing.T, c client.Client) {
 		g.Expect(pods.Items).To(BeEmpty())
 	}, waitLimit, 100*time.Millisecond).Should(Succeed())
 	t.Logf("Job %s's pods collected in %s", job.Name, time.Since(start).Round(time.Millisecond))
+}
+
+// TestMissingBinaries: OptionsFromEnv names every missing tool and the command that builds them.
+func TestMissingBinaries(t *testing.T) {
+	g := NewWithT(t)
+	root, err := testenv.RepoRoot()
+	g.Expect(err).NotTo(HaveOccurred())
+	t.Setenv("DRPLAN_E2E_TOOLS", t.TempDir())
+	_, err = OptionsFromEnv(root)
+	g.Expect(err).To(MatchError(And(ContainSubstring("kwok"), ContainSubstring("workflow-controller"),
+		ContainSubstring("argoexec"), ContainSubstring("make e2e-tools"))))
+}
+
+// TestFailedStartStopsEverything: a child that dies makes Start fail fast, with every process it started stopped.
+func TestFailedStartStopsEverything(t *testing.T) {
+	g := NewWithT(t)
+	root, err := testenv.RepoRoot()
+	g.Expect(err).NotTo(HaveOccurred())
+	o, err := OptionsFromEnv(root)
+	g.Expect(err).NotTo(HaveOccurred())
+	tools := t.TempDir()
+	for _, bin := range []string{"kwok", "argoexec"} {
+		g.Expect(os.Symlink(filepath.Join(o.ToolsDir, bin), filepath.Join(tools, bin))).To(Succeed())
+	}
+	broken := "#!/bin/sh\necho 'broken on purpose' >&2\nexit 3\n"
+	g.Expect(os.WriteFile(filepath.Join(tools, "workflow-controller"), []byte(broken), 0o755)).To(Succeed())
+	g.Expect(os.WriteFile(filepath.Join(tools, "workflow-controller.version"), []byte("v0.0.0\n"), 0o644)).To(Succeed())
+	o.ToolsDir = tools
+	o.ArtifactsDir = t.TempDir()
+
+	start := time.Now()
+	s, err := Start(context.Background(), o)
+	g.Expect(err).To(MatchError(ContainSubstring("workflow-controller exited: exit status 3")))
+	g.Expect(s).To(BeNil())
+	t.Logf("Start failed after %s: %v", time.Since(start).Round(time.Millisecond), err)
+	g.Expect(s.Stop()).To(Succeed()) // a nil Stack stops like any other
+	pids, err := os.ReadFile(filepath.Join(o.ArtifactsDir, "pids"))
+	g.Expect(err).NotTo(HaveOccurred())
+	for _, line := range strings.Split(strings.TrimSpace(string(pids)), "\n") {
+		var name string
+		var pid int
+		_, err := fmt.Sscanf(line, "%s %d", &name, &pid)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(syscall.Kill(pid, 0)).To(MatchError(syscall.ESRCH), "%s (pid %d) still runs", name, pid)
+	}
 }
