@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
+	"github.com/drplan/drplan-operator/test/testenv"
 )
 
 // followTimeout bounds the wait for one execution to finish; the quickstart takes seconds.
@@ -154,6 +155,7 @@ func (d *demo) hints(info readyInfo) {
 	fmt.Printf(`
 The demo stack keeps running (until %s). To look around:
   export KUBECONFIG=%s
+  export PATH=$PATH:%s             # if kubectl is not installed: the one make built
   kubectl get dr -A                  # DRWorkflows, DRPlans, DRPlanExecutions
   kubectl get workflows -A           # the Argo Workflows the operator created
   kubectl get drpe %s -n %s -o yaml
@@ -161,5 +163,14 @@ The demo stack keeps running (until %s). To look around:
   argo get -n %s %s
 Logs: %s (operator.log, workflow-controller.log, kwok.log, ...) and %s
 Run the demo again (new executions on the same stack): make demo. Stop the stack: make demo-down
-`, info.Expires.Format("15:04"), info.Kubeconfig, run, d.ns, d.ns, wf, info.Logs, d.p.serveLog)
+`, info.Expires.Format("15:04"), info.Kubeconfig, kubectlDir(), run, d.ns, d.ns, wf, info.Logs, d.p.serveLog)
+}
+
+// kubectlDir is where the envtest binaries, kubectl among them, are.
+func kubectlDir() string {
+	dir, err := testenv.AssetsDir()
+	if err != nil {
+		return "<KUBEBUILDER_ASSETS>"
+	}
+	return dir
 }
