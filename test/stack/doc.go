@@ -15,7 +15,8 @@
 // What is fake:
 //   - the kubelet. kwok sets pod phases instead of running containers (kwok-stages.yaml): a pod of a Job or a
 //     Workflow becomes Running, then Succeeded; with the annotation drplan.e2e/fail: "true" it becomes Failed
-//     (container main exits 1). Container templates therefore do nothing and produce no outputs.
+//     (container main exits 1). Container templates therefore do nothing and produce no outputs: one that declares
+//     output parameters stays Running ("outputs not ready"), as no wait container reports a WorkflowTaskResult.
 //   - the pod runner, a goroutine of the process that called Start, stands in for the kubelet on agent pods and
 //     resource pods: kwok only marks them Running; the runner runs `argoexec agent main` or
 //     `argoexec resource <action>` as a local process with the pod's environment, then patches the pod status to
@@ -31,10 +32,20 @@
 //     "create agent pod failed ... serviceaccounts "<sa>" not found". One that names no ServiceAccount runs its
 //     agent as "default", which has no RBAC: Error, "... cannot watch resource "workflowtasksets" ...".
 //
-// Every child process runs under timeout(1) with the stack's Lifetime, in its own process group, logging to
-// <ArtifactsDir>/<name>.log; its PID is in <ArtifactsDir>/pids, and Stop ends it by PID. etcd and kube-apiserver
-// are envtest's, stopped by Env.Stop. The admin kubeconfig is <ArtifactsDir>/kubeconfig; the pod runner logs to
-// <ArtifactsDir>/podrunner.log and each argoexec run to <ArtifactsDir>/argoexec/<namespace>.<pod>.log.
+// Every process of the stack is bounded by Options.Lifetime, even if the process that called Start dies without
+// Stop: kwok, kube-scheduler, kube-controller-manager and the workflow-controller run under timeout(1), each in its
+// own process group, logging to <ArtifactsDir>/<name>.log, with their PIDs in <ArtifactsDir>/pids (and PIDs());
+// Stop ends them by PID. etcd and kube-apiserver are envtest's (Env.Stop stops them), started through wrapper
+// scripts in <ArtifactsDir>/bin that put them under timeout(1) too; they log to <ArtifactsDir>/etcd.log and
+// kube-apiserver.log. Each argoexec run is bounded by Options.ArgoexecTimeout and killed by Stop.
+// Other files in ArtifactsDir: kubeconfig (admin), stack.log (how long each start step took), podrunner.log (one
+// line per argoexec run: start, end, exit code, message) and argoexec/<namespace>.<pod>.log (each run's output).
+//
+// Start returns once kwok has the node Ready, kube-controller-manager has created the argo namespace's default
+// ServiceAccount, the pod runner's informer has synced, and the workflow-controller has run a Workflow to the end
+// (stack-ready-*, a zero-second suspend in namespace argo, deleted afterwards). Nothing listens on a fixed port
+// except the workflow-controller's health endpoint :6060, which it only logs a line about when the port is taken;
+// its metrics server (:9090, which panics when taken) is off. So several stacks can run on one machine at once.
 //
 // Argo's agent needs, in a real cluster as here, RBAC on workflowtasksets (list, watch) and
 // workflowtasksets/status (patch); resource templates need workflowtaskresults (create, patch) and the verbs on

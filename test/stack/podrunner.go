@@ -103,7 +103,9 @@ func canIsolate() bool {
 
 // stop kills the argoexec runs still going, waits for them, and stops the informer.
 func (r *podRunner) stop() {
+	r.mu.Lock() // no run starts after this: consider checks r.ctx under r.mu before wg.Add
 	r.cancel()
+	r.mu.Unlock()
 	r.wg.Wait()
 	if r.factory != nil {
 		r.factory.Shutdown()
@@ -136,13 +138,16 @@ func (r *podRunner) consider(obj any) {
 
 // argoexecArgs is what the pod's main container would run in argoexec, or nil for pods kwok finishes:
 // agent pods run `argoexec agent main ...` (their container args), resource pods run
-// `/var/run/argo/argoexec emissary ... -- argoexec resource <action> ...` (the command after "--argoexec").
+// `/var/run/argo/argoexec emissary ... -- argoexec resource <action> ...` (what follows "-- argoexec").
 func argoexecArgs(pod *corev1.Pod) []string {
 	main := mainContainer(pod)
 	if main == nil {
 		return nil
 	}
 	if pod.Labels[labelComponent] == "agent" {
+		if len(main.Args) == 0 {
+			return nil
+		}
 		return append([]string{}, main.Args...)
 	}
 	for i, arg := range main.Command {
@@ -173,6 +178,9 @@ func (r *podRunner) run(pod *corev1.Pod, args []string) {
 		rc, msg = 1, err.Error()
 	}
 	r.log.Printf("end %s: exit code %d after %s %s", name, rc, time.Since(started.Time).Round(time.Millisecond), msg)
+	if r.ctx.Err() != nil {
+		return // the stack is stopping: the run was killed, not failed
+	}
 	if err := r.finish(pod, started, rc, msg); err != nil {
 		r.log.Printf("finish %s: %v", name, err)
 	}
