@@ -46,6 +46,7 @@ func TestStack(t *testing.T) {
 	t.Run("http template really sends the request", func(t *testing.T) { testHTTP(t, c) })
 	t.Run("resource template really creates the ConfigMap", func(t *testing.T) { testResourceCreate(t, c) })
 	t.Run("resource template is denied by the ServiceAccount's RBAC", func(t *testing.T) { testResourceForbidden(t, c) })
+	t.Run("resource and http templates run in parallel", func(t *testing.T) { testParallel(t, c) })
 	t.Run("failing pod is retried by Argo", func(t *testing.T) { testRetry(t, c) })
 	t.Run("job controller, kwok and garbage collector run a Job", func(t *testing.T) { testJob(t, c) })
 	t.Run("Stop is idempotent", func(t *testing.T) {
@@ -205,6 +206,9 @@ func configMapWorkflow(name, sa string) *wfv1.Workflow {
 			Templates: []wfv1.Template{{
 				Name:     "create",
 				Resource: &wfv1.ResourceTemplate{Action: "create", Manifest: manifest},
+				Outputs: wfv1.Outputs{Parameters: []wfv1.Parameter{{
+					Name: "uid", ValueFrom: &wfv1.ValueFrom{JSONPath: "{.metadata.uid}"},
+				}}},
 			}},
 		},
 	}
@@ -217,6 +221,50 @@ func testResourceCreate(t *testing.T, c client.Client) {
 	cm := &corev1.ConfigMap{}
 	g.Expect(c.Get(context.Background(), client.ObjectKey{Namespace: testNS, Name: "made-by-argo"}, cm)).To(Succeed())
 	g.Expect(cm.Data).To(HaveKeyWithValue("made-by", "argoexec"))
+	// The output parameter travelled through the WorkflowTaskResult argoexec wrote as the ServiceAccount.
+	pods := nodesOf(wf, wfv1.NodeTypePod)
+	g.Expect(pods).To(HaveLen(1))
+	g.Expect(pods[0].Outputs).NotTo(BeNil())
+	g.Expect(pods[0].Outputs.Parameters).To(ContainElement(And(
+		HaveField("Name", "uid"), HaveField("Value", HaveValue(BeEquivalentTo(cm.UID))))))
+}
+
+// testParallel runs three resource templates and two http templates at once: isolated argoexec runs do not
+// collide, and one agent serves both http nodes.
+func testParallel(t *testing.T, c client.Client) {
+	g := NewWithT(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "ok "+r.URL.Path)
+	}))
+	defer srv.Close()
+	var steps wfv1.ParallelSteps
+	templates := []wfv1.Template{{Name: "main"}}
+	for i := range 3 {
+		name := fmt.Sprintf("cm-%d", i)
+		manifest := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: parallel-" + name + "\n"
+		templates = append(templates, wfv1.Template{Name: name,
+			Resource: &wfv1.ResourceTemplate{Action: "create", Manifest: manifest}})
+		steps.Steps = append(steps.Steps, wfv1.WorkflowStep{Name: name, Template: name})
+	}
+	for i := range 2 {
+		name := fmt.Sprintf("get-%d", i)
+		templates = append(templates, wfv1.Template{Name: name,
+			HTTP: &wfv1.HTTP{URL: srv.URL + "/" + name}})
+		steps.Steps = append(steps.Steps, wfv1.WorkflowStep{Name: name, Template: name})
+	}
+	templates[0].Steps = []wfv1.ParallelSteps{steps}
+	wf := runWorkflow(t, c, &wfv1.Workflow{
+		ObjectMeta: metav1.ObjectMeta{GenerateName: "parallel-"},
+		Spec:       wfv1.WorkflowSpec{Entrypoint: "main", ServiceAccountName: executor, Templates: templates},
+	})
+	g.Expect(wf.Status.Phase).To(Equal(wfv1.WorkflowSucceeded), wf.Status.Message)
+	for i := range 3 {
+		key := client.ObjectKey{Namespace: testNS, Name: fmt.Sprintf("parallel-cm-%d", i)}
+		g.Expect(c.Get(context.Background(), key, &corev1.ConfigMap{})).To(Succeed())
+	}
+	for _, n := range nodesOf(wf, wfv1.NodeTypeHTTP) {
+		g.Expect(n.Outputs.Result).To(HaveValue(Equal("ok /" + n.TemplateName)))
+	}
 }
 
 func testResourceForbidden(t *testing.T, c client.Client) {
