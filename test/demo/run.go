@@ -149,7 +149,7 @@ func (d *demo) executeRun(ctx context.Context, tmpl *drv1.DRPlanExecution) (*drv
 		return nil, fmt.Errorf("listing the DRPlanExecutions in %s: %w", d.ns, err)
 	}
 	if live := liveExecution(list.Items, tmpl.Spec.PlanRef); live != nil {
-		fmt.Printf("\n%s %s/%s of plan %s is still %s (from an earlier make demo, interrupted).\n",
+		fmt.Printf("\n%s %s/%s of plan %s is still %s (another make demo started it, or one was interrupted).\n",
 			live.Spec.GetOperationType(), d.ns, live.Name, live.Spec.PlanRef, phaseOrNew(live.Status.Phase))
 		if live.Spec.GetOperationType() == drv1.OperationExecute {
 			fmt.Println("Following it instead of starting another (a plan runs one execution at a time).")
@@ -162,7 +162,7 @@ func (d *demo) executeRun(ctx context.Context, tmpl *drv1.DRPlanExecution) (*drv
 	}
 	if prev := unrevertedRun(list.Items, tmpl.Name); prev != nil {
 		// Its ConfigMap may still exist, and a new run would then fail to create it.
-		fmt.Printf("\nExecution %s/%s (from an earlier make demo, interrupted) ended %s and has no Revert yet; "+
+		fmt.Printf("\nExecution %s/%s (of an interrupted make demo) ended %s and has no Revert yet; "+
 			"showing it and reverting it instead of starting another.\n", d.ns, prev.Name, prev.Status.Phase)
 		return prev, nil
 	}
@@ -204,7 +204,8 @@ func (d *demo) revertRun(ctx context.Context, forward *drv1.DRPlanExecution) (*d
 	if err := d.c.Get(ctx, client.ObjectKeyFromObject(ex), ex); err != nil {
 		return nil, fmt.Errorf("reading DRPlanExecution %s/%s: %w", d.ns, ex.Name, err)
 	}
-	fmt.Printf("\nDRPlanExecution %s/%s (Revert of %s) exists already; following it.\n", d.ns, ex.Name, forward.Name)
+	fmt.Printf("\nDRPlanExecution %s/%s (Revert of %s) exists already (another make demo created it); following it.\n",
+		d.ns, ex.Name, forward.Name)
 	return ex, nil
 }
 

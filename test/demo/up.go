@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -53,8 +55,14 @@ func up(p paths, lifetime time.Duration) error {
 	return runErr
 }
 
-// ensureStack returns the ready marker of the running stack, starting one when none runs.
+// ensureStack returns the ready marker of the running stack, starting one when none runs. It holds the demo
+// lock meanwhile, so two `make demo` started together start one stack, not two.
 func ensureStack(ctx context.Context, p paths, lifetime time.Duration) (readyInfo, error) {
+	unlock, err := lockDemo(ctx, p)
+	if err != nil {
+		return readyInfo{}, err
+	}
+	defer unlock()
 	pid, err := readPID(p)
 	if err != nil {
 		return readyInfo{}, err
@@ -152,4 +160,26 @@ func tail(path string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return "  | " + strings.Join(lines, "\n  | ")
+}
+
+// lockDemo takes an exclusive flock on the demo's lock file, waiting at most readyWait (another `up` may be
+// starting the stack). The kernel drops the lock if this process dies.
+func lockDemo(ctx context.Context, p paths) (func(), error) {
+	path := filepath.Join(p.dir, "lock")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	deadline := time.Now().Add(readyWait)
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) || ctx.Err() != nil {
+			f.Close()
+			return nil, fmt.Errorf("locking %s (another make demo starting the stack?): %w", path, err)
+		}
+		time.Sleep(pollStep)
+	}
 }
