@@ -171,11 +171,16 @@ func actionStatus(wf *wfv1.Workflow, t Task, node *wfv1.NodeStatus, nodes wfv1.N
 		if st.StartTime == nil {
 			st.StartTime = st.CompletionTime
 		}
+		if node.Phase == wfv1.NodeOmitted && wf.Spec.Shutdown != "" {
+			// After a shutdown Argo still omits the dependents of the tasks it stopped ("omitted: depends
+			// condition not met"): they did not run because the run was canceled.
+			st.Phase, st.Message = v1alpha1.ActionCanceled, "canceled"
+		}
 	case wfv1.NodeFailed, wfv1.NodeError:
 		st.Phase = v1alpha1.ActionFailed
 		st.CompletionTime = timePtr(node.FinishedAt)
 		st.Message = failureMessage(node, last)
-		if wf.Spec.Shutdown != "" && strings.Contains(st.Message, "Stopped with strategy") {
+		if stoppedByShutdown(wf, st.Message) {
 			st.Phase = v1alpha1.ActionCanceled
 		}
 	default: // Pending (created, not yet running) and Running
@@ -185,6 +190,14 @@ func actionStatus(wf *wfv1.Workflow, t Task, node *wfv1.NodeStatus, nodes wfv1.N
 		st.Outputs = outputs(t.Template, node, last)
 	}
 	return st
+}
+
+// stoppedByShutdown tells a node Argo failed because of spec.shutdown by its message. Argo v3.7 writes two forms:
+// "Stopped with strategy 'Terminate'" on http (task set) and Retry nodes, and "workflow shutdown with strategy:
+// Terminate" on pod nodes (resource and Job actions), both checked against the real controller (test/e2e).
+func stoppedByShutdown(wf *wfv1.Workflow, msg string) bool {
+	return wf.Spec.Shutdown != "" &&
+		(strings.Contains(msg, "Stopped with strategy") || strings.Contains(msg, "shutdown with strategy"))
 }
 
 // retryAttempts returns the attempts of a Retry node in order: the children Argo flagged as retried (what

@@ -245,6 +245,37 @@ func TestShutdownTerminate(t *testing.T) {
 	g.Expect(rs.Actions[2].Phase).To(Equal(v1alpha1.ActionCanceled))
 }
 
+// TestShutdownNodeShapesOfTheRealController uses the nodes Argo v3.7.18 wrote when a Workflow was terminated
+// during a resource (Job) action and during an http action (test/e2e): a pod node says "workflow shutdown with
+// strategy:  Terminate" (two spaces), an http node "Stopped with strategy 'Terminate'", and the dependents of the
+// stopped task are omitted. All of them were canceled, none failed.
+func TestShutdownNodeShapesOfTheRealController(t *testing.T) {
+	g := NewWithT(t)
+	wf := testWF("w", [3]string{"check", "check", "apply"}, [3]string{"wait", "wait", "http"}, [3]string{"never", "never", "http"})
+	wf.Spec.Shutdown = wfv1.ShutdownStrategyTerminate
+	addNode(wf, "w.check", wfv1.NodeTypePod, wfv1.NodeFailed, 1, 3, "workflow shutdown with strategy:  Terminate")
+	setNode(wf, "w.check", func(n *wfv1.NodeStatus) { s := true; n.TaskResultSynced = &s })
+	addNode(wf, "w.wait", wfv1.NodeTypeHTTP, wfv1.NodeFailed, 1, 3, "Stopped with strategy 'Terminate'")
+	addNode(wf, "w.never", wfv1.NodeTypeSkipped, wfv1.NodeOmitted, 3, 3, "omitted: depends condition not met")
+	wf.Status.Phase = wfv1.WorkflowFailed
+	wf.Status.Message = "Stopped with strategy 'Terminate'"
+	rs, err := RunStatus(wf)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(rs.Phase).To(Equal(v1alpha1.ExecutionCanceled))
+	for _, a := range rs.Actions {
+		g.Expect(a.Phase).To(Equal(v1alpha1.ActionCanceled), a.Name)
+	}
+	g.Expect(rs.Actions[2].Message).To(Equal("canceled"))
+
+	// Without a shutdown an omitted task is skipped, and a pod node's failure stays a failure.
+	wf.Spec.Shutdown = ""
+	rs, err = RunStatus(wf)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(rs.Actions[0].Phase).To(Equal(v1alpha1.ActionFailed))
+	g.Expect(rs.Actions[2].Phase).To(Equal(v1alpha1.ActionSkipped))
+	g.Expect(rs.Actions[2].Message).To(Equal("omitted: depends condition not met"))
+}
+
 func TestArgoErrorWithoutTaskFailure(t *testing.T) {
 	g := NewWithT(t)
 	wf := testWF("w", [3]string{"a", "a", "http"})
