@@ -211,7 +211,7 @@ func (s *StandIn) Step(wf *wfv1.Workflow) bool {
 	changed := false
 	shutdown := wf.Spec.Shutdown != ""
 
-	// 1. Advance running tasks.
+	// 1. Advance running tasks (Argo: pod and task set reconciliation).
 	anyFailed := false
 	for i := range main.DAG.Tasks {
 		name := main.DAG.Tasks[i].Name
@@ -237,59 +237,62 @@ func (s *StandIn) Step(wf *wfv1.Workflow) bool {
 		return true
 	}
 
-	// 2. Start ready tasks (unless shut down, or failFast after a failure).
-	failFast := main.DAG.FailFast == nil || *main.DAG.FailFast
-	if !shutdown && !(failFast && anyFailed) {
-		for i := range main.DAG.Tasks {
-			t := &main.DAG.Tasks[i]
-			if s.node(wf, t.Name) != nil {
-				continue
+	// 2. Create the nodes of tasks whose dependencies are fulfilled (Argo's executeDAG, every pass): Omitted when
+	// the depends logic fails, Skipped when `when` is false, else started. DAG failFast does not hold anything
+	// back: Argo v3.7 reads it only when it assesses the DAG's phase, once every started node is fulfilled.
+	// After a shutdown nothing new starts and Argo fails the DAG in the same pass (assessDAGPhase), omitting only
+	// the dependents of tasks already fulfilled then: http nodes it stopped, not pod nodes, whose task results
+	// arrive later.
+	for i := range main.DAG.Tasks {
+		t := &main.DAG.Tasks[i]
+		if s.node(wf, t.Name) != nil {
+			continue
+		}
+		ready, run := s.depsState(wf, tasks, t)
+		if !ready || (shutdown && (run || s.stoppedPodDependency(wf, t))) {
+			continue
+		}
+		changed = true
+		name := wf.Name + "." + t.Name
+		switch {
+		case !run:
+			s.put(wf, name, t.Name, wfv1.NodeTypeSkipped, wfv1.NodeOmitted, "omitted: depends condition not met", t)
+			s.markDone(wf, name)
+		case strings.TrimSpace(t.When) == "false":
+			s.put(wf, name, t.Name, wfv1.NodeTypeSkipped, wfv1.NodeSkipped, fmt.Sprintf("when '%s' evaluated false", t.When), t)
+			s.markDone(wf, name)
+		default:
+			tmpl := tasks[t.Name].tmpl
+			typ := wfv1.NodeTypePod
+			if tmpl != nil && tmpl.HTTP != nil {
+				typ = wfv1.NodeTypeHTTP
 			}
-			ready, run := s.depsState(wf, tasks, t)
-			if !ready {
-				continue
-			}
-			changed = true
-			name := wf.Name + "." + t.Name
-			switch {
-			case !run:
-				s.put(wf, name, t.Name, wfv1.NodeTypeSkipped, wfv1.NodeOmitted, "omitted: depends condition not met", t)
-				s.markDone(wf, name)
-			case strings.TrimSpace(t.When) == "false":
-				s.put(wf, name, t.Name, wfv1.NodeTypeSkipped, wfv1.NodeSkipped, fmt.Sprintf("when '%s' evaluated false", t.When), t)
-				s.markDone(wf, name)
-			default:
-				tmpl := tasks[t.Name].tmpl
-				typ := wfv1.NodeTypePod
-				if tmpl != nil && tmpl.HTTP != nil {
-					typ = wfv1.NodeTypeHTTP
-				}
-				if tmpl != nil && tmpl.RetryStrategy != nil {
-					s.put(wf, name, t.Name, wfv1.NodeTypeRetry, wfv1.NodeRunning, "", t)
-					s.addAttempt(wf, name, typ)
-				} else {
-					s.put(wf, name, t.Name, typ, wfv1.NodeRunning, "", t)
-				}
+			if tmpl != nil && tmpl.RetryStrategy != nil {
+				s.put(wf, name, t.Name, wfv1.NodeTypeRetry, wfv1.NodeRunning, "", t)
+				s.addAttempt(wf, name, typ)
+			} else {
+				s.put(wf, name, t.Name, typ, wfv1.NodeRunning, "", t)
 			}
 		}
 	}
-	if changed {
+	if changed && !shutdown {
 		return true
 	}
 
-	// 3. Nothing running and nothing to start: the Workflow is done.
+	// 3. Nothing running and nothing to start: the Workflow is done. Argo leaves the root node's message empty;
+	// the Workflow's message is empty for a failure and names the strategy after a shutdown.
 	for i := range main.DAG.Tasks {
 		if n := s.node(wf, main.DAG.Tasks[i].Name); n != nil && !n.Fulfilled() {
-			return false
+			return changed
 		}
 	}
 	switch {
 	case shutdown:
-		return s.finish(wf, wfv1.WorkflowFailed, fmt.Sprintf("Stopped with strategy '%s'", wf.Spec.Shutdown))
+		s.finish(wf, wfv1.WorkflowFailed, fmt.Sprintf("Stopped with strategy '%s'", wf.Spec.Shutdown))
+		return true
 	case anyFailed:
-		return s.finish(wf, wfv1.WorkflowFailed, "child of "+wf.Name+" failed")
+		return s.finish(wf, wfv1.WorkflowFailed, "")
 	}
-	// Tasks never started (blocked by failed deps without failFast) would be omitted by Argo before this point.
 	return s.finish(wf, wfv1.WorkflowSucceeded, "")
 }
 
@@ -315,12 +318,22 @@ func (s *StandIn) put(wf *wfv1.Workflow, name, display string, typ wfv1.NodeType
 	for _, p := range parents {
 		pid := wf.Name
 		if p != "" {
-			pid = wf.NodeID(wf.Name + "." + p)
+			pid = s.outbound(wf, wf.NodeID(wf.Name+"."+p))
 		}
 		pn := wf.Status.Nodes[pid]
 		pn.Children = append(pn.Children, id)
 		wf.Status.Nodes[pid] = pn
 	}
+}
+
+// outbound is the node a dependent task hangs under, as Argo's getOutboundNodes says: a Retry node's last
+// attempt, any other task node itself.
+func (s *StandIn) outbound(wf *wfv1.Workflow, id string) string {
+	n := wf.Status.Nodes[id]
+	if n.Type == wfv1.NodeTypeRetry && len(n.Children) > 0 {
+		return n.Children[len(n.Children)-1]
+	}
+	return id
 }
 
 func (s *StandIn) markDone(wf *wfv1.Workflow, name string) {
@@ -397,8 +410,13 @@ func (s *StandIn) advance(wf *wfv1.Workflow, dt dagTask, action string, n *wfv1.
 		target.Outputs = &wfv1.Outputs{Result: &o.Result}
 		if code >= 300 || code < 200 {
 			fail = true
-			if msg == "" {
-				msg = fmt.Sprintf("received non-2xx response code: %d", code)
+		}
+		if fail && msg == "" {
+			// Argo's agent names the status code only when the template has no successCondition; the
+			// translator always writes one, so a real failure says which condition failed, not the code.
+			msg = fmt.Sprintf("received non-2xx response code: %d", code)
+			if c := dt.tmpl.HTTP.SuccessCondition; c != "" {
+				msg = fmt.Sprintf("successCondition '%s' evaluated false", c)
 			}
 		}
 	case !fail:
@@ -412,6 +430,7 @@ func (s *StandIn) advance(wf *wfv1.Workflow, dt dagTask, action string, n *wfv1.
 		target.Phase, target.Message = wfv1.NodeFailed, msg
 		if !isHTTP {
 			target.Outputs = nil
+			s.synced(target)
 		}
 	} else {
 		target.Phase = wfv1.NodeSucceeded
@@ -450,19 +469,50 @@ func (s *StandIn) resourceOutputs(tmpl *wfv1.Template, o Outcome) *wfv1.Outputs 
 	return out
 }
 
+// stop fails an unfinished node on spec.shutdown with the message Argo writes for its kind: task set nodes
+// (http) and Retry nodes "Stopped with strategy 'Terminate'", pod nodes "workflow shutdown with strategy:
+// Terminate" (two spaces, as Argo's exec_control.go writes it).
 func (s *StandIn) stop(wf *wfv1.Workflow, n *wfv1.NodeStatus) {
-	msg := fmt.Sprintf("Stopped with strategy '%s'", wf.Spec.Shutdown)
+	msgFor := func(typ wfv1.NodeType) string {
+		if typ == wfv1.NodeTypePod {
+			return fmt.Sprintf("workflow shutdown with strategy:  %s", wf.Spec.Shutdown)
+		}
+		return fmt.Sprintf("Stopped with strategy '%s'", wf.Spec.Shutdown)
+	}
 	if n.Type == wfv1.NodeTypeRetry {
 		for _, c := range n.Children {
 			cn := wf.Status.Nodes[c]
 			if !cn.Fulfilled() {
-				cn.Phase, cn.Message, cn.FinishedAt = wfv1.NodeFailed, msg, now()
+				cn.Phase, cn.Message, cn.FinishedAt = wfv1.NodeFailed, msgFor(cn.Type), now()
+				s.synced(&cn)
 				wf.Status.Nodes[c] = cn
 			}
 		}
 	}
-	n.Phase, n.Message, n.FinishedAt = wfv1.NodeFailed, msg, now()
+	n.Phase, n.Message, n.FinishedAt = wfv1.NodeFailed, msgFor(n.Type), now()
+	s.synced(n)
 	s.set(wf, n)
+}
+
+// synced marks a finished pod node's task result as arrived: Argo ends every pod node with
+// taskResultSynced true, failed ones included.
+func (s *StandIn) synced(n *wfv1.NodeStatus) {
+	if n.Type == wfv1.NodeTypePod {
+		t := true
+		n.TaskResultSynced = &t
+	}
+}
+
+// stoppedPodDependency reports whether a dependency of t is a pod node that the shutdown stopped.
+func (s *StandIn) stoppedPodDependency(wf *wfv1.Workflow, t *wfv1.DAGTask) bool {
+	for _, d := range deps(t) {
+		if n := s.node(wf, d); n != nil {
+			if last := wf.Status.Nodes[s.outbound(wf, n.ID)]; last.Type == wfv1.NodeTypePod && strings.Contains(last.Message, "shutdown with strategy") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // depsState reports whether a task's dependencies are all fulfilled, and whether its depends logic then
@@ -521,7 +571,9 @@ func (s *StandIn) finish(wf *wfv1.Workflow, phase wfv1.WorkflowPhase, msg string
 			root.Phase = wfv1.NodeError
 		}
 		root.FinishedAt = now()
-		root.Message = msg
+		if phase == wfv1.WorkflowError {
+			root.Message = msg
+		}
 		wf.Status.Nodes[wf.Name] = root
 	}
 	return true
