@@ -293,16 +293,16 @@ func flowValue(s string, depth int) (any, int, bool) {
 	case '[':
 		return flowSequence(s, depth)
 	}
-	// A plain scalar in flow context: no colons, commas or brackets; it ends before spaces followed by ",",
-	// "}" or "]".
+	// A plain scalar in flow context: no colons, commas, brackets or "?" (yaml.v2 ends a flow plain scalar
+	// at "?"); it ends before spaces followed by ",", "}" or "]".
 	n := 0
 	for n < len(s) {
 		c := s[n]
-		if isPlainChar(c) {
+		if isFlowPlainChar(c) {
 			n++
 			continue
 		}
-		if c == ' ' && n+1 < len(s) && isPlainChar(s[n+1]) {
+		if c == ' ' && n+1 < len(s) && isFlowPlainChar(s[n+1]) {
 			n++
 			continue
 		}
@@ -469,6 +469,11 @@ func isPlainChar(c byte) bool {
 		return true
 	}
 	return false
+}
+
+// isFlowPlainChar: isPlainChar less "?", which ends a plain scalar in flow context.
+func isFlowPlainChar(c byte) bool {
+	return c != '?' && isPlainChar(c)
 }
 
 func skipSpaces(s string, i int) int {

@@ -62,6 +62,9 @@ spec:
 	"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  " + strings.Repeat("k", 1100) + ": v\n",
 	"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {\"" + strings.Repeat("k", 1100) + "\": v}\n",
 	"apiVersion: v1\nkind: List\nmetadata: {name: a}\nitems: " + strings.Repeat("[", 10001) + strings.Repeat("]", 10001) + "\n",
+	// "?" ends a plain scalar in flow context (found by FuzzParseManifestFast), not in block context.
+	"A: [A?]",
+	"A: {a: b?c}\nB: b?c\n",
 }
 
 // TestParseManifestFastMatchesGeneral: whatever the fast path reads, it reads as the general path does.
