@@ -2,27 +2,34 @@
 // runs: it watches nothing and polls Workflows, and on each pass advances every unfinished Workflow by one step,
 // writing its status the way Argo does. It is a fake; this comment says exactly what it fakes.
 //
-// What it writes (checked against argo-workflows v3.7 workflow/controller/{operator,dag}.go):
-//   - status.phase Running with startedAt, then Succeeded or Failed with finishedAt and a message; the
-//     Workflow is updated as a whole object (Argo's Workflow CRD has no status subresource).
-//   - a root DAG node named and identified by the Workflow's name; one node per started DAG task named
-//     exactly "<workflow name>.<task name>" with the ID Argo derives from that name (Workflow.NodeID), its
-//     displayName the task name, boundaryID the root, templateName, startedAt/finishedAt; dependency edges as
-//     node children.
+// What it writes (read from argo-workflows v3.7 workflow/controller/{operator,dag}.go, and compared node by node
+// with what the real workflow-controller v3.7.18 wrote for the same compiled Workflows in test/e2e):
+//   - status.phase Running with startedAt, then Succeeded or Failed with finishedAt; the Workflow's message is
+//     empty for a failure and "Stopped with strategy 'Terminate'" after a shutdown. The Workflow is updated as a
+//     whole object (Argo's Workflow CRD has no status subresource).
+//   - a root DAG node named and identified by the Workflow's name, whose message stays empty; one node per
+//     started DAG task named exactly "<workflow name>.<task name>" with the ID Argo derives from that name
+//     (Workflow.NodeID), its displayName the task name, boundaryID the root, templateName, startedAt/finishedAt.
+//     Edges: the root's children are the tasks without dependencies, a task's children its dependents; a
+//     dependent of a retried task hangs under its last attempt (Argo's outbound node), not the Retry node.
 //   - tasks whose template has a retryStrategy get a Retry node holding the final phase whose children are
 //     the attempts "<node>(0)", "<node>(1)", ... flagged nodeFlag.retried; an exhausted Retry node ends with
 //     Argo's message "No more retries left" and its last attempt's phase; it takes the last attempt's outputs.
 //   - `when` that is literally "false" -> a Skipped node "when 'false' evaluated false"; a task whose depends
 //     logic cannot be met (a dependency neither Succeeded nor Skipped nor Daemoned, no continueOn) -> an
 //     Omitted node "omitted: depends condition not met".
-//   - DAG failFast (Argo's default true): after a failure no new task starts; with failFast false the other
-//     branches go on.
-//   - http templates: node type HTTP, outputs.result is the body; non-2xx -> Failed "received non-2xx
-//     response code: N". Resource templates: node type Pod, output parameters declared by the template
-//     (valueFrom.jsonPath) filled from the manifest's apiVersion/kind/metadata and a generated uid;
-//     taskResultSynced false first, then true with the outputs one pass later, as Argo's task results arrive.
-//   - spec.shutdown set: running nodes -> Failed "Stopped with strategy 'Terminate'", nothing new starts,
-//     Workflow Failed with the same message.
+//   - DAG failFast holds nothing back: Argo v3.7 reads it only when it assesses the DAG's phase, so after a
+//     failure the tasks that do not depend on it still start, under failFast true or false alike.
+//   - http templates: node type HTTP, outputs.result is the body (on failure too); a failure says
+//     "successCondition '<condition>' evaluated false" when the template has a successCondition (the
+//     translator always writes one) and "received non-2xx response code: N" only without one. Resource
+//     templates: node type Pod, output parameters declared by the template (valueFrom.jsonPath) filled from the
+//     manifest's apiVersion/kind/metadata and a generated uid; taskResultSynced false first, then true with the
+//     outputs one pass later, as Argo's task results arrive; a failed pod node has taskResultSynced true.
+//   - spec.shutdown set: unfinished http and Retry nodes -> Failed "Stopped with strategy 'Terminate'", pod
+//     nodes -> Failed "workflow shutdown with strategy:  Terminate" (two spaces, as Argo writes it); nothing new
+//     starts; the Workflow fails in the same pass, omitting the dependents of stopped http nodes, while the
+//     dependents of stopped pod nodes get no node (their task results arrive after Argo assessed the DAG).
 //
 // What it does not do: run pods, evaluate Argo expressions (only the literal when "false"), honour retry
 // backoff timing (one attempt per pass), synchronization, TTL, pod GC, hooks, steps templates, artifacts.
