@@ -40,6 +40,7 @@ var _ = Describe("The examples on the real Argo workflow-controller", func() {
 		Expect(cm).NotTo(BeNil())
 		Expect(cm.Data).To(Equal(map[string]string{"site": "site-b", "plan": "quickstart"}))
 		Expect(action(e, "mark-failover").Outputs.ResourceRef.UID).To(Equal(cm.UID))
+		checkMapping(argoWorkflow(ns, e))
 
 		applyExample(ns, "examples", "revert", "revert.yaml")
 		undo := waitPhase(ns, "quickstart-revert", drv1.ExecutionSucceeded)
@@ -99,12 +100,14 @@ var _ = Describe("The examples on the real Argo workflow-controller", func() {
 			ConsistOf(HaveKeyWithValue("value", `{"spec":{"replicas":4}}`))))
 		Expect(action(e, "scale-up-standby").Outputs.LocalizationRef.UID).To(Equal(standby.GetUID()))
 		Expect(overrideValue("clusternet-ab12c", "shop-api-baseline")).To(Equal(`{"spec":{"replicas":0}}`))
+		checkMapping(argoWorkflow(ns, e))
 		sub := &unstructured.Unstructured{}
 		sub.SetGroupVersionKind(schema.GroupVersionKind{Group: "apps.clusternet.io", Version: "v1alpha1", Kind: "Subscription"})
 		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: "shop", Name: "shop-standby"}, sub)).To(Succeed())
 
 		revert(ns, "shop-failover-undo", "shop-failover", "shop-failover-run")
 		undo := waitPhase(ns, "shop-failover-undo", drv1.ExecutionSucceeded)
+		checkMapping(argoWorkflow(ns, entry(undo)))
 		Expect(actionPhases(entry(undo))).To(And(HaveKeyWithValue("restore-primary", drv1.ActionSucceeded),
 			HaveKeyWithValue("scale-up-standby", drv1.ActionSucceeded)))
 		err := k8sClient.Get(ctx, client.ObjectKeyFromObject(standby), localization("clusternet-xy34z", "shop-api-failover"))
