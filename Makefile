@@ -63,8 +63,9 @@ envtest-assets: ## Build kube-apiserver, etcd and kubectl from the Go module pro
 	else K8S_VERSION=$(K8S_VERSION) test/tools/build-envtest-assets.sh $(ENVTEST_DIR) >/dev/null; fi
 
 .PHONY: test
-test: envtest-assets ## Run unit and integration tests (real kube-apiserver + etcd).
+test: envtest-assets e2e-tools ## Run every test: unit, integration (real kube-apiserver + etcd) and end to end (the real Argo controller).
 	KUBEBUILDER_ASSETS=$(ASSETS) ARGO_CRD_DIR=$(ARGO_CRD_DIR) go test ./... -count=1
+	$(MAKE) --no-print-directory test-e2e
 
 .PHONY: test-unit
 test-unit: ## Run the unit tests only.
@@ -79,9 +80,9 @@ e2e-tools: ## Build kube-scheduler, kube-controller-manager, kwok, Argo's workfl
 	test/tools/build-e2e-tools.sh $(E2E_TOOLS_DIR) >/dev/null
 
 .PHONY: test-e2e
-test-e2e: envtest-assets e2e-tools ## Run the end-to-end suite: DR plans through the real Argo workflow-controller and argoexec (kwok fakes the kubelet).
+test-e2e: envtest-assets e2e-tools ## Run the end-to-end suites (the stack's own test, then test/e2e): DR plans through the real Argo workflow-controller and argoexec (kwok fakes the kubelet).
 	KUBEBUILDER_ASSETS=$(ASSETS) ARGO_CRD_DIR=$(ARGO_CRD_DIR) DRPLAN_E2E_TOOLS=$(E2E_TOOLS_DIR) DRPLAN_E2E_ARTIFACTS=$(E2E_ARTIFACTS) \
-		go test -tags e2e ./test/e2e/... -count=1 -timeout 40m -v
+		go test -tags e2e -p 1 ./test/stack/ ./test/e2e/... -count=1 -timeout 40m -v
 
 .PHONY: bench
 bench: ## Run the translator benchmarks.
