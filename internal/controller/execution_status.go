@@ -134,7 +134,17 @@ func firstFailure(stages []drv1.StageStatus) string {
 			}
 		}
 	}
-	return ""
+	// No workflow failed, yet the stages did not succeed: one was canceled without the execution being
+	// canceled, e.g. its Argo Workflow stopped with `argo stop` or `argo terminate`. Name it.
+	for i := range stages {
+		for j := range stages[i].WorkflowExecutions {
+			e := &stages[i].WorkflowExecutions[j]
+			if e.Phase == drv1.ExecutionCanceled {
+				return fmt.Sprintf("stage %s, workflow %s was canceled: %s", stages[i].Name, e.WorkflowRef.Name, e.Message)
+			}
+		}
+	}
+	return "a stage did not succeed"
 }
 
 // cancelStages marks everything unfinished Canceled.

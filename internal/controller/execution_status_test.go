@@ -100,3 +100,15 @@ func TestCancelStagesAndSummary(t *testing.T) {
 	g.Expect(s).To(Equal(drv1.ExecutionSummary{Total: 3, Succeeded: 1, Canceled: 2}))
 	g.Expect(p).To(Equal("3/3"))
 }
+
+func TestFirstFailureNamesACanceledWorkflowWhenNoneFailed(t *testing.T) {
+	g := NewWithT(t)
+	stages := []drv1.StageStatus{*entries(drv1.ExecutionSucceeded, drv1.ExecutionCanceled)}
+	stages[0].WorkflowExecutions[1].WorkflowRef.Name = "failover"
+	stages[0].WorkflowExecutions[1].Message = "Stopped with strategy 'Terminate'"
+	g.Expect(firstFailure(stages)).To(Equal("stage s, workflow failover was canceled: Stopped with strategy 'Terminate'"))
+
+	stages = append(stages, *entries(drv1.ExecutionFailed))
+	stages[1].Name, stages[1].WorkflowExecutions[0].WorkflowRef.Name, stages[1].WorkflowExecutions[0].Message = "t", "w", "action a failed: boom"
+	g.Expect(firstFailure(stages)).To(Equal("stage t, workflow w: action a failed: boom"), "a failure comes before a cancel")
+}

@@ -357,12 +357,14 @@ var _ = Describe("DR plans on the real Argo workflow-controller", func() {
 		}).Should(BeTrue(), func() string { return describeRun(ns, ex) })
 		e = entry(ex)
 		// Argo fails the pod node with "workflow shutdown with strategy:  Terminate" and omits "never": both
-		// were canceled, neither failed. (The execution itself ends Failed with the message "failed: ", a gap of
-		// the execution reconciler with a run that ends Canceled without the cancel annotation; see docs/e2e.md.)
+		// were canceled, neither failed. The execution was not canceled by its owner, so it did not succeed:
+		// Failed, naming the workflow that was stopped.
 		Expect(actionPhases(e)).To(Equal(map[string]drv1.ActionPhase{"check": drv1.ActionCanceled, "never": drv1.ActionCanceled}))
 		Expect(e.Phase).To(Equal(drv1.ExecutionCanceled))
 		Expect(ex.Status.StageStatuses[0].Phase).To(Equal(drv1.ExecutionCanceled))
 		Expect(ex.Status.Summary.Failed).To(BeZero())
+		Expect(ex.Status.Phase).To(Equal(drv1.ExecutionFailed))
+		Expect(ex.Status.Message).To(MatchRegexp(`^failed: stage \S+, workflow \S+ was canceled: .+`))
 		Expect(hooks.Requests("/" + ns + "/never")).To(BeEmpty())
 		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(wf), wf)).To(Succeed())
 		Expect(wf.Status.Phase).To(Equal(wfv1.WorkflowFailed))
