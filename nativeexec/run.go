@@ -3,6 +3,7 @@ package nativeexec
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,7 +37,8 @@ type serviceAccountRef struct{ Namespace, Name string }
 
 func (s serviceAccountRef) String() string { return s.Namespace + "/" + s.Name }
 
-// Messages of actions that never ran; the Argo engine reports the same phases.
+// Messages of actions that never ran; the Argo engine reports the same phases. An omitted action's message
+// starts with the one Argo writes on an Omitted node and adds which failure kept it from running.
 const (
 	msgOmitted  = "omitted: depends condition not met"
 	msgNotRun   = "not run: the workflow stopped after a failure"
@@ -64,9 +66,15 @@ type runState struct {
 	// dependents[i]: who waits for i). Scheduling runs under mu on every completion, so it reads slices
 	// rather than hashing names, and a completion looks only at the actions that waited for it.
 	deps, dependents [][]int
-	inFlight         int
-	canceled         bool
-	start            metav1.Time
+	// blockedBy[i] is the Failed or Canceled action that kept Skipped action i from running, directly or through
+	// dependencies omitted because of it (-1: none, e.g. skipped by its own `when`). Argo omits such a task
+	// and, an Omitted node being neither Succeeded nor Skipped, omits its dependents too; a `when`-skipped
+	// dependency counts as satisfied. It is set when i settles and derived again from the recorded phases
+	// after a restart (deriveBlockedLocked), so it is never only in this process's memory.
+	blockedBy []int
+	inFlight  int
+	canceled  bool
+	start     metav1.Time
 	// finished is when the run reached a terminal phase in this process (zero while it has not).
 	finished time.Time
 }
@@ -103,6 +111,7 @@ func newRunState(key runKey, run *engine.Run, ir *translator.IR, now metav1.Time
 	}
 	s.deps = make([][]int, len(ir.Actions))
 	s.dependents = make([][]int, len(ir.Actions))
+	s.blockedBy = make([]int, len(ir.Actions))
 	for i := range ir.Actions {
 		for _, d := range ir.Actions[i].DependsOn {
 			j, ok := index[d]
@@ -128,7 +137,33 @@ func newRunState(key runKey, run *engine.Run, ir *translator.IR, now metav1.Time
 		}
 		s.actions[i] = st
 	}
+	s.deriveBlockedLocked()
 	return s
+}
+
+// deriveBlockedLocked recomputes blockedBy from the actions' phases (the recorded ones after a restart):
+// dependencies first, so that an action omitted because of an omitted dependency finds the failure behind it.
+// Only Skipped actions can be blocked; a Skipped action with no failed, canceled or blocked dependency was
+// skipped by its own `when` (or, at the end of a stopped run, never reached) and satisfies its dependents.
+func (s *runState) deriveBlockedLocked() {
+	visited := make([]bool, len(s.actions))
+	var visit func(i int)
+	visit = func(i int) {
+		if visited[i] {
+			return
+		}
+		visited[i] = true
+		s.blockedBy[i] = -1
+		for _, d := range s.deps[i] {
+			visit(d)
+		}
+		if s.actions[i].Phase == v1alpha1.ActionSkipped {
+			_, s.blockedBy[i] = s.dependenciesLocked(i)
+		}
+	}
+	for i := range s.actions {
+		visit(i)
+	}
 }
 
 // scheduleLocked starts every action that is ready: Skipped actions (when false) and actions whose dependencies
@@ -146,17 +181,18 @@ func (e *Engine) scheduleLocked(s *runState) {
 }
 
 // scheduleAfterLocked is scheduleLocked after action done ended: only the actions that waited for it can have
-// become ready or impossible (an action's readiness depends on its dependencies' phases only, and stopping is
-// for good), so it looks at those, without a pass over the whole run. The next layer of a DAG starts from here,
-// in the goroutine of the action that ended last, without waiting for the reconciler.
+// become ready or impossible (an action's readiness depends on its dependencies' phases and blockedBy only,
+// both set when a dependency ends, and stopping is for good), so it looks at those, without a pass over the
+// whole run. The next layer of a DAG starts from here, in the goroutine of the action that ended last, without
+// waiting for the reconciler.
 func (e *Engine) scheduleAfterLocked(s *runState, done int) {
 	e.advanceLocked(s, s.dependents[done])
 	e.finishIfIdleLocked(s)
 }
 
 // advanceLocked settles or starts the pending actions among candidates that can, in order; an action that
-// settles (Skipped) may make its dependents ready, so they are looked at next. Starting an action makes no
-// other ready, so it needs no further look.
+// settles (Skipped) may make its dependents ready, or omit them, so they are looked at next. Starting an action
+// makes no other ready, so it needs no further look.
 func (e *Engine) advanceLocked(s *runState, candidates []int) {
 	if s.stoppedLocked() {
 		return
@@ -168,10 +204,13 @@ func (e *Engine) advanceLocked(s *runState, candidates []int) {
 				continue
 			}
 			a := &s.ir.Actions[i]
-			ready, impossible := s.dependenciesLocked(i)
+			ready, blocker := s.dependenciesLocked(i)
 			switch {
-			case impossible:
-				s.settleLocked(i, v1alpha1.ActionSkipped, msgOmitted)
+			case blocker >= 0:
+				// Checked before `when`, as Argo evaluates depends first: a when-false action behind a
+				// failure is omitted, and blocks its dependents in turn.
+				s.blockedBy[i] = blocker
+				s.settleLocked(i, v1alpha1.ActionSkipped, omittedMessage(&s.actions[blocker]))
 			case !ready:
 				continue
 			case a.Skipped:
@@ -223,20 +262,31 @@ func (s *runState) stoppedLocked() bool {
 	return false
 }
 
-// dependenciesLocked: action i is ready when every dependency Succeeded or was Skipped; impossible when one
-// ended otherwise.
-func (s *runState) dependenciesLocked(i int) (ready, impossible bool) {
+// dependenciesLocked: action i is ready when every dependency Succeeded or was Skipped without being blocked;
+// it can never run when a dependency Failed or was Canceled, or was itself omitted because of such an action,
+// which is then returned as the blocker (-1: none).
+func (s *runState) dependenciesLocked(i int) (ready bool, blocker int) {
 	ready = true
 	for _, d := range s.deps[i] {
 		switch s.actions[d].Phase {
-		case v1alpha1.ActionSucceeded, v1alpha1.ActionSkipped:
+		case v1alpha1.ActionSucceeded:
+		case v1alpha1.ActionSkipped:
+			if b := s.blockedBy[d]; b >= 0 {
+				return false, b
+			}
 		case v1alpha1.ActionFailed, v1alpha1.ActionCanceled:
-			return false, true
+			return false, d
 		default:
 			ready = false
 		}
 	}
-	return ready, false
+	return ready, -1
+}
+
+// omittedMessage says why an action was omitted: Argo's words, and the failure behind it, which may be
+// several dependencies upstream.
+func omittedMessage(blocker *v1alpha1.ActionStatus) string {
+	return msgOmitted + " (action " + blocker.Name + " " + strings.ToLower(string(blocker.Phase)) + ")"
 }
 
 // settleLocked ends an action that did not run.

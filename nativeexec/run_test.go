@@ -121,7 +121,113 @@ func TestContinueRunsWhatDoesNotDependOnTheFailure(t *testing.T) {
 	g.Expect(st.Phase).To(Equal(v1alpha1.ExecutionFailed))
 	g.Expect(phases(st)).To(Equal(map[string]v1alpha1.ActionPhase{"a": v1alpha1.ActionFailed, "b": v1alpha1.ActionSkipped,
 		"c": v1alpha1.ActionSucceeded, "d": v1alpha1.ActionSucceeded}))
-	g.Expect(actionNamed(t, st, "b").Message).To(Equal(msgOmitted))
+	g.Expect(actionNamed(t, st, "b").Message).To(Equal(msgOmitted + " (action a failed)"))
+}
+
+// Under Continue an action behind a failure is omitted, and so is everything behind it: Argo's depends
+// `(b.Succeeded || b.Skipped)` does not hold for an Omitted b, so c is omitted too, not run.
+func TestContinueOmitsWhatDependsOnTheFailureTransitively(t *testing.T) {
+	g := NewWithT(t)
+	srv := newHookServer(t, map[string]http.HandlerFunc{"/a": fail500})
+	e, notified := testEngine(t)
+	run := testRun(testWorkflow(v1alpha1.WorkflowContinue, httpAction("a", srv.URL+"/a"), httpAction("b", srv.URL+"/b"),
+		httpAction("c", srv.URL+"/c")))
+	st := driveToEnd(t, e, run, notified)
+	g.Expect(st.Phase).To(Equal(v1alpha1.ExecutionFailed))
+	g.Expect(phases(st)).To(Equal(map[string]v1alpha1.ActionPhase{"a": v1alpha1.ActionFailed, "b": v1alpha1.ActionSkipped,
+		"c": v1alpha1.ActionSkipped}))
+	g.Expect(actionNamed(t, st, "b").Message).To(Equal(msgOmitted + " (action a failed)"))
+	g.Expect(actionNamed(t, st, "c").Message).To(Equal(msgOmitted+" (action a failed)"), "c names the failure behind b")
+	g.Expect(srv.order()).To(Equal([]string{"/a"}), "neither b nor c started")
+}
+
+// A dependency skipped by its own `when` satisfies its dependents; one that is when-false but behind a failure
+// is omitted (depends is evaluated before when, as Argo does) and blocks them.
+func TestWhenSkippedDependencySatisfiesUnlessItIsBehindAFailure(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		aFails bool
+		want   map[string]v1alpha1.ActionPhase
+		calls  []string
+	}{
+		{name: "a succeeds", want: map[string]v1alpha1.ActionPhase{"a": v1alpha1.ActionSucceeded, "b": v1alpha1.ActionSkipped,
+			"c": v1alpha1.ActionSucceeded}, calls: []string{"/a", "/c"}},
+		{name: "a fails", aFails: true, want: map[string]v1alpha1.ActionPhase{"a": v1alpha1.ActionFailed, "b": v1alpha1.ActionSkipped,
+			"c": v1alpha1.ActionSkipped}, calls: []string{"/a"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			handlers := map[string]http.HandlerFunc{}
+			if tc.aFails {
+				handlers["/a"] = fail500
+			}
+			srv := newHookServer(t, handlers)
+			b := httpAction("b", srv.URL+"/b")
+			b.When = `{{ eq .planName "other" }}`
+			e, notified := testEngine(t)
+			run := testRun(testWorkflow(v1alpha1.WorkflowContinue, httpAction("a", srv.URL+"/a"), b, httpAction("c", srv.URL+"/c")))
+			st := driveToEnd(t, e, run, notified)
+			g.Expect(phases(st)).To(Equal(tc.want))
+			g.Expect(srv.order()).To(Equal(tc.calls))
+			if tc.aFails {
+				g.Expect(actionNamed(t, st, "b").Message).To(Equal(msgOmitted + " (action a failed)"))
+				g.Expect(actionNamed(t, st, "c").Message).To(Equal(msgOmitted + " (action a failed)"))
+			} else {
+				g.Expect(actionNamed(t, st, "b").Message).To(Equal("when rendered false"))
+			}
+		})
+	}
+}
+
+// In a DAG under Continue, everything downstream of the failure is omitted, through every path (b and d after
+// a, f after both), while the independent e runs.
+func TestContinueOmitsTheFailuresDownstreamInADAG(t *testing.T) {
+	g := NewWithT(t)
+	srv := newHookServer(t, map[string]http.HandlerFunc{"/a": fail500})
+	e, notified := testEngine(t)
+	run := testRun(testWorkflow(v1alpha1.WorkflowContinue, httpAction("a", srv.URL+"/a"), httpAction("b", srv.URL+"/b", "a"),
+		httpAction("d", srv.URL+"/d", "a"), httpAction("f", srv.URL+"/f", "b", "d"), httpAction("e", srv.URL+"/e")))
+	st := driveToEnd(t, e, run, notified)
+	g.Expect(st.Phase).To(Equal(v1alpha1.ExecutionFailed))
+	g.Expect(phases(st)).To(Equal(map[string]v1alpha1.ActionPhase{"a": v1alpha1.ActionFailed, "b": v1alpha1.ActionSkipped,
+		"d": v1alpha1.ActionSkipped, "f": v1alpha1.ActionSkipped, "e": v1alpha1.ActionSucceeded}))
+	g.Expect(actionNamed(t, st, "f").Message).To(Equal(msgOmitted + " (action a failed)"))
+	g.Expect(srv.callsTo("/b") + srv.callsTo("/d") + srv.callsTo("/f")).To(BeZero())
+	g.Expect(srv.callsTo("/e")).To(Equal(1))
+}
+
+// After a restart, whether a recorded Skipped dependency blocks is derived from the IR and the recorded phases:
+// b omitted behind a's failure keeps c from running; b skipped by its `when` lets c run.
+func TestRestartDerivesOmittedDependenciesFromTheRecord(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		aPhase v1alpha1.ActionPhase
+		bWhen  bool
+		want   v1alpha1.ActionPhase
+		calls  []string
+	}{
+		{name: "b omitted behind a failure", aPhase: v1alpha1.ActionFailed, want: v1alpha1.ActionSkipped},
+		{name: "b skipped by when", aPhase: v1alpha1.ActionSucceeded, bWhen: true, want: v1alpha1.ActionSucceeded, calls: []string{"/c"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			srv := newHookServer(t, nil)
+			b := httpAction("b", srv.URL+"/b")
+			if tc.bWhen {
+				b.When = `{{ eq .planName "other" }}`
+			}
+			run := testRun(testWorkflow(v1alpha1.WorkflowContinue, httpAction("a", srv.URL+"/a"), b, httpAction("c", srv.URL+"/c")))
+			run.Recorded = &v1alpha1.WorkflowExecutionStatus{Phase: v1alpha1.ExecutionRunning, ActionStatuses: []v1alpha1.ActionStatus{
+				{Name: "a", Phase: tc.aPhase}, {Name: "b", Phase: v1alpha1.ActionSkipped}, {Name: "c", Phase: v1alpha1.ActionPending}}}
+			e, notified := testEngine(t)
+			st := driveToEnd(t, e, run, notified)
+			g.Expect(actionNamed(t, st, "c").Phase).To(Equal(tc.want))
+			g.Expect(srv.order()).To(Equal(tc.calls))
+			if tc.want == v1alpha1.ActionSkipped {
+				g.Expect(actionNamed(t, st, "c").Message).To(Equal(msgOmitted + " (action a failed)"))
+			}
+		})
+	}
 }
 
 func TestRetriesUntilSuccess(t *testing.T) {

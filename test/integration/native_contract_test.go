@@ -99,6 +99,16 @@ var _ = Describe("Engine contract", Ordered, func() {
 		Entry("Continue runs what does not depend on the failure", scenario{policy: drv1.WorkflowContinue,
 			actions:  contractDAG(),
 			outcomes: map[string]argostandin.Outcome{"b": {Fail: true}}, want: drv1.ExecutionFailed}),
+		// a -> b -> c: b is omitted behind a's failure, and c behind b (an Omitted dependency is neither
+		// Succeeded nor Skipped for Argo's depends), so neither runs.
+		Entry("Continue omits what depends on the failure, transitively", scenario{policy: drv1.WorkflowContinue,
+			actions:  contractActions("a", "b", "c"),
+			outcomes: map[string]argostandin.Outcome{"a": {Fail: true}}, want: drv1.ExecutionFailed}),
+		// Argo evaluates depends before when: a when-false b behind a failure is omitted, not skipped, and
+		// keeps c from running.
+		Entry("Continue omits a when-false action behind the failure and what depends on it", scenario{
+			policy: drv1.WorkflowContinue, actions: whenFalse(contractActions("a", "b", "c"), "b"),
+			outcomes: map[string]argostandin.Outcome{"a": {Fail: true}}, want: drv1.ExecutionFailed}),
 		Entry("revert runs rollbacks in reverse order and skips HTTP without one", scenario{
 			actions: withRollback(contractDAG(), "b", "undo-b"),
 			reverted: []drv1.ActionStatus{{Name: "a", Phase: drv1.ActionSucceeded}, {Name: "b", Phase: drv1.ActionSucceeded},
