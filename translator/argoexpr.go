@@ -37,10 +37,12 @@ func argoDepends(tasks []string) string {
 	return b.String()
 }
 
-// argoHTTPSuccessCondition accepts the listed status codes, or any 2xx when none are listed.
+// argoHTTPSuccessCondition accepts the listed status codes. With none listed it is empty: Argo's agent then
+// accepts any 2xx itself and, unlike with a successCondition, names the code it received in the failure
+// message ("received non-2xx response code: 503"), the only place Argo records it.
 func argoHTTPSuccessCondition(codes []int32) string {
 	if len(codes) == 0 {
-		return "response.statusCode >= 200 && response.statusCode < 300"
+		return ""
 	}
 	parts := make([]string, len(codes))
 	for i, c := range codes {

@@ -98,8 +98,9 @@ func TestStandInWritesArgoShapedNodes(t *testing.T) {
 			g.Expect(a.Outputs.ResourceRef.Name).To(Equal("m"))
 			g.Expect(a.Outputs.ResourceRef.Kind).To(Equal("ConfigMap"))
 		case "bad":
-			// As Argo's agent writes it for a template with a successCondition (the translator always sets one).
-			g.Expect(a.Message).To(Equal("successCondition 'response.statusCode >= 200 && response.statusCode < 300' evaluated false"))
+			// As Argo's agent writes it for a template without a successCondition (no successCodes listed).
+			g.Expect(a.Message).To(Equal("received non-2xx response code: 502"))
+			g.Expect(a.Outputs.HTTPResponse.StatusCode).To(Equal(int32(502)))
 		}
 	}
 }

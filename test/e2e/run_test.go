@@ -149,9 +149,10 @@ var _ = Describe("DR plans on the real Argo workflow-controller", func() {
 		Expect(check.Message).To(ContainSubstring("failure condition"))
 		Expect(doomed.Phase).To(Equal(drv1.ActionFailed))
 		Expect(doomed.RetryCount).To(Equal(int32(1)))
-		// Argo's agent evaluates the translator's successCondition and says only that it failed: the 502 is not
-		// in the message (nor anywhere in the node status); the response body is.
-		Expect(doomed.Message).To(Equal("No more retries left: successCondition 'response.statusCode >= 200 && response.statusCode < 300' evaluated false"))
+		// Without successCodes the translator writes no successCondition: Argo's agent then names the code it
+		// received, the only place Argo records it, and argoexec reads it from there.
+		Expect(doomed.Message).To(Equal("No more retries left: received non-2xx response code: 502"))
+		Expect(doomed.Outputs.HTTPResponse.StatusCode).To(Equal(int32(502)))
 		Expect(doomed.Outputs.HTTPResponse.Body).To(Equal(`{"ok":false}`))
 		Expect(action(e, "after").Phase).To(Equal(drv1.ActionSkipped))
 		Expect(hooks.Requests("/" + ns + "/doomed")).To(HaveLen(2))
