@@ -18,11 +18,7 @@ import (
 	"github.com/drplan/drplan-operator/test/testenv"
 )
 
-// The operator's identity in the demo cluster, as config/default would create it.
 const (
-	operatorNamespace      = "drplan-system"
-	operatorServiceAccount = "drplan-operator"
-	operatorClusterRole    = "drplan-operator-manager-role"
 	// quickstartRole grants the executor what examples/quickstart's KubernetesResource action touches
 	// (config/executor leaves such kinds to the plan's owner on purpose).
 	quickstartRole = "drplan-demo-quickstart"
@@ -30,9 +26,11 @@ const (
 	rbacTimeout = 30 * time.Second
 )
 
-// operatorConfig creates the operator's ServiceAccount, binds it to config/rbac/role.yaml (what `make manifests`
-// generates from the RBAC markers) and returns admin impersonating it: the demo runs with the operator's real
-// permissions, not an administrator's.
+// operator is the operator's identity in the demo cluster, as config/default would create it.
+var operator = testenv.Operator{Namespace: "drplan-system", ServiceAccount: "drplan-operator", ClusterRole: "drplan-operator-manager-role"}
+
+// operatorConfig returns admin impersonating the operator's ServiceAccount, bound to config/rbac/role.yaml, once
+// the API server enforces that binding: the demo runs with the operator's real permissions, not an administrator's.
 func operatorConfig(ctx context.Context, admin *rest.Config) (*rest.Config, error) {
 	c, err := adminClient(admin)
 	if err != nil {
@@ -42,35 +40,13 @@ func operatorConfig(ctx context.Context, admin *rest.Config) (*rest.Config, erro
 	if err != nil {
 		return nil, err
 	}
-	roles, err := readObjects(filepath.Join(root, "config", "rbac", "role.yaml"))
+	cfg, err := testenv.OperatorConfig(ctx, c, admin, root, operator)
 	if err != nil {
 		return nil, err
 	}
-	if len(roles) != 1 {
-		return nil, fmt.Errorf("config/rbac/role.yaml: want one ClusterRole, found %d objects", len(roles))
-	}
-	roles[0].SetName(operatorClusterRole)
-	objs := []client.Object{
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}},
-		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, Name: operatorServiceAccount}},
-		roles[0],
-		&rbacv1.ClusterRoleBinding{
-			ObjectMeta: metav1.ObjectMeta{Name: operatorClusterRole},
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: operatorClusterRole},
-			Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: operatorNamespace,
-				Name: operatorServiceAccount}},
-		},
-	}
-	if err := createAll(ctx, c, objs); err != nil {
+	if err := waitAllowed(ctx, c, operator.User(), operator.Groups(), "", "dr.bkbcs.tencent.com", "drplanexecutions", "watch"); err != nil {
 		return nil, err
 	}
-	user := "system:serviceaccount:" + operatorNamespace + ":" + operatorServiceAccount
-	groups := []string{"system:serviceaccounts", "system:serviceaccounts:" + operatorNamespace, "system:authenticated"}
-	if err := waitAllowed(ctx, c, user, groups, "", "dr.bkbcs.tencent.com", "drplanexecutions", "watch"); err != nil {
-		return nil, err
-	}
-	cfg := rest.CopyConfig(admin)
-	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: groups}
 	return cfg, nil
 }
 

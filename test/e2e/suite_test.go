@@ -25,9 +25,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -147,33 +144,14 @@ var _ = AfterSuite(func() {
 	Expect(stopErr).NotTo(HaveOccurred())
 })
 
-// The operator's identity: a ServiceAccount bound to the ClusterRole `make manifests` generates, so a
+// operator is the operator's identity: a ServiceAccount bound to the ClusterRole `make manifests` generates, so a
 // reconciler needing a verb its RBAC markers do not grant fails here as it would in a cluster.
-const operatorNamespace, operatorServiceAccount = "drplan-e2e", "controller-manager"
+var operator = testenv.Operator{Namespace: "drplan-e2e", ServiceAccount: "controller-manager", ClusterRole: "drplan-e2e-manager-role"}
 
-// operatorConfig creates the operator's ServiceAccount, binds it to config/rbac/role.yaml and returns the admin
-// config impersonating it.
+// operatorConfig returns the stack's admin config impersonating the operator's ServiceAccount.
 func operatorConfig() *rest.Config {
 	GinkgoHelper()
-	Expect(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}})).To(Succeed())
-	Expect(k8sClient.Create(ctx, &corev1.ServiceAccount{
-		ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, Name: operatorServiceAccount},
-	})).To(Succeed())
-	roles := loadObjects(repoPath("config", "rbac", "role.yaml"))
-	Expect(roles).To(HaveLen(1))
-	role := roles[0]
-	role.SetName("drplan-e2e-manager-role")
-	Expect(k8sClient.Create(ctx, role)).To(Succeed())
-	Expect(k8sClient.Create(ctx, &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: "drplan-e2e-manager-rolebinding"},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.GetName()},
-		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: operatorNamespace, Name: operatorServiceAccount}},
-	})).To(Succeed())
-
-	c := rest.CopyConfig(theStack.Config)
-	c.Impersonate = rest.ImpersonationConfig{
-		UserName: "system:serviceaccount:" + operatorNamespace + ":" + operatorServiceAccount,
-		Groups:   []string{"system:serviceaccounts", "system:serviceaccounts:" + operatorNamespace, "system:authenticated"},
-	}
+	c, err := testenv.OperatorConfig(ctx, k8sClient, theStack.Config, repoRoot, operator)
+	Expect(err).NotTo(HaveOccurred())
 	return c
 }

@@ -21,10 +21,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/rest"
@@ -129,32 +126,14 @@ var _ = AfterSuite(func() {
 	}
 })
 
-// operatorServiceAccount is the identity the suite's manager runs as.
-const operatorNamespace, operatorServiceAccount = "drplan-suite", "controller-manager"
+// operator is the identity the suite's manager runs as: a ServiceAccount bound to the ClusterRole that `make
+// manifests` generates from the RBAC markers.
+var operator = testenv.Operator{Namespace: "drplan-suite", ServiceAccount: "controller-manager", ClusterRole: "drplan-suite-manager-role"}
 
-// operatorConfig creates the operator's ServiceAccount, binds it to config/rbac/role.yaml and returns cfg
-// impersonating it.
+// operatorConfig returns cfg impersonating the operator's ServiceAccount (testenv.OperatorConfig).
 func operatorConfig() *rest.Config {
 	GinkgoHelper()
-	Expect(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}})).To(Succeed())
-	Expect(k8sClient.Create(ctx, &corev1.ServiceAccount{
-		ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, Name: operatorServiceAccount},
-	})).To(Succeed())
-	roles := loadObjects(filepath.Join(repoRoot, "config", "rbac", "role.yaml"))
-	Expect(roles).To(HaveLen(1))
-	role := roles[0]
-	role.SetName("drplan-suite-manager-role")
-	Expect(k8sClient.Create(ctx, role)).To(Succeed())
-	Expect(k8sClient.Create(ctx, &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: "drplan-suite-manager-rolebinding"},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.GetName()},
-		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: operatorNamespace, Name: operatorServiceAccount}},
-	})).To(Succeed())
-
-	c := rest.CopyConfig(cfg)
-	c.Impersonate = rest.ImpersonationConfig{
-		UserName: "system:serviceaccount:" + operatorNamespace + ":" + operatorServiceAccount,
-		Groups:   []string{"system:serviceaccounts", "system:serviceaccounts:" + operatorNamespace, "system:authenticated"},
-	}
+	c, err := testenv.OperatorConfig(ctx, k8sClient, cfg, repoRoot, operator)
+	Expect(err).NotTo(HaveOccurred())
 	return c
 }
