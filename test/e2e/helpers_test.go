@@ -27,6 +27,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
+	"github.com/drplan/drplan-operator/test/testenv"
 )
 
 func repoPath(parts ...string) string { return filepath.Join(append([]string{repoRoot}, parts...)...) }
@@ -193,16 +194,14 @@ func createPlan(ns, name string, workflows ...string) *drv1.DRPlan {
 
 func execute(ns, name, plan string, params ...drv1.ParamValue) *drv1.DRPlanExecution {
 	GinkgoHelper()
-	ex := &drv1.DRPlanExecution{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec: drv1.DRPlanExecutionSpec{PlanRef: plan, OperationType: drv1.OperationExecute, Params: params}}
+	ex := testenv.Execution(ns, name, plan, params...)
 	Expect(k8sClient.Create(ctx, ex)).To(Succeed())
 	return ex
 }
 
 func revert(ns, name, plan, target string) *drv1.DRPlanExecution {
 	GinkgoHelper()
-	ex := &drv1.DRPlanExecution{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec: drv1.DRPlanExecutionSpec{PlanRef: plan, OperationType: drv1.OperationRevert, RevertExecutionRef: target}}
+	ex := testenv.Revert(ns, name, plan, target)
 	Expect(k8sClient.Create(ctx, ex)).To(Succeed())
 	return ex
 }
@@ -253,21 +252,13 @@ func entry(ex *drv1.DRPlanExecution) drv1.WorkflowExecutionStatus {
 
 func action(e drv1.WorkflowExecutionStatus, name string) drv1.ActionStatus {
 	GinkgoHelper()
-	for _, a := range e.ActionStatuses {
-		if a.Name == name {
-			return a
-		}
-	}
-	Fail("no action " + name)
-	return drv1.ActionStatus{}
+	a, ok := testenv.ActionNamed(e.ActionStatuses, name)
+	Expect(ok).To(BeTrue(), "no action %s", name)
+	return a
 }
 
 func actionPhases(e drv1.WorkflowExecutionStatus) map[string]drv1.ActionPhase {
-	out := map[string]drv1.ActionPhase{}
-	for _, a := range e.ActionStatuses {
-		out[a.Name] = a.Phase
-	}
-	return out
+	return testenv.ActionPhases(e.ActionStatuses)
 }
 
 func actionNames(e drv1.WorkflowExecutionStatus) []string {

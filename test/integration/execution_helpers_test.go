@@ -15,6 +15,7 @@ import (
 
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
 	"github.com/drplan/drplan-operator/test/argostandin"
+	"github.com/drplan/drplan-operator/test/testenv"
 )
 
 // The Argo stand-in of the execution specs: one for the suite, started on first use; each spec sets its
@@ -87,16 +88,14 @@ func exPlan(ns, name string, policy drv1.PlanFailurePolicy, stages ...drv1.Stage
 
 func exExecution(ns, name, plan string, params ...drv1.ParamValue) *drv1.DRPlanExecution {
 	GinkgoHelper()
-	ex := &drv1.DRPlanExecution{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec: drv1.DRPlanExecutionSpec{PlanRef: plan, OperationType: drv1.OperationExecute, Params: params}}
+	ex := testenv.Execution(ns, name, plan, params...)
 	Expect(k8sClient.Create(ctx, ex)).To(Succeed())
 	return ex
 }
 
 func exRevert(ns, name, plan, target string) *drv1.DRPlanExecution {
 	GinkgoHelper()
-	ex := &drv1.DRPlanExecution{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec: drv1.DRPlanExecutionSpec{PlanRef: plan, OperationType: drv1.OperationRevert, RevertExecutionRef: target}}
+	ex := testenv.Revert(ns, name, plan, target)
 	Expect(k8sClient.Create(ctx, ex)).To(Succeed())
 	return ex
 }
@@ -122,22 +121,14 @@ func exWaitPhase(ns, name string, phase drv1.ExecutionPhase) *drv1.DRPlanExecuti
 
 // actionPhases maps "<action>" to its phase over one entry.
 func exActionPhases(e drv1.WorkflowExecutionStatus) map[string]drv1.ActionPhase {
-	out := map[string]drv1.ActionPhase{}
-	for _, a := range e.ActionStatuses {
-		out[a.Name] = a.Phase
-	}
-	return out
+	return testenv.ActionPhases(e.ActionStatuses)
 }
 
 func exAction(e drv1.WorkflowExecutionStatus, name string) drv1.ActionStatus {
 	GinkgoHelper()
-	for _, a := range e.ActionStatuses {
-		if a.Name == name {
-			return a
-		}
-	}
-	Fail("no action " + name)
-	return drv1.ActionStatus{}
+	a, ok := testenv.ActionNamed(e.ActionStatuses, name)
+	Expect(ok).To(BeTrue(), "no action %s", name)
+	return a
 }
 
 func exWorkflows(ns string) []wfv1.Workflow {

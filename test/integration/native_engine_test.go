@@ -28,6 +28,7 @@ import (
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
 	"github.com/drplan/drplan-operator/internal/engine"
 	"github.com/drplan/drplan-operator/nativeexec"
+	"github.com/drplan/drplan-operator/test/testenv"
 )
 
 // These specs drive the native engine directly against the suite's real API server, the way the execution
@@ -392,13 +393,9 @@ func driveNative(eng *nativeexec.Engine, run *engine.Run, notified <-chan types.
 
 func nativeAction(st engine.RunStatus, name string) drv1.ActionStatus {
 	GinkgoHelper()
-	for _, a := range st.Actions {
-		if a.Name == name {
-			return a
-		}
-	}
-	Fail("no action " + name)
-	return drv1.ActionStatus{}
+	a, ok := testenv.ActionNamed(st.Actions, name)
+	Expect(ok).To(BeTrue(), "no action %s", name)
+	return a
 }
 
 // waitJobRecorded waits until the action reports its Job (it does so while running) and returns the Job.
