@@ -145,6 +145,20 @@ func exGetPlan(ns, name string) *drv1.DRPlan {
 	return p
 }
 
+// exPlanAfter waits until plan name records the finished execution exName: the plan's status is written
+// after the execution's own terminal status, so a test that has just seen the execution finish must wait for it.
+func exPlanAfter(ns, name, exName string) *drv1.DRPlan {
+	GinkgoHelper()
+	var p *drv1.DRPlan
+	Eventually(func(g Gomega) {
+		p = &drv1.DRPlan{}
+		g.Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, p)).To(Succeed())
+		g.Expect(p.Status.LastExecutionRef).NotTo(BeNil())
+		g.Expect(p.Status.LastExecutionRef.Name).To(Equal(exName))
+	}).Should(Succeed())
+	return p
+}
+
 func execEventReasons(g Gomega, ex *drv1.DRPlanExecution) []string {
 	list := &corev1.EventList{}
 	g.Expect(k8sClient.List(ctx, list, client.InNamespace(ex.Namespace))).To(Succeed())

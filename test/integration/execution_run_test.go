@@ -82,9 +82,8 @@ var _ = Describe("DRPlanExecution on Argo", func() {
 		Expect(wfs[0].OwnerReferences).To(ContainElement(HaveField("UID", ex.UID)))
 		Expect(wfs[0].Labels).To(HaveKeyWithValue(drv1.LabelPlan, "p"))
 
-		plan := exGetPlan(ns, "p")
+		plan := exPlanAfter(ns, "p", "run")
 		Expect(plan.Status.CurrentExecution).To(BeNil())
-		Expect(plan.Status.LastExecutionRef.Name).To(Equal("run"))
 		Expect(plan.Status.LastExecutionTime).NotTo(BeNil())
 		Expect(plan.Status.Phase).To(Equal(drv1.DRPlanExecuted))
 		Expect(plan.Status.ExecutionHistory).To(HaveLen(1))
@@ -378,7 +377,7 @@ var _ = Describe("DRPlanExecution on Argo", func() {
 				}
 			}
 			Expect(manifest).To(ContainSubstring("marker-recorded"))
-			Expect(exGetPlan(ns, "p").Status.ExecutionHistory[0].Name).To(Equal("undo"))
+			Expect(exPlanAfter(ns, "p", "undo").Status.ExecutionHistory[0].Name).To(Equal("undo"))
 		})
 
 		It("reverts only what succeeded in a Failed execution", func() {
@@ -473,8 +472,7 @@ var _ = Describe("DRPlanExecution on Argo", func() {
 		Expect(exGetPlan(ns, "p").Status.CurrentExecution.Name).To(Equal(winner))
 		release.Store(true)
 		exWaitPhase(ns, winner, drv1.ExecutionSucceeded)
-		plan := exGetPlan(ns, "p")
-		Expect(plan.Status.LastExecutionRef.Name).To(Equal(winner))
+		plan := exPlanAfter(ns, "p", winner)
 		Expect(plan.Status.ExecutionHistory).To(HaveLen(1))
 	})
 
