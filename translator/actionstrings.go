@@ -214,8 +214,8 @@ func visitRawStrings(raw *runtime.RawExtension, base func() *field.Path, names [
 	}
 	if opts.spec != nil {
 		if memo && shared && len(errs) == 0 {
-			// Later takers copy this rendering instead of walking the spec again.
-			opts.cache.keepRendered(raw.Raw, template, deepCopyJSON(doc))
+			// Later takers share this rendering instead of walking the spec again.
+			opts.cache.keepRendered(raw.Raw, template, doc)
 		}
 		if m, ok := doc.(map[string]any); ok {
 			*opts.spec = m

@@ -132,7 +132,9 @@ type ResourceRequest struct {
 	Kind       string
 	Namespace  string
 	Name       string
-	// Object is the manifest sent (for Patch, the merge patch; for Delete, only the identity).
+	// Object is the manifest sent (for Patch, the merge patch; for Delete, only the identity). It is
+	// read-only: actions whose specs render alike share those parts of their objects (copying them cost
+	// a fifth of a large compile), so a consumer that changes an object changes a deep copy.
 	Object  map[string]any
 	WaitFor WaitFor
 	// JobBackoffLimit is the Job's backoffLimit (WaitJobComplete).

@@ -46,12 +46,49 @@ func TestCompileLeavesInputAlone(t *testing.T) {
 			t.Fatal("a second compile of the same input differs from the first")
 		}
 	}
-	// Actions sharing a spec each own their objects: changing one leaves the others alone.
+	// Actions whose specs render alike share them (the IR is read-only), and the cache handed out the same
+	// rendering to both without being changed by either.
 	ir := first[0]
-	a, b := ir.Actions[1].Resource.Object, ir.Actions[6].Resource.Object
-	a["spec"].(map[string]any)["priority"] = "changed"
-	if b["spec"].(map[string]any)["priority"] == "changed" {
-		t.Fatal("two actions share one spec object")
+	a, b := ir.Actions[1].Resource.Object["spec"].(map[string]any), ir.Actions[6].Resource.Object["spec"].(map[string]any)
+	if !reflect.DeepEqual(a, b) {
+		t.Fatalf("actions 1 and 6 render the same spec differently: %v, %v", a, b)
+	}
+}
+
+// TestJobRequestLeavesSharedSpecAlone: Job actions sharing a rendered spec each get their own
+// ttlSecondsAfterFinished and restartPolicy, written into copies: the shared rendering stays as rendered.
+func TestJobRequestLeavesSharedSpecAlone(t *testing.T) {
+	wf, plan := benchWorkflow(15, "mixed") // actions 4, 9 and 14 are Jobs with the same spec
+	ttl := int32(60)
+	wf.Spec.Actions[9].Job.TTLSecondsAfterFinished = &ttl
+	params, errs := ResolveParams(wf, plan, 0, 0, nil)
+	if len(errs) > 0 {
+		t.Fatal(errs.ToAggregate())
+	}
+	ir, err := BuildForward(Input{Workflow: wf, Params: params, Namespace: "shop", PlanName: plan.Name, ExecutionName: "run-1", StageName: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := func(i int) map[string]any { return ir.Actions[i].Resource.Object["spec"].(map[string]any) }
+	podSpec := func(i int) map[string]any {
+		return spec(i)["template"].(map[string]any)["spec"].(map[string]any)
+	}
+	if got := spec(9)["ttlSecondsAfterFinished"]; got != int64(60) {
+		t.Fatalf("action 9: ttlSecondsAfterFinished = %v, want 60", got)
+	}
+	for _, i := range []int{4, 14} {
+		if got, ok := spec(i)["ttlSecondsAfterFinished"]; ok {
+			t.Fatalf("action %d took another action's ttlSecondsAfterFinished: %v", i, got)
+		}
+	}
+	for _, i := range []int{4, 9, 14} {
+		if podSpec(i)["restartPolicy"] != "Never" {
+			t.Fatalf("action %d: restartPolicy = %v, want Never", i, podSpec(i)["restartPolicy"])
+		}
+		want := []any{"sh", "-c", "echo clusternet-xy34z"}
+		if got := podSpec(i)["containers"].([]any)[0].(map[string]any)["args"]; !reflect.DeepEqual(got, want) {
+			t.Fatalf("action %d: args = %v, want %v", i, got, want)
+		}
 	}
 }
 

@@ -37,15 +37,17 @@ func httpRequest(h *v1alpha1.HTTPAction, idempotencyKey string) *HTTPRequest {
 
 // jobRequest builds the Create of the batch/v1 Job of a rendered Job action from its rendered spec:
 // deterministic name, the action's labels (ours win over the user's on our keys), ttlSecondsAfterFinished,
-// restartPolicy Never when unset (a Job refuses the pod default Always).
-func jobRequest(j *v1alpha1.JobAction, spec map[string]any, ir *IR, action string, run *jobRunLabels) *ResourceRequest {
-	if spec == nil {
-		spec = map[string]any{}
-	}
+// restartPolicy Never when unset (a Job refuses the pod default Always). The rendered spec may be shared
+// with other actions, so the maps written into (spec, template, template.spec) are copies; the rest is shared.
+func jobRequest(j *v1alpha1.JobAction, rendered map[string]any, ir *IR, action string, run *jobRunLabels) *ResourceRequest {
+	spec := copiedMap(rendered, 1)
 	if j.TTLSecondsAfterFinished != nil {
 		spec["ttlSecondsAfterFinished"] = int64(*j.TTLSecondsAfterFinished)
 	}
-	podSpec := nestedMap(nestedMap(spec, "template"), "spec")
+	template := copiedMap(asObject(spec["template"]), 0)
+	spec["template"] = template
+	podSpec := copiedMap(asObject(template["spec"]), 1)
+	template["spec"] = podSpec
 	if rp, _ := podSpec["restartPolicy"].(string); rp == "" {
 		podSpec["restartPolicy"] = "Never"
 	}
@@ -153,14 +155,19 @@ func decodeObject(raw []byte) (map[string]any, error) {
 	return m, nil
 }
 
-// nestedMap returns m[key] as a map, creating it when absent.
-func nestedMap(m map[string]any, key string) map[string]any {
-	if sub, ok := m[key].(map[string]any); ok {
-		return sub
+// asObject is v as a JSON object, or nil.
+func asObject(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
+// copiedMap is a shallow copy of m (nil: an empty map) with room for extra more entries.
+func copiedMap(m map[string]any, extra int) map[string]any {
+	out := make(map[string]any, len(m)+extra)
+	for k, v := range m {
+		out[k] = v
 	}
-	sub := map[string]any{}
-	m[key] = sub
-	return sub
+	return out
 }
 
 // manifestYAML renders an object as YAML with sorted keys: byte-stable. w's buffer is reused across calls.

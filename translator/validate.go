@@ -733,8 +733,8 @@ func (c *compileCache) markSpecClean(raw []byte, template bool) {
 	}
 }
 
-// takeRendered is decodeSpec's take when an earlier taker left raw rendered with template: a copy, or the
-// document itself for the last taker.
+// takeRendered is decodeSpec's take when an earlier taker left raw rendered with template: the rendered
+// document itself, shared by every taker (the IR's objects are read-only; see ResourceRequest.Object).
 func (c *compileCache) takeRendered(raw []byte, template bool) (any, bool) {
 	if c == nil {
 		return nil, false
@@ -746,14 +746,14 @@ func (c *compileCache) takeRendered(raw []byte, template bool) (any, bool) {
 	doc := cs.rendered[templateIndex(template)]
 	if cs.refs > 1 {
 		cs.refs--
-		return deepCopyJSON(doc), true
+	} else {
+		delete(c.specs, string(raw))
 	}
-	delete(c.specs, string(raw))
 	return doc, true
 }
 
-// keepRendered keeps doc, raw rendered with template, for the takers still to come; it must not be
-// changed afterwards, so callers hand over a copy.
+// keepRendered keeps doc, raw rendered with template, for the takers still to come; nobody changes it
+// afterwards (builders copy what they add to: see jobRequest).
 func (c *compileCache) keepRendered(raw []byte, template bool, doc any) {
 	if c == nil {
 		return
