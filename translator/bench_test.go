@@ -26,7 +26,9 @@ const etcdLimit = 1536 * 1024
 
 // benchWorkflow is an n-action DAG, each action depending on the one before it and on the one at half its
 // index (so the DAG is wide and deep), every config templated. Shape "mixed" cycles through every action
-// type with realistic Clusternet specs, Job specs and manifests; shape "http" is HTTP calls only.
+// type with realistic Clusternet specs, Job specs and manifests, the specs of one type alike (one
+// Deployment failed over to many clusters); shape "unique" is the same with every spec naming its own
+// action (many Deployments: nothing is shared between actions); shape "http" is HTTP calls only.
 func benchWorkflow(n int, shape string) (*v1alpha1.DRWorkflow, *v1alpha1.DRPlan) {
 	actions := make([]v1alpha1.Action, n)
 	for i := range actions {
@@ -42,6 +44,10 @@ func benchWorkflow(n int, shape string) (*v1alpha1.DRWorkflow, *v1alpha1.DRPlan)
 		if shape == "http" {
 			kind = 0
 		}
+		app, echo := "api", "" // the Deployment a Clusternet action works on, what a Job prints before the cluster
+		if shape == "unique" {
+			app, echo = "api-"+a.Name, a.Name+" "
+		}
 		switch kind {
 		case 0:
 			a.Type = v1alpha1.ActionTypeHTTP
@@ -51,11 +57,11 @@ func benchWorkflow(n int, shape string) (*v1alpha1.DRWorkflow, *v1alpha1.DRPlan)
 		case 1:
 			a.Type = v1alpha1.ActionTypeLocalization
 			a.Localization = &v1alpha1.LocalizationAction{Operation: v1alpha1.OperationCreate, Name: a.Name, Namespace: "{{ .params.toCluster }}",
-				Spec: &runtime.RawExtension{Raw: []byte(`{"priority":800,"overridePolicy":"ApplyNow","feed":{"apiVersion":"apps/v1","kind":"Deployment","name":"api","namespace":"shop"},"overrides":[{"name":"scale","type":"MergePatch","value":"{\"spec\":{\"replicas\":{{ .params.replicas }}}}"}]}`)}}
+				Spec: &runtime.RawExtension{Raw: []byte(`{"priority":800,"overridePolicy":"ApplyNow","feed":{"apiVersion":"apps/v1","kind":"Deployment","name":"` + app + `","namespace":"shop"},"overrides":[{"name":"scale","type":"MergePatch","value":"{\"spec\":{\"replicas\":{{ .params.replicas }}}}"}]}`)}}
 		case 2:
 			a.Type = v1alpha1.ActionTypeSubscription
 			a.Subscription = &v1alpha1.SubscriptionAction{Operation: v1alpha1.OperationApply, Name: a.Name, Namespace: "shop",
-				Spec: &runtime.RawExtension{Raw: []byte(`{"subscribers":[{"clusterAffinity":{"matchLabels":{"dr":"{{ .params.toCluster }}"}}}],"feeds":[{"apiVersion":"apps/v1","kind":"Deployment","name":"api","namespace":"shop"}]}`)}}
+				Spec: &runtime.RawExtension{Raw: []byte(`{"subscribers":[{"clusterAffinity":{"matchLabels":{"dr":"{{ .params.toCluster }}"}}}],"feeds":[{"apiVersion":"apps/v1","kind":"Deployment","name":"` + app + `","namespace":"shop"}]}`)}}
 		case 3:
 			a.Type = v1alpha1.ActionTypeKubernetesResource
 			a.Resource = &v1alpha1.ResourceAction{Operation: v1alpha1.OperationApply,
@@ -63,7 +69,7 @@ func benchWorkflow(n int, shape string) (*v1alpha1.DRWorkflow, *v1alpha1.DRPlan)
 		case 4:
 			a.Type = v1alpha1.ActionTypeJob
 			a.Job = &v1alpha1.JobAction{Namespace: "shop", Template: v1alpha1.JobTemplate{
-				Spec: runtime.RawExtension{Raw: []byte(`{"backoffLimit":2,"template":{"spec":{"containers":[{"name":"check","image":"busybox:1.36","args":["sh","-c","echo {{ .params.toCluster }}"]}]}}}`)}}}
+				Spec: runtime.RawExtension{Raw: []byte(`{"backoffLimit":2,"template":{"spec":{"containers":[{"name":"check","image":"busybox:1.36","args":["sh","-c","echo ` + echo + `{{ .params.toCluster }}"]}]}}}`)}}}
 		}
 		actions[i] = a
 	}
@@ -111,7 +117,7 @@ func workflowBytes(tb testing.TB, n int, shape string) int {
 // BenchmarkTranslate measures resolve + validate + render + emit of 10-, 100- and 1000-action DAGs, with and
 // without Argo's validator, reporting ns/action and the stored (JSON) size of the Workflow per action.
 func BenchmarkTranslate(b *testing.B) {
-	for _, shape := range []string{"mixed", "http"} {
+	for _, shape := range []string{"mixed", "unique", "http"} {
 		for _, n := range []int{10, 100, 1000} {
 			for _, argo := range []bool{false, true} {
 				b.Run(fmt.Sprintf("shape=%s/actions=%d/argo-validate=%v", shape, n, argo), func(b *testing.B) {
