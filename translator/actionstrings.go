@@ -2,6 +2,7 @@ package translator
 
 import (
 	"encoding/json"
+	"errors"
 	"slices"
 	"sort"
 
@@ -136,6 +137,19 @@ func visitRawStrings(raw *runtime.RawExtension, base func() *field.Path, names [
 	if memo && !opts.write && opts.cache.specClean(raw.Raw, template) {
 		return nil
 	}
+	// Most specs are clean: walk them in map order without keeping paths, and only when that finds
+	// something wrong walk again, in key order with paths, to report every error where it is.
+	lw := leafWalker{visit: visit, template: template, shared: shared}
+	if out, _ := lw.walk(doc); !lw.failed {
+		return finishSpec(raw, out, lw.changed, shared, memo, template, opts, specPath)
+	}
+	if opts.write && !shared {
+		// The failed pass rendered part of doc in place: start again from the spec as written.
+		doc, err = (*compileCache)(nil).decodeSpec(raw.Raw, true)
+		if err != nil {
+			return field.ErrorList{field.Invalid(specPath(), field.OmitValueType{}, "not valid JSON: "+err.Error())}
+		}
+	}
 	var errs field.ErrorList
 	var stack []pathSegment
 	pathAt := func(key *string) *field.Path {
@@ -206,31 +220,104 @@ func visitRawStrings(raw *runtime.RawExtension, base func() *field.Path, names [
 		return v, false
 	}
 	doc, _ = walk(doc)
+	if len(errs) == 0 {
+		// The visitor is pure, so a second pass cannot disagree with the first; say so if it does.
+		errs = field.ErrorList{field.InternalError(specPath(), errors.New("a string was rejected once, then accepted"))}
+	}
 	if !opts.write {
-		if memo && len(errs) == 0 {
-			opts.cache.markSpecClean(raw.Raw, template)
-		}
 		return errs
 	}
+	return append(errs, finishSpec(raw, doc, changed, shared, false, template, opts, specPath)...)
+}
+
+// finishSpec records a walked spec: without write, a clean check (memo); with write, the rendered document
+// into opts.spec (kept for the other actions sharing the spec when memo and clean), or re-encoded into raw
+// when a leaf changed.
+func finishSpec(raw *runtime.RawExtension, doc any, changed, shared, memo, template bool, opts visitOptions, specPath func() *field.Path) field.ErrorList {
+	if !opts.write {
+		if memo {
+			opts.cache.markSpecClean(raw.Raw, template)
+		}
+		return nil
+	}
 	if opts.spec != nil {
-		if memo && shared && len(errs) == 0 {
+		if memo && shared {
 			// Later takers share this rendering instead of walking the spec again.
 			opts.cache.keepRendered(raw.Raw, template, doc)
 		}
 		if m, ok := doc.(map[string]any); ok {
 			*opts.spec = m
 		}
-		return errs
+		return nil
 	}
 	if changed {
 		out, err := json.Marshal(doc)
 		if err != nil {
-			return append(errs, field.InternalError(specPath(), err))
+			return field.ErrorList{field.InternalError(specPath(), err)}
 		}
 		raw.Raw = out
 		raw.Object = nil
 	}
-	return errs
+	return nil
+}
+
+// leafWalker visits the string leaves of a decoded spec in map order, stopping at the first error (failed):
+// the quick pass of visitRawStrings over clean specs. Containers are changed in place and only changed
+// leaves stored back (storing a string in an interface allocates); a shared document (the cache's, also
+// taken by other actions) is copied as it is walked instead.
+type leafWalker struct {
+	visit            stringVisitor
+	template, shared bool
+	changed, failed  bool
+}
+
+// walk returns the new value of v and whether it must be stored back.
+func (w *leafWalker) walk(v any) (any, bool) {
+	switch t := v.(type) {
+	case string:
+		out, err := w.visit(t, w.template)
+		if err != nil {
+			w.failed = true
+			return v, false
+		}
+		if out == t {
+			return v, false
+		}
+		w.changed = true
+		return out, true
+	case map[string]any:
+		dst := t
+		if w.shared {
+			dst = make(map[string]any, len(t))
+		}
+		for k, x := range t {
+			if _, err := w.visit(k, false); err != nil {
+				w.failed = true
+			}
+			if nv, ok := w.walk(x); ok || w.shared {
+				dst[k] = nv // (assigning to a key being ranged over is allowed)
+			}
+			if w.failed {
+				break
+			}
+		}
+		return dst, w.shared
+	case []any:
+		dst := t
+		if w.shared {
+			dst = make([]any, len(t))
+		}
+		for i, x := range t {
+			if nv, ok := w.walk(x); ok || w.shared {
+				dst[i] = nv
+			}
+			if w.failed {
+				break
+			}
+		}
+		return dst, w.shared
+	}
+	return v, false
 }
 
 // sortedKeysInto appends the keys of m to buf in order and returns it. Hot callers pass a slice of a stack

@@ -1,8 +1,11 @@
 package translator
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/drplan/drplan-operator/api/v1alpha1"
 )
@@ -116,4 +119,54 @@ func TestSharedSpecErrorsPerAction(t *testing.T) {
 	if len(errs) != 2 || errs[0].Field != "spec.actions[1].localization.spec.overrides[0].value" || errs[1].Field != "spec.actions[6].localization.spec.overrides[0].value" {
 		t.Fatalf("want one rendering error per action, got %v", err)
 	}
+}
+
+// TestSpecErrorsInKeyOrder: a spec with several wrong strings reports each at its path, in key order, in
+// validation and in rendering, whether or not another action shares the spec (the quick clean-spec pass
+// walks in map order and stops at the first error; the errors come from a second, ordered pass).
+func TestSpecErrorsInKeyOrder(t *testing.T) {
+	for _, n := range []int{2, 7} { // actions 1 (and 6) are Localizations with the same spec
+		wf, plan := benchWorkflow(n, "mixed")
+		bad := []byte(`{"z":"{{workflow.name}}","a":{"y":["ok","{{workflow.uid}}"],"b":"{{ .params.replicas }}"},"m":"{{=x}}"}`)
+		for i := 1; i < n; i += 5 {
+			wf.Spec.Actions[i].Localization.Spec.Raw = bad
+		}
+		var want []string
+		for i := 1; i < n; i += 5 {
+			for _, f := range []string{"a.y[1]", "m", "z"} {
+				want = append(want, fmt.Sprintf("spec.actions[%d].localization.spec.%s", i, f))
+			}
+		}
+		if got := errorFields(ValidateWorkflow(wf)); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%d actions: validation errors at %v, want %v", n, got, want)
+		}
+
+		// Rendering: only the parameter's value is wrong, at two places of the spec.
+		wf, plan = benchWorkflow(n, "mixed")
+		for i := 1; i < n; i += 5 {
+			wf.Spec.Actions[i].Localization.Spec.Raw = []byte(`{"z":"{{ .params.replicas }}","a":{"y":["{{ .params.replicas }}"]},"m":"fine"}`)
+		}
+		params, _ := ResolveParams(wf, plan, 0, 0, nil)
+		for i := range params {
+			if params[i].Name == "replicas" {
+				params[i].Value = "{{workflow.name}}"
+			}
+		}
+		_, err := BuildForward(Input{Workflow: wf, Params: params, Namespace: "shop", PlanName: "p", ExecutionName: "e", StageName: "s"})
+		want = nil
+		for i := 1; i < n; i += 5 {
+			want = append(want, fmt.Sprintf("spec.actions[%d].localization.spec.a.y[0]", i), fmt.Sprintf("spec.actions[%d].localization.spec.z", i))
+		}
+		if got := errorFields(FieldErrors(err)); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%d actions: rendering errors at %v, want %v", n, got, want)
+		}
+	}
+}
+
+func errorFields(errs field.ErrorList) []string {
+	var out []string
+	for _, e := range errs {
+		out = append(out, e.Field)
+	}
+	return out
 }
