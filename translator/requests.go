@@ -143,6 +143,11 @@ func identityObject(apiVersion, kind, namespace, name string) map[string]any {
 
 // decodeObject decodes a JSON object keeping numbers as written.
 func decodeObject(raw []byte) (map[string]any, error) {
+	if doc, ok := decodeJSONFast(raw); ok {
+		if m, ok := doc.(map[string]any); ok {
+			return m, nil
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var m map[string]any

@@ -821,10 +821,14 @@ func (c *compileCache) decodeSpecShared(raw []byte, take bool) (doc any, shared 
 			return cs.doc, false, nil
 		}
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&doc); err != nil {
-		return nil, false, err
+	if fast, ok := decodeJSONFast(raw); ok {
+		doc = fast
+	} else {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if err := dec.Decode(&doc); err != nil {
+			return nil, false, err
+		}
 	}
 	if c != nil && !take {
 		c.specs[string(raw)] = &cachedSpec{doc: doc, refs: 1}
