@@ -305,30 +305,46 @@ func (d *jsonFastDecoder) array() (any, bool) {
 			return nil, false
 		}
 		d.stack = append(d.stack, jsonFastMember{val: v})
-		d.skipSpace()
-		if d.pos >= len(d.raw) {
+		more, ok := d.next(']')
+		if !ok {
 			return nil, false
 		}
-		switch d.raw[d.pos] {
-		case ',':
-			d.pos++
-			d.skipSpace()
-			continue
-		case ']':
-			d.pos++
-		default:
-			return nil, false
+		if !more {
+			break
 		}
-		break
 	}
 	out := make([]any, len(d.stack)-base)
 	for i, m := range d.stack[base:] {
 		out[i] = m.val
 	}
+	d.pop(base)
+	return out, true
+}
+
+// next consumes what follows an element or member: ',' (more to come, whitespace after it skipped) or
+// closing (the end of the container).
+func (d *jsonFastDecoder) next(closing byte) (more, ok bool) {
+	d.skipSpace()
+	if d.pos >= len(d.raw) {
+		return false, false
+	}
+	switch d.raw[d.pos] {
+	case ',':
+		d.pos++
+		d.skipSpace()
+		return true, true
+	case closing:
+		d.pos++
+		return false, true
+	}
+	return false, false
+}
+
+// pop drops the members of the container just built (from base) and leaves its level.
+func (d *jsonFastDecoder) pop(base int) {
 	clear(d.stack[base:])
 	d.stack = d.stack[:base]
 	d.leave()
-	return out, true
 }
 
 // object decodes the object whose '{' is at d.pos. A repeated key keeps its last value, as with
@@ -364,28 +380,18 @@ func (d *jsonFastDecoder) object() (any, bool) {
 			return nil, false
 		}
 		d.stack = append(d.stack, jsonFastMember{key: k, val: v})
-		d.skipSpace()
-		if d.pos >= len(d.raw) {
+		more, ok := d.next('}')
+		if !ok {
 			return nil, false
 		}
-		switch d.raw[d.pos] {
-		case ',':
-			d.pos++
-			d.skipSpace()
-			continue
-		case '}':
-			d.pos++
-		default:
-			return nil, false
+		if !more {
+			break
 		}
-		break
 	}
 	out := make(map[string]any, len(d.stack)-base)
 	for _, m := range d.stack[base:] {
 		out[m.key] = m.val
 	}
-	clear(d.stack[base:])
-	d.stack = d.stack[:base]
-	d.leave()
+	d.pop(base)
 	return out, true
 }
