@@ -35,6 +35,9 @@ type Engine struct {
 	APIReader client.Reader
 	// Compiler builds Workflows.
 	Compiler Compiler
+	// Executor, when set, gives the clients with which Cancel deletes a canceled run's unfinished Jobs, as
+	// the workflow's executor ServiceAccount.
+	Executor ExecutorClients
 }
 
 var _ engine.Engine = (*Engine)(nil)
@@ -119,7 +122,8 @@ func (e *Engine) Sync(ctx context.Context, run *engine.Run) (engine.RunStatus, e
 }
 
 // Cancel stops the run's Workflow with spec.shutdown=Terminate (Argo fails running nodes and starts nothing
-// more). A missing or finished Workflow is fine.
+// more) and deletes the unfinished Jobs its Job actions created (stopJobs). A missing or finished Workflow
+// is fine.
 func (e *Engine) Cancel(ctx context.Context, run *engine.Run) error {
 	name := e.Compiler.Name(run)
 	wf := &wfv1.Workflow{}
@@ -129,7 +133,10 @@ func (e *Engine) Cancel(ctx context.Context, run *engine.Run) error {
 	if e.checkOwned(run, wf) != nil {
 		return nil
 	}
-	return e.terminate(ctx, wf)
+	if err := e.terminate(ctx, wf); err != nil {
+		return err
+	}
+	return e.stopJobs(ctx, wf)
 }
 
 // terminate patches spec.shutdown=Terminate on an unfinished Workflow.

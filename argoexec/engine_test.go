@@ -7,11 +7,16 @@ import (
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	. "github.com/onsi/gomega"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/drplan/drplan-operator/api/v1alpha1"
 	"github.com/drplan/drplan-operator/internal/engine"
@@ -39,6 +44,7 @@ func newEngine(objs ...client.Object) (*Engine, client.Client, *fakeCompiler) {
 	s := runtime.NewScheme()
 	_ = wfv1.AddToScheme(s)
 	_ = v1alpha1.AddToScheme(s)
+	_ = batchv1.AddToScheme(s)
 	c := fake.NewClientBuilder().WithScheme(s).WithObjects(objs...).Build()
 	fc := &fakeCompiler{}
 	return &Engine{Client: c, APIReader: c, Compiler: fc}, c, fc
@@ -134,4 +140,81 @@ func TestSyncUnreadableWorkflowFailsAndStopsIt(t *testing.T) {
 	got := &wfv1.Workflow{}
 	g.Expect(c.Get(context.Background(), types.NamespacedName{Namespace: "ns", Name: "ex-s-0-wf"}, got)).To(Succeed())
 	g.Expect(got.Spec.Shutdown).To(Equal(wfv1.ShutdownStrategyTerminate))
+}
+
+// recordingExecutor hands out one client for every ServiceAccount and remembers which were asked for.
+type recordingExecutor struct {
+	client client.Client
+	asked  []string
+}
+
+func (r *recordingExecutor) ForServiceAccount(namespace, name string) (client.Client, error) {
+	r.asked = append(r.asked, namespace+"/"+name)
+	return r.client, nil
+}
+
+func jobTemplate(name, job, execution string) wfv1.Template {
+	return wfv1.Template{Name: name, Resource: &wfv1.ResourceTemplate{Action: "apply", Manifest: "apiVersion: batch/v1\nkind: Job\n" +
+		"metadata:\n  name: " + job + "\n  labels:\n    " + v1alpha1.LabelExecution + ": " + execution + "\n"}}
+}
+
+func testJob(name, execution string, finished bool) *batchv1.Job {
+	j := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", UID: types.UID(name + "-uid"),
+		Labels: map[string]string{v1alpha1.LabelExecution: execution}}}
+	if finished {
+		j.Status.Conditions = []batchv1.JobCondition{{Type: batchv1.JobComplete, Status: corev1.ConditionTrue}}
+	}
+	return j
+}
+
+// TestCancelDeletesUnfinishedJobs: Argo's shutdown does not stop a Job a resource template created, so Cancel
+// deletes the run's unfinished Jobs, as the workflow's executor ServiceAccount; finished Jobs, Jobs without
+// the run's execution label and other kinds stay.
+func TestCancelDeletesUnfinishedJobs(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	run := testRun()
+	wf := testWF("ex-s-0-wf")
+	wf.Labels = map[string]string{v1alpha1.LabelExecution: "ex"}
+	wf.Spec.ServiceAccountName = "runner"
+	wf.Spec.Templates = append(wf.Spec.Templates,
+		jobTemplate("running", "j-running", "ex"), jobTemplate("done", "j-done", "ex"),
+		jobTemplate("reused", "j-reused", "ex"), jobTemplate("gone", "j-gone", "ex"),
+		wfv1.Template{Name: "cm", Resource: &wfv1.ResourceTemplate{Action: "create", Manifest: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: j-running\n"}})
+	e, c, _ := newEngine(wf, testJob("j-running", "ex", false), testJob("j-done", "ex", true), testJob("j-reused", "other", false))
+	exec := &recordingExecutor{client: c}
+	e.Executor = exec
+
+	g.Expect(e.Cancel(ctx, run)).To(Succeed())
+	got := &wfv1.Workflow{}
+	g.Expect(c.Get(ctx, types.NamespacedName{Namespace: "ns", Name: "ex-s-0-wf"}, got)).To(Succeed())
+	g.Expect(got.Spec.Shutdown).To(Equal(wfv1.ShutdownStrategyTerminate))
+	exists := func(name string) bool {
+		return c.Get(ctx, types.NamespacedName{Namespace: "ns", Name: name}, &batchv1.Job{}) == nil
+	}
+	g.Expect(exists("j-running")).To(BeFalse())
+	g.Expect(exists("j-done")).To(BeTrue())
+	g.Expect(exists("j-reused")).To(BeTrue())
+	g.Expect(exec.asked).To(Equal([]string{"ns/runner"}))
+
+	// A second cancel (a retry, a restart) finds nothing more to do.
+	g.Expect(e.Cancel(ctx, run)).To(Succeed())
+	g.Expect(exec.asked).To(HaveLen(1))
+}
+
+// TestCancelNamesTheAccountThatMayNotDelete: a Forbidden delete is an error naming the executor account.
+func TestCancelNamesTheAccountThatMayNotDelete(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	wf := testWF("ex-s-0-wf")
+	wf.Labels = map[string]string{v1alpha1.LabelExecution: "ex"}
+	wf.Spec.Templates = append(wf.Spec.Templates, jobTemplate("running", "j-running", "ex"))
+	e, c, _ := newEngine(wf, testJob("j-running", "ex", false))
+	denied := interceptor.NewClient(c.(client.WithWatch), interceptor.Funcs{
+		Delete: func(ctx context.Context, cl client.WithWatch, obj client.Object, opts ...client.DeleteOption) error {
+			return apierrors.NewForbidden(schema.GroupResource{Group: "batch", Resource: "jobs"}, obj.GetName(), errors.New("no"))
+		}})
+	e.Executor = &recordingExecutor{client: denied}
+	err := e.Cancel(ctx, testRun())
+	g.Expect(err).To(MatchError(ContainSubstring("executor ServiceAccount ns/drplan-executor may not delete Job ns/j-running")))
 }

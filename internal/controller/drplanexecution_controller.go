@@ -141,7 +141,8 @@ func NewExecutionReconciler(mgr manager.Manager, opts Options) (*DRPlanExecution
 		Recorder:  mgr.GetEventRecorder(opts.EventRecorderName),
 		Engines: map[drv1.ExecutorType]engine.Engine{
 			drv1.ExecutorArgo: &argoexec.Engine{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
-				Compiler: argoexec.TranslatorCompiler{}},
+				Compiler: argoexec.TranslatorCompiler{},
+				Executor: &argoexec.ImpersonatingClients{Config: mgr.GetConfig(), Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()}},
 		},
 		DefaultEngine: drv1.ExecutorArgo,
 	}

@@ -326,6 +326,39 @@ var _ = Describe("DR plans on the real Argo workflow-controller", func() {
 		checkMapping(wf)
 	})
 
+	It("cancels a run during a Job action: the Job is deleted as the executor ServiceAccount, the action Canceled", func() {
+		ns := newNamespace()
+		// The Job's pod can be scheduled nowhere, so the Job stays active and Argo's resource step keeps waiting.
+		job := jobAction("check", ns, false)
+		job.Job.Template.Spec.Raw = []byte(`{"backoffLimit":0,"template":{"spec":{"restartPolicy":"Never",` +
+			`"nodeSelector":{"drplan.e2e/nowhere":"true"},"containers":[{"name":"main","image":"registry.example/dr/check:1"}]}}}`)
+		createWorkflow(ns, "w", "", nil, job, hookAction(ns, "never"))
+		createPlan(ns, "p", "w")
+		execute(ns, "run", "p")
+		jobs := func(g Gomega) []batchv1.Job {
+			list := &batchv1.JobList{}
+			g.Expect(k8sClient.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+			return list.Items
+		}
+		Eventually(jobs).Should(HaveLen(1))
+		Eventually(func(g Gomega) drv1.ActionPhase { return action(entry(getExecution(ns, "run")), "check").Phase }).
+			Should(Equal(drv1.ActionRunning))
+
+		// Argo's shutdown stops the resource step's pod, not the Job it created: the operator deletes the Job,
+		// as the executor ServiceAccount (the operator's own Role may not delete Jobs).
+		Expect(k8sClient.Patch(ctx, getExecution(ns, "run"), rawMerge(`{"metadata":{"annotations":{"`+drv1.AnnotationCancel+`":"true"}}}`))).To(Succeed())
+		ex := waitPhase(ns, "run", drv1.ExecutionCanceled)
+		Expect(actionPhases(entry(ex))).To(Equal(map[string]drv1.ActionPhase{"check": drv1.ActionCanceled, "never": drv1.ActionCanceled}))
+		Eventually(jobs).Should(BeEmpty(), "the canceled run's Job is deleted")
+		wf := argoWorkflow(ns, entry(ex))
+		Eventually(func(g Gomega) wfv1.WorkflowPhase {
+			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(wf), wf)).To(Succeed())
+			return wf.Status.Phase
+		}).Should(Equal(wfv1.WorkflowFailed))
+		Expect(hooks.Requests("/" + ns + "/never")).To(BeEmpty())
+		checkMapping(wf)
+	})
+
 	It("maps a Workflow stopped with `argo terminate` during a Job action to a Canceled run", func() {
 		ns := newNamespace()
 		// The Job's pod can be scheduled nowhere, so the Job stays active and Argo's resource step keeps waiting.
