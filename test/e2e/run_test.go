@@ -328,28 +328,14 @@ var _ = Describe("DR plans on the real Argo workflow-controller", func() {
 
 	It("cancels a run during a Job action: the Job is deleted as the executor ServiceAccount, the action Canceled", func() {
 		ns := newNamespace()
-		// The Job's pod can be scheduled nowhere, so the Job stays active and Argo's resource step keeps waiting.
-		job := jobAction("check", ns, false)
-		job.Job.Template.Spec.Raw = []byte(`{"backoffLimit":0,"template":{"spec":{"restartPolicy":"Never",` +
-			`"nodeSelector":{"drplan.e2e/nowhere":"true"},"containers":[{"name":"main","image":"registry.example/dr/check:1"}]}}}`)
-		createWorkflow(ns, "w", "", nil, job, hookAction(ns, "never"))
-		createPlan(ns, "p", "w")
-		execute(ns, "run", "p")
-		jobs := func(g Gomega) []batchv1.Job {
-			list := &batchv1.JobList{}
-			g.Expect(k8sClient.List(ctx, list, client.InNamespace(ns))).To(Succeed())
-			return list.Items
-		}
-		Eventually(jobs).Should(HaveLen(1))
-		Eventually(func(g Gomega) drv1.ActionPhase { return action(entry(getExecution(ns, "run")), "check").Phase }).
-			Should(Equal(drv1.ActionRunning))
+		startHeldJobRun(ns)
 
 		// Argo's shutdown stops the resource step's pod, not the Job it created: the operator deletes the Job,
 		// as the executor ServiceAccount (the operator's own Role may not delete Jobs).
 		Expect(k8sClient.Patch(ctx, getExecution(ns, "run"), rawMerge(`{"metadata":{"annotations":{"`+drv1.AnnotationCancel+`":"true"}}}`))).To(Succeed())
 		ex := waitPhase(ns, "run", drv1.ExecutionCanceled)
 		Expect(actionPhases(entry(ex))).To(Equal(map[string]drv1.ActionPhase{"check": drv1.ActionCanceled, "never": drv1.ActionCanceled}))
-		Eventually(jobs).Should(BeEmpty(), "the canceled run's Job is deleted")
+		Eventually(func(g Gomega) []batchv1.Job { return jobsIn(g, ns) }).Should(BeEmpty(), "the canceled run's Job is deleted")
 		wf := argoWorkflow(ns, entry(ex))
 		Eventually(func(g Gomega) wfv1.WorkflowPhase {
 			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(wf), wf)).To(Succeed())
@@ -361,25 +347,7 @@ var _ = Describe("DR plans on the real Argo workflow-controller", func() {
 
 	It("maps a Workflow stopped with `argo terminate` during a Job action to a Canceled run", func() {
 		ns := newNamespace()
-		// The Job's pod can be scheduled nowhere, so the Job stays active and Argo's resource step keeps waiting.
-		job := jobAction("check", ns, false)
-		job.Job.Template.Spec.Raw = []byte(`{"backoffLimit":0,"template":{"spec":{"restartPolicy":"Never",` +
-			`"nodeSelector":{"drplan.e2e/nowhere":"true"},"containers":[{"name":"main","image":"registry.example/dr/check:1"}]}}}`)
-		createWorkflow(ns, "w", "", nil, job, hookAction(ns, "never"))
-		createPlan(ns, "p", "w")
-		execute(ns, "run", "p")
-		var e drv1.WorkflowExecutionStatus
-		Eventually(func(g Gomega) drv1.ActionPhase {
-			ex := getExecution(ns, "run")
-			g.Expect(ex.Status.StageStatuses).NotTo(BeEmpty())
-			e = entry(ex)
-			return action(e, "check").Phase
-		}).Should(Equal(drv1.ActionRunning))
-		Eventually(func(g Gomega) []batchv1.Job {
-			jobs := &batchv1.JobList{}
-			g.Expect(k8sClient.List(ctx, jobs, client.InNamespace(ns))).To(Succeed())
-			return jobs.Items
-		}).Should(HaveLen(1))
+		e := startHeldJobRun(ns)
 
 		// What `argo terminate` does: people debug runs with the argo CLI, the operator must read the result.
 		wf := argoWorkflow(ns, e)
@@ -448,4 +416,32 @@ func closeOnce(c chan struct{}) {
 	default:
 		close(c)
 	}
+}
+
+// startHeldJobRun runs, in ns, a workflow of a Job action "check" and an HTTP action "never" after it, and
+// returns the entry's status once "check" is Running and its Job exists. The Job's pod can be scheduled
+// nowhere, so the Job stays active and Argo's resource step keeps waiting.
+func startHeldJobRun(ns string) drv1.WorkflowExecutionStatus {
+	GinkgoHelper()
+	job := jobAction("check", ns, false)
+	job.Job.Template.Spec.Raw = []byte(`{"backoffLimit":0,"template":{"spec":{"restartPolicy":"Never",` +
+		`"nodeSelector":{"drplan.e2e/nowhere":"true"},"containers":[{"name":"main","image":"registry.example/dr/check:1"}]}}}`)
+	createWorkflow(ns, "w", "", nil, job, hookAction(ns, "never"))
+	createPlan(ns, "p", "w")
+	execute(ns, "run", "p")
+	var e drv1.WorkflowExecutionStatus
+	Eventually(func(g Gomega) drv1.ActionPhase {
+		ex := getExecution(ns, "run")
+		g.Expect(ex.Status.StageStatuses).NotTo(BeEmpty())
+		e = entry(ex)
+		return action(e, "check").Phase
+	}).Should(Equal(drv1.ActionRunning))
+	Eventually(func(g Gomega) []batchv1.Job { return jobsIn(g, ns) }).Should(HaveLen(1))
+	return e
+}
+
+func jobsIn(g Gomega, ns string) []batchv1.Job {
+	list := &batchv1.JobList{}
+	g.Expect(k8sClient.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+	return list.Items
 }
