@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/drplan/drplan-operator/api/v1alpha1"
+	"github.com/drplan/drplan-operator/internal/engine"
 )
 
 // ExecutorClients gives a client that acts as a workflow's executor ServiceAccount: the operator never lends
@@ -115,8 +116,8 @@ func jobFinished(job *batchv1.Job) bool {
 	return false
 }
 
-// ImpersonatingClients builds, once per ServiceAccount, a client that impersonates it with the operator's
-// own config (the operator's Role grants impersonate on serviceaccounts).
+// ImpersonatingClients builds, once per ServiceAccount, a client acting as it (engine.ExecutorConfig; the
+// operator's Role grants impersonate on serviceaccounts).
 type ImpersonatingClients struct {
 	Config *rest.Config
 	Scheme *runtime.Scheme
@@ -134,9 +135,7 @@ func (c *ImpersonatingClients) ForServiceAccount(namespace, name string) (client
 	if cl, ok := c.clients[key]; ok {
 		return cl, nil
 	}
-	cfg := rest.CopyConfig(c.Config)
-	cfg.Impersonate = rest.ImpersonationConfig{UserName: fmt.Sprintf("system:serviceaccount:%s:%s", namespace, name)}
-	cl, err := client.New(cfg, client.Options{Scheme: c.Scheme, Mapper: c.Mapper})
+	cl, err := client.New(engine.ExecutorConfig(c.Config, namespace, name), client.Options{Scheme: c.Scheme, Mapper: c.Mapper})
 	if err != nil {
 		return nil, fmt.Errorf("building a client for ServiceAccount %s: %w", key, err)
 	}

@@ -34,9 +34,7 @@ func (c *impersonatedClients) forServiceAccount(sa serviceAccountRef) (dynamic.I
 	if cl, ok := c.clients[sa]; ok {
 		return cl, nil
 	}
-	cfg := rest.CopyConfig(c.config)
-	cfg.Impersonate = rest.ImpersonationConfig{UserName: fmt.Sprintf("system:serviceaccount:%s:%s", sa.Namespace, sa.Name)}
-	cl, err := dynamic.NewForConfig(cfg)
+	cl, err := dynamic.NewForConfig(engine.ExecutorConfig(c.config, sa.Namespace, sa.Name))
 	if err != nil {
 		return nil, fmt.Errorf("building a client for ServiceAccount %s: %w", sa, err)
 	}
