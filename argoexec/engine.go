@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/drplan/drplan-operator/api/v1alpha1"
 	"github.com/drplan/drplan-operator/internal/engine"
@@ -63,6 +64,13 @@ func (e *Engine) Sync(ctx context.Context, run *engine.Run) (engine.RunStatus, e
 	case err == nil:
 		if err := e.checkOwned(run, wf); err != nil {
 			return failed(err.Error()), nil
+		}
+		if wf.Spec.Shutdown != "" {
+			// Stopped from Argo (argo stop or terminate, the UI): its Jobs are stopped as on a cancel. Best
+			// effort: the run's status is recorded even when the executor may not delete them.
+			if err := e.stopJobs(ctx, wf); err != nil {
+				log.FromContext(ctx).Error(err, "stopping the Jobs of a stopped Workflow", "workflow", key)
+			}
 		}
 		st, err := RunStatus(wf)
 		if err != nil {

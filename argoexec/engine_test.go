@@ -218,3 +218,31 @@ func TestCancelNamesTheAccountThatMayNotDelete(t *testing.T) {
 	err := e.Cancel(ctx, testRun())
 	g.Expect(err).To(MatchError(ContainSubstring("executor ServiceAccount ns/drplan-executor may not delete Job ns/j-running")))
 }
+
+// TestSyncStopsJobsOfAWorkflowStoppedFromArgo: a Workflow stopped with argo stop/terminate (spec.shutdown set
+// by someone else) has its unfinished Jobs deleted as on a cancel, and its status is read as usual.
+func TestSyncStopsJobsOfAWorkflowStoppedFromArgo(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	wf := testWF("ex-s-0-wf")
+	wf.Labels = map[string]string{v1alpha1.LabelExecution: "ex"}
+	wf.Spec.Templates = append(wf.Spec.Templates, jobTemplate("running", "j-running", "ex"))
+	wf.Spec.Shutdown = wfv1.ShutdownStrategyTerminate
+	e, c, fc := newEngine(wf, testJob("j-running", "ex", false))
+	e.Executor = &recordingExecutor{client: c}
+	st, err := e.Sync(ctx, testRun())
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(st.ArgoWorkflow).NotTo(BeNil())
+	g.Expect(fc.calls).To(BeZero())
+	g.Expect(apierrors.IsNotFound(c.Get(ctx, types.NamespacedName{Namespace: "ns", Name: "j-running"}, &batchv1.Job{}))).To(BeTrue())
+
+	// Not stopped: Sync leaves Jobs alone.
+	wf = testWF("ex-s-0-wf")
+	wf.Labels = map[string]string{v1alpha1.LabelExecution: "ex"}
+	wf.Spec.Templates = append(wf.Spec.Templates, jobTemplate("running", "j-running", "ex"))
+	e, c, _ = newEngine(wf, testJob("j-running", "ex", false))
+	e.Executor = &recordingExecutor{client: c}
+	_, err = e.Sync(ctx, testRun())
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(c.Get(ctx, types.NamespacedName{Namespace: "ns", Name: "j-running"}, &batchv1.Job{})).To(Succeed())
+}

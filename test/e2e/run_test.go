@@ -345,7 +345,7 @@ var _ = Describe("DR plans on the real Argo workflow-controller", func() {
 		checkMapping(wf)
 	})
 
-	It("maps a Workflow stopped with `argo terminate` during a Job action to a Canceled run", func() {
+	It("maps a Workflow stopped with `argo terminate` during a Job action to a Canceled run, and deletes the Job", func() {
 		ns := newNamespace()
 		e := startHeldJobRun(ns)
 
@@ -370,6 +370,8 @@ var _ = Describe("DR plans on the real Argo workflow-controller", func() {
 		Expect(hooks.Requests("/" + ns + "/never")).To(BeEmpty())
 		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(wf), wf)).To(Succeed())
 		Expect(wf.Status.Phase).To(Equal(wfv1.WorkflowFailed))
+		// Stopped from Argo, the run's Job is stopped as on a cancel by the operator.
+		Eventually(func(g Gomega) []batchv1.Job { return jobsIn(g, ns) }).Should(BeEmpty(), "the stopped run's Job is deleted")
 		checkMapping(wf)
 	})
 
