@@ -158,6 +158,14 @@ func jobTemplate(name, job, execution string) wfv1.Template {
 		"metadata:\n  name: " + job + "\n  labels:\n    " + v1alpha1.LabelExecution + ": " + execution + "\n"}}
 }
 
+// jobWF is the run's Workflow (labelled with the execution) with the given templates added.
+func jobWF(templates ...wfv1.Template) *wfv1.Workflow {
+	wf := testWF("ex-s-0-wf")
+	wf.Labels = map[string]string{v1alpha1.LabelExecution: "ex"}
+	wf.Spec.Templates = append(wf.Spec.Templates, templates...)
+	return wf
+}
+
 func testJob(name, execution string, finished bool) *batchv1.Job {
 	j := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", UID: types.UID(name + "-uid"),
 		Labels: map[string]string{v1alpha1.LabelExecution: execution}}}
@@ -174,13 +182,10 @@ func TestCancelDeletesUnfinishedJobs(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
 	run := testRun()
-	wf := testWF("ex-s-0-wf")
-	wf.Labels = map[string]string{v1alpha1.LabelExecution: "ex"}
-	wf.Spec.ServiceAccountName = "runner"
-	wf.Spec.Templates = append(wf.Spec.Templates,
-		jobTemplate("running", "j-running", "ex"), jobTemplate("done", "j-done", "ex"),
+	wf := jobWF(jobTemplate("running", "j-running", "ex"), jobTemplate("done", "j-done", "ex"),
 		jobTemplate("reused", "j-reused", "ex"), jobTemplate("gone", "j-gone", "ex"),
 		wfv1.Template{Name: "cm", Resource: &wfv1.ResourceTemplate{Action: "create", Manifest: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: j-running\n"}})
+	wf.Spec.ServiceAccountName = "runner"
 	e, c, _ := newEngine(wf, testJob("j-running", "ex", false), testJob("j-done", "ex", true), testJob("j-reused", "other", false))
 	exec := &recordingExecutor{client: c}
 	e.Executor = exec
@@ -206,9 +211,7 @@ func TestCancelDeletesUnfinishedJobs(t *testing.T) {
 func TestCancelNamesTheAccountThatMayNotDelete(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
-	wf := testWF("ex-s-0-wf")
-	wf.Labels = map[string]string{v1alpha1.LabelExecution: "ex"}
-	wf.Spec.Templates = append(wf.Spec.Templates, jobTemplate("running", "j-running", "ex"))
+	wf := jobWF(jobTemplate("running", "j-running", "ex"))
 	e, c, _ := newEngine(wf, testJob("j-running", "ex", false))
 	denied := interceptor.NewClient(c.(client.WithWatch), interceptor.Funcs{
 		Delete: func(ctx context.Context, cl client.WithWatch, obj client.Object, opts ...client.DeleteOption) error {
@@ -224,9 +227,7 @@ func TestCancelNamesTheAccountThatMayNotDelete(t *testing.T) {
 func TestSyncStopsJobsOfAWorkflowStoppedFromArgo(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
-	wf := testWF("ex-s-0-wf")
-	wf.Labels = map[string]string{v1alpha1.LabelExecution: "ex"}
-	wf.Spec.Templates = append(wf.Spec.Templates, jobTemplate("running", "j-running", "ex"))
+	wf := jobWF(jobTemplate("running", "j-running", "ex"))
 	wf.Spec.Shutdown = wfv1.ShutdownStrategyTerminate
 	e, c, fc := newEngine(wf, testJob("j-running", "ex", false))
 	e.Executor = &recordingExecutor{client: c}
@@ -237,9 +238,7 @@ func TestSyncStopsJobsOfAWorkflowStoppedFromArgo(t *testing.T) {
 	g.Expect(apierrors.IsNotFound(c.Get(ctx, types.NamespacedName{Namespace: "ns", Name: "j-running"}, &batchv1.Job{}))).To(BeTrue())
 
 	// Not stopped: Sync leaves Jobs alone.
-	wf = testWF("ex-s-0-wf")
-	wf.Labels = map[string]string{v1alpha1.LabelExecution: "ex"}
-	wf.Spec.Templates = append(wf.Spec.Templates, jobTemplate("running", "j-running", "ex"))
+	wf = jobWF(jobTemplate("running", "j-running", "ex"))
 	e, c, _ = newEngine(wf, testJob("j-running", "ex", false))
 	e.Executor = &recordingExecutor{client: c}
 	_, err = e.Sync(ctx, testRun())
