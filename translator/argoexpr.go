@@ -17,24 +17,11 @@ const argoWhenSkip = "false"
 // Skipped (a skipped dependency counts as satisfied). A failed or omitted dependency leaves the task
 // Omitted.
 func argoDepends(tasks []string) string {
-	const perTask = len("(") + len(".Succeeded || ") + len(".Skipped)") + len(" && ")
-	n := 0
-	for _, t := range tasks {
-		n += perTask + 2*len(t)
-	}
-	var b strings.Builder
-	b.Grow(n) // one allocation instead of a builder regrown per task
+	parts := make([]string, len(tasks))
 	for i, t := range tasks {
-		if i > 0 {
-			b.WriteString(" && ")
-		}
-		b.WriteString("(")
-		b.WriteString(t)
-		b.WriteString(".Succeeded || ")
-		b.WriteString(t)
-		b.WriteString(".Skipped)")
+		parts[i] = "(" + t + ".Succeeded || " + t + ".Skipped)"
 	}
-	return b.String()
+	return strings.Join(parts, " && ")
 }
 
 // argoHTTPSuccessCondition accepts the listed status codes. With none listed it is empty: Argo's agent then

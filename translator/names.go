@@ -34,18 +34,12 @@ func JobName(execution, stage string, entryIndex int, workflow, action string) s
 // boundedName returns sanitize(readable) + suffix + "-" + hash(identity...), cutting readable so the whole fits
 // maxNameLength. The result is a DNS-1123 label.
 func boundedName(readable, suffix string, identity ...string) string {
-	// The identity is hashed from one buffer (on the stack for usual lengths): writing each part to a hash.Hash
-	// converted and allocated every part.
-	var stack [256]byte
-	buf := stack[:0]
+	h := sha256.New()
 	for _, part := range identity {
-		buf = append(buf, part...)
-		buf = append(buf, 0) // separator: ("ab","c") and ("a","bc") differ
+		h.Write([]byte(part))
+		h.Write([]byte{0}) // separator: ("ab","c") and ("a","bc") differ
 	}
-	sum := sha256.Sum256(buf)
-	var hexSum [10]byte
-	hex.Encode(hexSum[:], sum[:5])
-	hash := string(hexSum[:])
+	hash := hex.EncodeToString(h.Sum(nil))[:10]
 	room := maxNameLength - len(suffix) - 1 - len(hash)
 	base := sanitizeName(readable)
 	if len(base) > room {
@@ -81,8 +75,7 @@ func sanitizeName(s string) string {
 // labelValue returns v when it is a valid label value, else a bounded, sanitized form with a hash (names
 // of executions and workflows may be longer than a label value allows).
 func labelValue(v string) string {
-	// A DNS label (every action name, most object names) is a valid label value: no regexp needed.
-	if isDNSLabel(v) || len(validation.IsValidLabelValue(v)) == 0 {
+	if len(validation.IsValidLabelValue(v)) == 0 {
 		return v
 	}
 	return boundedName(v, "", v)

@@ -1,6 +1,8 @@
 package translator
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"testing"
 
@@ -79,5 +81,21 @@ func TestEmitIsByteStable(t *testing.T) {
 			first = b
 		}
 		g.Expect(string(b)).To(Equal(string(first)))
+	}
+}
+
+// TestBoundedNameHash: the hash in generated names is the first 10 hex digits of the SHA-256 of the identity
+// parts, each followed by a zero byte, for short and long identities alike.
+func TestBoundedNameHash(t *testing.T) {
+	for _, identity := range [][]string{{"a"}, {"run-1", "s", "0", "wf", "verify"}, {strings.Repeat("x", 300), "", "y"}} {
+		h := sha256.New()
+		for _, p := range identity {
+			h.Write([]byte(p))
+			h.Write([]byte{0})
+		}
+		want := hex.EncodeToString(h.Sum(nil))[:10]
+		if got := boundedName("name", "", identity...); !strings.HasSuffix(got, "-"+want) {
+			t.Errorf("%q: got %s, want hash %s", identity, got, want)
+		}
 	}
 }

@@ -15,7 +15,7 @@ import (
 // carried over between calls).
 func TestCompileLeavesInputAlone(t *testing.T) {
 	wf, plan := benchWorkflow(25, "mixed")
-	// A Job with labels and annotations, and a literal manifest: every block visitActionStrings writes.
+	// A Job with labels and annotations: every block walkActionStrings writes when rendering.
 	wf.Spec.Actions[4].Job.Template.Metadata.Labels = map[string]string{"app": "{{ .params.toCluster }}"}
 	wf.Spec.Actions[4].Job.Template.Metadata.Annotations = map[string]string{"note": "{{ .planName }}"}
 	before := wf.DeepCopy()
@@ -49,8 +49,7 @@ func TestCompileLeavesInputAlone(t *testing.T) {
 			t.Fatal("a second compile of the same input differs from the first")
 		}
 	}
-	// Actions whose specs render alike share them (the IR is read-only), and the cache handed out the same
-	// rendering to both without being changed by either.
+	// Actions whose specs are written alike render alike.
 	ir := first[0]
 	a, b := ir.Actions[1].Resource.Object["spec"].(map[string]any), ir.Actions[6].Resource.Object["spec"].(map[string]any)
 	if !reflect.DeepEqual(a, b) {
@@ -58,8 +57,8 @@ func TestCompileLeavesInputAlone(t *testing.T) {
 	}
 }
 
-// TestJobRequestLeavesSharedSpecAlone: Job actions sharing a rendered spec each get their own
-// ttlSecondsAfterFinished and restartPolicy, written into copies: the shared rendering stays as rendered.
+// TestJobRequestLeavesSharedSpecAlone: Job actions written with the same spec each get their own
+// ttlSecondsAfterFinished and restartPolicy: what is set on one action's Job never reaches another's.
 func TestJobRequestLeavesSharedSpecAlone(t *testing.T) {
 	wf, plan := benchWorkflow(15, "mixed") // actions 4, 9 and 14 are Jobs with the same spec
 	ttl := int32(60)
@@ -95,8 +94,8 @@ func TestJobRequestLeavesSharedSpecAlone(t *testing.T) {
 	}
 }
 
-// TestSharedSpecErrorsPerAction: actions sharing a spec share what was found clean or rendered, never
-// errors: each action reports its own, at its own path, in validation and in rendering.
+// TestSharedSpecErrorsPerAction: actions written with the same spec each report their own errors, at their
+// own path, in validation and in rendering.
 func TestSharedSpecErrorsPerAction(t *testing.T) {
 	wf, plan := benchWorkflow(7, "mixed") // actions 1 and 6 are Localizations with the same spec
 	bad := []byte(`{"priority":1,"feed":{"name":"{{workflow.name}}"}}`)
@@ -122,8 +121,7 @@ func TestSharedSpecErrorsPerAction(t *testing.T) {
 }
 
 // TestSpecErrorsInKeyOrder: a spec with several wrong strings reports each at its path, in key order, in
-// validation and in rendering, whether or not another action shares the spec (the quick clean-spec pass
-// walks in map order and stops at the first error; the errors come from a second, ordered pass).
+// validation and in rendering, whether or not another action has the same spec.
 func TestSpecErrorsInKeyOrder(t *testing.T) {
 	for _, n := range []int{2, 7} { // actions 1 (and 6) are Localizations with the same spec
 		wf, plan := benchWorkflow(n, "mixed")

@@ -5,24 +5,26 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"text/template"
 
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/drplan/drplan-operator/api/v1alpha1"
 )
 
-// renderer renders action templates over the data of DESIGN.md section 3.
+// Pass 3, rendering: every templated string of an action, rendered with Go text/template over the run's
+// data (DESIGN.md section 3), then checked again as the final text Argo will read.
+
+// renderer renders action templates over the data of one run.
 type renderer struct {
-	data  map[string]any
-	cache *compileCache
-	// jobLabels are the run labels of this compile's Jobs.
-	jobLabels jobRunLabels
+	data map[string]any
 }
 
 // newRenderer builds the template data: .params, .planName, .executionName, .namespace, .stageName,
 // .workflowName, .operation and, in reverse runs, .outputs.<action> (the reverted run's outputs, as the
 // JSON field names of ActionOutputs: .outputs.promote.localizationRef.name).
-func newRenderer(in *Input, reverted []v1alpha1.ActionStatus, cache *compileCache) (*renderer, error) {
+func newRenderer(in *Input, reverted []v1alpha1.ActionStatus) (*renderer, error) {
 	op := in.Operation
 	if op == "" {
 		op = v1alpha1.OperationExecute
@@ -57,45 +59,34 @@ func newRenderer(in *Input, reverted []v1alpha1.ActionStatus, cache *compileCach
 		}
 		data["outputs"] = outputs
 	}
-	return &renderer{data: data, cache: cache}, nil
+	return &renderer{data: data}, nil
+}
+
+// parseTemplate parses s as a Go text/template that fails on missing keys (seed section 3). Errors carry no
+// field path: callers wrap them in a field error.
+func parseTemplate(s string) (*template.Template, error) {
+	return template.New("template").Option("missingkey=error").Parse(s)
 }
 
 // render executes s as a Go text/template when template is true and s has actions; literal text is
-// returned as is. Missing keys are errors (seed section 3).
+// returned as is.
 func (r *renderer) render(s string, template bool) (string, error) {
 	if !template || !strings.Contains(s, "{{") {
 		return s, nil
 	}
-	t, err := r.cache.parse(s)
+	t, err := parseTemplate(s)
 	if err != nil {
 		return s, err
 	}
-	out, err := t.execute(r.data)
-	if err != nil {
+	var out strings.Builder
+	if err := t.Execute(&out, r.data); err != nil {
 		return s, err
 	}
-	return out, nil
+	return out.String(), nil
 }
 
-// renderBody returns a rendered copy of body's config block. Every rendered string is checked for Argo
-// placeholders (a parameter value must not smuggle one in), and the config is checked again as final text:
-// names, manifests and Job specs must be valid once their templates are filled in.
-//
-// The free-form spec of the body (Job template spec, Localization or Subscription spec) comes back rendered
-// and decoded as spec; the RawExtension in the returned body is left unrendered. The returned body shares
-// all but its config blocks with body (configCopy): callers read it, they do not change it.
-func (r *renderer) renderBody(body *v1alpha1.ActionBody, at func() *field.Path) (out *v1alpha1.ActionBody, spec map[string]any, errs field.ErrorList) {
-	out = configCopy(body)
-	if errs := visitActionStrings(out, at, visitOptions{write: true, cache: r.cache, spec: &spec, pure: true}, r.renderChecked); len(errs) > 0 {
-		return nil, nil, errs
-	}
-	if errs := validateRendered(out, at); len(errs) > 0 {
-		return nil, nil, errs
-	}
-	return out, spec, nil
-}
-
-// renderChecked renders s and checks the result as text Argo will read.
+// renderChecked renders s and checks the result as text Argo will read: a parameter value must not smuggle
+// in an Argo placeholder.
 func (r *renderer) renderChecked(s string, template bool) (string, error) {
 	out, err := r.render(s, template)
 	if err != nil {
@@ -109,6 +100,28 @@ func (r *renderer) renderChecked(s string, template bool) (string, error) {
 		return s, errors.New("after rendering, " + reason)
 	}
 	return out, nil
+}
+
+// renderedBody is an action body with every user string rendered, and its free-form spec (Job template spec,
+// Localization or Subscription spec) rendered and decoded; the RawExtension in body is left unrendered.
+type renderedBody struct {
+	body *v1alpha1.ActionBody
+	spec map[string]any
+}
+
+// renderBody returns a rendered copy of body, checked again as final text: names, manifests and Job labels
+// must be valid once their templates are filled in. body itself (an informer's cached object in the
+// operator) is never written.
+func (r *renderer) renderBody(body *v1alpha1.ActionBody, path *field.Path) (renderedBody, field.ErrorList) {
+	out := body.DeepCopy()
+	spec, errs := walkActionStrings(out, path, true, r.renderChecked)
+	if len(errs) > 0 {
+		return renderedBody{}, errs
+	}
+	if errs := validateRendered(out, path); len(errs) > 0 {
+		return renderedBody{}, errs
+	}
+	return renderedBody{body: out, spec: spec}, nil
 }
 
 // renderWhen evaluates an action's `when`: empty is true; otherwise it must render to exactly "true" or
@@ -130,31 +143,32 @@ func (r *renderer) renderWhen(path *field.Path, when string) (bool, *field.Error
 	return false, field.Invalid(path, out, `must render to "true" or "false"`)
 }
 
-// configCopy copies what rendering writes into: the config blocks, by value. Everything they point to is
-// shared with body and only read: header and label maps are replaced, not changed, by visitActionStrings;
-// free-form specs come back decoded beside the body, their RawExtensions untouched. A DeepCopy of the whole
-// body (specs' bytes, retry policy, rollback) cost more than rendering the strings.
-func configCopy(body *v1alpha1.ActionBody) *v1alpha1.ActionBody {
-	out := *body
-	if body.HTTP != nil {
-		h := *body.HTTP
-		out.HTTP = &h
+// validateRendered checks what rendering can change in a config block: the rendered strings that must
+// be names, and required strings that may have rendered empty. Everything else was checked before
+// rendering and cannot change (keys, numbers, structure, literal text).
+func validateRendered(body *v1alpha1.ActionBody, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	switch {
+	case body.HTTP != nil:
+		if body.HTTP.URL == "" {
+			errs = append(errs, field.Required(path.Child("http", "url"), "rendered empty"))
+		}
+	case body.Job != nil:
+		j := body.Job
+		if j.Namespace != "" {
+			errs = append(errs, validateDNSLabel(j.Namespace, path.Child("job", "namespace"))...)
+		}
+		for _, k := range sortedKeys(j.Template.Metadata.Labels) {
+			for _, msg := range validation.IsValidLabelValue(j.Template.Metadata.Labels[k]) {
+				errs = append(errs, field.Invalid(path.Child("job", "template", "metadata", "labels").Key(k), j.Template.Metadata.Labels[k], msg))
+			}
+		}
+	case body.Localization != nil:
+		l := body.Localization
+		errs = append(errs, validateClusternet(l.Operation, l.Name, l.Namespace, true, false, path.Child("localization"))...)
+	case body.Subscription != nil:
+		s := body.Subscription
+		errs = append(errs, validateClusternet(s.Operation, s.Name, s.Namespace, true, false, path.Child("subscription"))...)
 	}
-	if body.Job != nil {
-		j := *body.Job
-		out.Job = &j
-	}
-	if body.Localization != nil {
-		l := *body.Localization
-		out.Localization = &l
-	}
-	if body.Subscription != nil {
-		s := *body.Subscription
-		out.Subscription = &s
-	}
-	if body.Resource != nil {
-		r := *body.Resource
-		out.Resource = &r
-	}
-	return &out
+	return errs
 }

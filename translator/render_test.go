@@ -22,7 +22,7 @@ func TestRenderSeedErrorTable(t *testing.T) {
 	wf := &v1alpha1.DRWorkflow{}
 	wf.Name = "w"
 	in := testInput(t, wf, v1alpha1.ParamValue{Name: "empty"}, v1alpha1.ParamValue{Name: "replicas", Value: "three"})
-	r, err := newRenderer(&in, nil, nil)
+	r, err := newRenderer(&in, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestRenderSeedErrorTable(t *testing.T) {
 func TestRenderWhen(t *testing.T) {
 	wf := &v1alpha1.DRWorkflow{}
 	in := testInput(t, wf, v1alpha1.ParamValue{Name: "on", Value: "true"})
-	r, _ := newRenderer(&in, nil, nil)
+	r, _ := newRenderer(&in, nil)
 	p := field.NewPath("when")
 	for when, want := range map[string]bool{"": true, "true": true, " false ": false, "{{ .params.on }}": true, `{{ eq .params.on "x" }}`: false} {
 		got, err := r.renderWhen(p, when)
