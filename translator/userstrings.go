@@ -3,8 +3,10 @@ package translator
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"maps"
 	"slices"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -15,6 +17,40 @@ import (
 // Every string a user writes in an action config goes through one walk, used twice: admission checks each
 // string (validate_action.go), rendering replaces each with its rendered text (render.go). Keeping one list
 // of those fields means a field cannot be checked but not rendered, or rendered but not checked.
+
+// checkUserString checks one user string: no Argo placeholder, and when it is a template, that it parses.
+func checkUserString(path *field.Path, s string, isTemplate bool) field.ErrorList {
+	if err := checkString(s, isTemplate); err != nil {
+		return field.ErrorList{field.Invalid(path, field.OmitValueType{}, err.Error())}
+	}
+	return nil
+}
+
+// checkString explains what is wrong with a user string, or returns nil. The Argo check comes first:
+// "{{workflow.name}}" is better explained as an Argo placeholder than as an undefined template function.
+func checkString(s string, isTemplate bool) error {
+	if !strings.Contains(s, "{{") {
+		return nil
+	}
+	if reason, found := argoPlaceholder(s); found {
+		return errors.New(reason)
+	}
+	if isTemplate {
+		if _, err := parseTemplate(s); err != nil {
+			return err
+		}
+	}
+	if reason, found := unclosedBraces(s); found {
+		return errors.New(reason)
+	}
+	return nil
+}
+
+// isTemplated reports whether s will be rendered and contains template actions, so its final value is not
+// known before rendering.
+func isTemplated(s string, template bool) bool {
+	return template && strings.Contains(s, "{{")
+}
 
 // stringVisitor is called for every user-written string of an action config. template is false for text the
 // user marked literal (and for map keys of free-form specs, which are checked but never rendered). It returns

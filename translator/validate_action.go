@@ -2,7 +2,6 @@ package translator
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -265,40 +264,6 @@ func validateResource(r *v1alpha1.ResourceAction, path *field.Path) field.ErrorL
 		}
 	}
 	return errs
-}
-
-// checkUserString checks one user string: no Argo placeholder, and when it is a template, that it parses.
-func checkUserString(path *field.Path, s string, isTemplate bool) field.ErrorList {
-	if err := checkString(s, isTemplate); err != nil {
-		return field.ErrorList{field.Invalid(path, field.OmitValueType{}, err.Error())}
-	}
-	return nil
-}
-
-// checkString explains what is wrong with a user string, or returns nil. The Argo check comes first:
-// "{{workflow.name}}" is better explained as an Argo placeholder than as an undefined template function.
-func checkString(s string, isTemplate bool) error {
-	if !strings.Contains(s, "{{") {
-		return nil
-	}
-	if reason, found := argoPlaceholder(s); found {
-		return errors.New(reason)
-	}
-	if isTemplate {
-		if _, err := parseTemplate(s); err != nil {
-			return err
-		}
-	}
-	if reason, found := unclosedBraces(s); found {
-		return errors.New(reason)
-	}
-	return nil
-}
-
-// isTemplated reports whether s will be rendered and contains template actions, so its final value is not
-// known before rendering.
-func isTemplated(s string, template bool) bool {
-	return template && strings.Contains(s, "{{")
 }
 
 // resourceOperation returns the operation of a resource-like action (not HTTP or Job).
