@@ -8,7 +8,6 @@ import (
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/yaml"
 
 	"github.com/drplan/drplan-operator/api/v1alpha1"
 )
@@ -61,10 +60,10 @@ func httpTemplate(h *HTTPRequest, timeoutSeconds int64) *wfv1.HTTP {
 	return out
 }
 
-// resourceTemplate is the kubectl call of r: its manifest printed as YAML by sigs.k8s.io/yaml (keys sorted,
-// so the same object always gives the same text), and what it waits for.
+// resourceTemplate is the kubectl call of r: its manifest printed as YAML (manifestYAML), and what it waits
+// for.
 func resourceTemplate(r *ResourceRequest) (*wfv1.ResourceTemplate, error) {
-	manifest, err := yaml.Marshal(r.Object)
+	manifest, err := manifestYAML(r.Object)
 	if err != nil {
 		return nil, err
 	}

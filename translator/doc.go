@@ -1,7 +1,7 @@
 // Package translator compiles DR workflows. It is pure: no client, no clock, no environment, no globals
 // that change; the same input always gives the same output, byte for byte. It stands on the standard
-// libraries: encoding/json (numbers kept as written), sigs.k8s.io/yaml, text/template and Argo's own types
-// and validator.
+// libraries: encoding/json (numbers kept as written), sigs.k8s.io/yaml and its YAML printer, text/template,
+// k8s.io/apimachinery's validation, and Argo's own types and validator.
 //
 // The pipeline, for one workflow entry of one stage of an execution, each pass a function of the one before:
 //
@@ -29,6 +29,7 @@
 //	requests.go           4: the API call of each action (HTTP request, Job, Clusternet object, manifest)
 //	argo.go               5: EmitArgo: the Workflow, its labels and annotations, the DAG
 //	argo_template.go      5: one action's leaf template (http or resource), retries, outputs
+//	manifestyaml.go       5: a resource manifest printed as YAML (sigs.k8s.io/yaml's printer, keys sorted)
 //	argoexpr.go           5: every Argo expression string (depends, when, conditions, jsonPaths)
 //	names.go              deterministic Workflow, Job and task names
 //	argonames.go          names shared with argoexec, which reads compiled Workflows back
