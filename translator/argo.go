@@ -90,29 +90,14 @@ func EmitArgo(ir *IR, opts EmitOptions) (*wfv1.Workflow, error) {
 	needSkip := false
 	for i := range ir.Actions {
 		a := &ir.Actions[i]
-		task := wfv1.DAGTask{Name: tasks[a.Name], Template: tasks[a.Name]}
-		if len(a.DependsOn) > 0 {
-			deps := make([]string, 0, len(a.DependsOn))
-			for _, d := range a.DependsOn {
-				t, ok := tasks[d]
-				if !ok {
-					return nil, fmt.Errorf("action %s depends on %s, which is not in the run", a.Name, d)
-				}
-				deps = append(deps, t)
-			}
-			task.Depends = argoDepends(deps)
+		task, err := dagTask(a, tasks)
+		if err != nil {
+			return nil, err
 		}
-		if a.Skipped {
-			task.When = argoWhenSkip
-		}
-		if a.HTTP == nil && a.Resource == nil {
-			if !a.Skipped {
-				return nil, fmt.Errorf("action %s has nothing to run", a.Name)
-			}
-			task.Template = skipTemplate
+		if task.Template == skipTemplate {
 			needSkip = true
 		} else {
-			tmpl, err := actionTemplate(a, tasks[a.Name])
+			tmpl, err := actionTemplate(a, task.Template)
 			if err != nil {
 				return nil, fmt.Errorf("action %s: %w", a.Name, err)
 			}
@@ -130,6 +115,33 @@ func EmitArgo(ir *IR, opts EmitOptions) (*wfv1.Workflow, error) {
 		}
 	}
 	return wf, nil
+}
+
+// dagTask is the DAG task of action a: its template (the action's own, or skipTemplate for a skipped action
+// with nothing to run), what it waits for, and `when: false` when it is skipped.
+func dagTask(a *Action, tasks map[string]string) (wfv1.DAGTask, error) {
+	task := wfv1.DAGTask{Name: tasks[a.Name], Template: tasks[a.Name]}
+	if len(a.DependsOn) > 0 {
+		deps := make([]string, 0, len(a.DependsOn))
+		for _, d := range a.DependsOn {
+			t, ok := tasks[d]
+			if !ok {
+				return task, fmt.Errorf("action %s depends on %s, which is not in the run", a.Name, d)
+			}
+			deps = append(deps, t)
+		}
+		task.Depends = argoDepends(deps)
+	}
+	if a.Skipped {
+		task.When = argoWhenSkip
+	}
+	if a.HTTP == nil && a.Resource == nil {
+		if !a.Skipped {
+			return task, fmt.Errorf("action %s has nothing to run", a.Name)
+		}
+		task.Template = skipTemplate
+	}
+	return task, nil
 }
 
 // marshalTaskActions is the task -> action map of the run, as JSON (keys sorted): the inverse of tasks
