@@ -24,36 +24,12 @@ func (r *DRPlanExecutionReconciler) startForward(ctx context.Context, ex *drv1.D
 	notFound := false
 	st.StageStatuses = make([]drv1.StageStatus, len(plan.Spec.Stages))
 	for i := range plan.Spec.Stages {
-		stage := &plan.Spec.Stages[i]
-		ss := drv1.StageStatus{Name: stage.Name, Phase: drv1.ExecutionPending}
-		for j := range stage.Workflows {
-			ref := stage.Workflows[j].WorkflowRef
-			ref.Namespace = ref.NamespaceOr(plan.Namespace)
-			e := drv1.WorkflowExecutionStatus{WorkflowRef: ref, Index: int32(j), Phase: drv1.ExecutionPending}
-			wf := &drv1.DRWorkflow{}
-			if err := r.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, wf); err != nil {
-				notFound = notFound || apierrors.IsNotFound(err)
-				wfErrs = append(wfErrs, fmt.Sprintf("stage %s: DRWorkflow %s/%s: %v", stage.Name, ref.Namespace, ref.Name, errMsg(err)))
-				ss.WorkflowExecutions = append(ss.WorkflowExecutions, e)
-				continue
-			}
-			e.WorkflowGeneration = wf.Generation
-			e.Engine = r.engineType(wf)
-			params, ferrs := translator.ResolveParams(wf, plan, i, j, ex)
-			if len(ferrs) > 0 {
-				paramErrs = append(paramErrs, fmt.Sprintf("stage %s, workflow %s: %s", stage.Name, ref.Name, ferrs.ToAggregate().Error()))
-			}
-			e.Params = params
-			if len(ferrs) == 0 {
-				ir, err := newRun(ex, stage.Name, i, &e, wf, engine.Forward, nil).BuildIR()
-				if err != nil {
-					wfErrs = append(wfErrs, fmt.Sprintf("stage %s, workflow %s: %v", stage.Name, ref.Name, err))
-				} else {
-					e.ActionStatuses = pendingActions(ir)
-				}
-			}
-			e.Progress, _ = progressOf(e.ActionStatuses)
+		ss := drv1.StageStatus{Name: plan.Spec.Stages[i].Name, Phase: drv1.ExecutionPending}
+		for j := range plan.Spec.Stages[i].Workflows {
+			e, p := r.startEntry(ctx, ex, plan, i, j)
 			ss.WorkflowExecutions = append(ss.WorkflowExecutions, e)
+			paramErrs, wfErrs = append(paramErrs, p.params...), append(wfErrs, p.workflow...)
+			notFound = notFound || p.notFound
 		}
 		st.StageStatuses[i] = ss
 	}
@@ -64,6 +40,41 @@ func (r *DRPlanExecutionReconciler) startForward(ctx context.Context, ex *drv1.D
 	}
 	setRunning(st, "running", ex.Generation, now)
 	return false
+}
+
+// entryProblems are what keeps one entry from running: bad parameters, or a workflow missing or invalid.
+type entryProblems struct {
+	params, workflow []string
+	notFound         bool
+}
+
+// startEntry builds the status of entry j of stage i: its workflow's generation and engine, its resolved
+// parameters, and its actions Pending once the run compiles.
+func (r *DRPlanExecutionReconciler) startEntry(ctx context.Context, ex *drv1.DRPlanExecution, plan *drv1.DRPlan, i, j int) (drv1.WorkflowExecutionStatus, entryProblems) {
+	stage := &plan.Spec.Stages[i]
+	ref := stage.Workflows[j].WorkflowRef
+	ref.Namespace = ref.NamespaceOr(plan.Namespace)
+	e := drv1.WorkflowExecutionStatus{WorkflowRef: ref, Index: int32(j), Phase: drv1.ExecutionPending}
+	var p entryProblems
+	wf := &drv1.DRWorkflow{}
+	if err := r.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, wf); err != nil {
+		p.notFound = apierrors.IsNotFound(err)
+		p.workflow = []string{fmt.Sprintf("stage %s: DRWorkflow %s/%s: %v", stage.Name, ref.Namespace, ref.Name, errMsg(err))}
+		return e, p
+	}
+	e.WorkflowGeneration = wf.Generation
+	e.Engine = r.engineType(wf)
+	params, ferrs := translator.ResolveParams(wf, plan, i, j, ex)
+	e.Params = params
+	if len(ferrs) > 0 {
+		p.params = []string{fmt.Sprintf("stage %s, workflow %s: %s", stage.Name, ref.Name, ferrs.ToAggregate().Error())}
+	} else if ir, err := newRun(ex, stage.Name, i, &e, wf, engine.Forward, nil).BuildIR(); err != nil {
+		p.workflow = []string{fmt.Sprintf("stage %s, workflow %s: %v", stage.Name, ref.Name, err)}
+	} else {
+		e.ActionStatuses = pendingActions(ir)
+	}
+	e.Progress, _ = progressOf(e.ActionStatuses)
+	return e, p
 }
 
 // startRevert builds a Revert's stages: the reverse runs of what its target did. It reports whether the
