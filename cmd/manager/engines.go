@@ -15,7 +15,8 @@ import (
 
 // newEngines builds the engines executions run on: the native engine always, the Argo engine when the API
 // server serves Argo's Workflow CRD (else runs that ask for Argo fail with a message instead of the
-// operator failing to start). --default-executor picks the one for workflows that do not choose.
+// operator failing to start). --default-executor picks the one for workflows that do not choose. The
+// suites that run the operator in-process build theirs with test/testenv.Engines, which mirrors this.
 func newEngines(mgr manager.Manager, choice controller.ExecutorChoice) (controller.Engines, error) {
 	native, err := nativeexec.NewForManager(mgr)
 	if err != nil {

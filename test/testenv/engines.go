@@ -15,7 +15,8 @@ import (
 
 // Engines builds the engines on mgr as the operator's manager does (cmd/manager, newEngines): the native
 // engine always, the Argo engine when Argo's Workflow CRD is served; choice picks the default. Suites
-// that run the operator in-process use it, so they run what the operator runs.
+// that run the operator in-process use it, so they run what the operator runs. It mirrors newEngines line
+// for line because a main package cannot be imported; keep the two the same.
 func Engines(mgr manager.Manager, choice controller.ExecutorChoice) (controller.Engines, error) {
 	native, err := nativeexec.NewForManager(mgr)
 	if err != nil {
