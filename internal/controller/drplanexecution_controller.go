@@ -138,11 +138,15 @@ func (r *DRPlanExecutionReconciler) Reconcile(ctx context.Context, req reconcile
 
 	before := ex.DeepCopy()
 	var stepErr error
+	stepped := false
 	defer func() {
+		if !stepped {
+			return // step panicked: write nothing half-computed; controller-runtime reports the panic
+		}
 		o, werr := r.writeStatus(ctx, before, ex, stepErr)
 		res, err = result(ctx, o, werr)
 	}()
-	stepErr = r.step(ctx, ex)
+	stepErr, stepped = r.step(ctx, ex), true
 	return res, err
 }
 
