@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -22,9 +21,9 @@ import (
 )
 
 // ErrOffloaded is returned for a Workflow whose node status Argo offloaded to its database: the operator cannot
-// read it, so the execution shows this error instead of guessing.
-var ErrOffloaded = fmt.Errorf("argo offloaded the node status of this Workflow to its database " +
-	"(offloadNodeStatusVersion set); the operator cannot read it: disable node status offloading for DR Workflows")
+// read it, so the execution shows this error instead of guessing (it is permanent: retrying does not help).
+var ErrOffloaded = engine.Permanent(fmt.Errorf("argo offloaded the node status of this Workflow to its database " +
+	"(offloadNodeStatusVersion set); the operator cannot read it: disable node status offloading for DR Workflows"))
 
 // Nodes returns the Workflow's nodes, decompressing status.compressedNodes when Argo compressed them.
 // An offloaded node status is an error.
@@ -251,7 +250,7 @@ func outputs(tmpl *wfv1.Template, node, last *wfv1.NodeStatus) *v1alpha1.ActionO
 	if isHTTP {
 		resp := &v1alpha1.HTTPResponse{}
 		if o != nil && o.Result != nil {
-			resp.Body = Truncate(*o.Result, v1alpha1.HTTPResponseBodyLimit)
+			resp.Body = engine.Truncate(*o.Result, v1alpha1.HTTPResponseBodyLimit)
 		}
 		if m := non2xx.FindStringSubmatch(last.Message); m != nil {
 			if code, err := strconv.Atoi(m[1]); err == nil {
@@ -310,18 +309,6 @@ func tmplResource(t *wfv1.Template) *wfv1.ResourceTemplate {
 		return nil
 	}
 	return t.Resource
-}
-
-// Truncate cuts s to at most n bytes on a rune boundary.
-func Truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for len(s) > 0 && !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return s
 }
 
 func timePtr(t metav1.Time) *metav1.Time {

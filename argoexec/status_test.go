@@ -308,11 +308,5 @@ func TestCompressedAndOffloaded(t *testing.T) {
 	g.Expect(err).To(MatchError(ErrOffloaded))
 }
 
-func TestTruncate(t *testing.T) {
-	g := NewWithT(t)
-	g.Expect(Truncate("héllo", 2)).To(Equal("h"))
-	g.Expect(Truncate("abc", 5)).To(Equal("abc"))
-}
-
 func ptr(s string) *string { return &s }
 func ptrb(b bool) *bool    { return &b }

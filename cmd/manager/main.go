@@ -126,7 +126,11 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
-	if err := controller.SetupReconcilers(mgr, controller.Options{DefaultExecutor: executor}); err != nil {
+	engines, err := newEngines(mgr, executor)
+	if err != nil {
+		return err
+	}
+	if err := controller.SetupReconcilers(mgr, controller.Options{Engines: engines}); err != nil {
 		return err
 	}
 	if o.enableWebhooks {

@@ -48,6 +48,22 @@ func applyRun(e *drv1.WorkflowExecutionStatus, rs engine.RunStatus, now metav1.T
 	e.Progress, e.CurrentAction = progressOf(e.ActionStatuses)
 }
 
+// failEntry ends an entry Failed with msg before or without its engine's word (no engine, no workflow,
+// could not start, unreadable run): its unfinished actions are Canceled.
+func failEntry(e *drv1.WorkflowExecutionStatus, msg string, now metav1.Time) {
+	e.Phase, e.Message = drv1.ExecutionFailed, msg
+	if e.CompletionTime == nil {
+		t := now
+		e.CompletionTime = &t
+	}
+	for k := range e.ActionStatuses {
+		if !e.ActionStatuses[k].Phase.IsTerminal() {
+			e.ActionStatuses[k].Phase = drv1.ActionCanceled
+		}
+	}
+	e.Progress, e.CurrentAction = progressOf(e.ActionStatuses)
+}
+
 // progressOf is "<finished>/<total>" and the first running action.
 func progressOf(actions []drv1.ActionStatus) (string, string) {
 	c := engine.Counts(actions)

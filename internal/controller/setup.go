@@ -9,32 +9,10 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 )
 
-// ExecutorChoice is the operator-wide default engine (--default-executor), used for workflows whose
-// spec.executor.type is empty.
-type ExecutorChoice string
-
-const (
-	// ExecutorAuto picks Argo when its CRDs are served, else the native engine.
-	ExecutorAuto ExecutorChoice = "auto"
-	// ExecutorArgoDefault always picks Argo.
-	ExecutorArgoDefault ExecutorChoice = "argo"
-	// ExecutorNativeDefault always picks the native engine.
-	ExecutorNativeDefault ExecutorChoice = "native"
-)
-
-// ParseExecutorChoice validates a --default-executor value.
-func ParseExecutorChoice(s string) (ExecutorChoice, error) {
-	switch c := ExecutorChoice(s); c {
-	case ExecutorAuto, ExecutorArgoDefault, ExecutorNativeDefault:
-		return c, nil
-	}
-	return "", fmt.Errorf("unknown executor %q: want auto, argo or native", s)
-}
-
 // Options configure the reconcilers.
 type Options struct {
-	// DefaultExecutor is the engine for workflows that do not choose one.
-	DefaultExecutor ExecutorChoice
+	// Engines run the workflows of executions.
+	Engines Engines
 	// EventRecorderName is the reporting controller of the events the reconcilers emit.
 	EventRecorderName string
 }
@@ -42,9 +20,6 @@ type Options struct {
 // SetupReconcilers registers every reconciler of the operator with mgr.
 func SetupReconcilers(mgr ctrl.Manager, opts Options) error {
 	ctx := context.Background()
-	if opts.DefaultExecutor == "" {
-		opts.DefaultExecutor = ExecutorAuto
-	}
 	if opts.EventRecorderName == "" {
 		opts.EventRecorderName = "drplan-operator"
 	}

@@ -138,7 +138,7 @@ func startOperator(startCtx, mgrCtx context.Context, admin *rest.Config, p paths
 	if err != nil {
 		return nil, fmt.Errorf("creating the operator's manager: %w", err)
 	}
-	if err := controller.SetupReconcilers(mgr, controller.Options{DefaultExecutor: controller.ExecutorArgoDefault}); err != nil {
+	if err := testenv.Reconcilers(mgr, controller.ExecutorArgoDefault); err != nil {
 		return nil, fmt.Errorf("setting up the reconcilers: %w", err)
 	}
 	done := make(chan error, 1)

@@ -105,7 +105,7 @@ var _ = BeforeSuite(func() {
 		HealthProbeBindAddress: "0",
 	})
 	Expect(err).NotTo(HaveOccurred())
-	Expect(controller.SetupReconcilers(mgr, controller.Options{DefaultExecutor: controller.ExecutorArgoDefault})).To(Succeed())
+	Expect(testenv.Reconcilers(mgr, controller.ExecutorArgoDefault)).To(Succeed())
 	go func() {
 		defer GinkgoRecover()
 		Expect(mgr.Start(ctx)).To(Succeed())

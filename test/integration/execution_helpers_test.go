@@ -201,6 +201,23 @@ func metricValue(name string, want map[string]string) float64 {
 	return sum
 }
 
+// runningExecutions counts the executions the API server shows Running and not being deleted, in every
+// namespace (what drplan_executions_running should count once the operator has seen them), and tells
+// whether ns/name is one of them. Other specs may leave runs held, so a spec compares with this count.
+func runningExecutions(g Gomega, ns, name string) (float64, bool) {
+	list := &drv1.DRPlanExecutionList{}
+	g.Expect(k8sClient.List(ctx, list)).To(Succeed())
+	n, ours := 0.0, false
+	for i := range list.Items {
+		ex := &list.Items[i]
+		if ex.Status.Phase == drv1.ExecutionRunning && ex.DeletionTimestamp.IsZero() {
+			n++
+			ours = ours || (ex.Namespace == ns && ex.Name == name)
+		}
+	}
+	return n, ours
+}
+
 // gaugeValue reads a gauge without labels from controller-runtime's registry.
 func gaugeValue(name string) float64 {
 	GinkgoHelper()

@@ -483,13 +483,24 @@ var _ = Describe("DRPlanExecution on Argo", func() {
 		ex := exExecution(ns, "run", "p")
 		Eventually(func() *drv1.ObjectReference { return exGetPlan(ns, "p").Status.CurrentExecution }).ShouldNot(BeNil())
 		Eventually(func() []wfv1.Workflow { return exWorkflows(ns) }).Should(HaveLen(1))
+		// While held, the running gauge counts this run with every other run the API server shows Running.
+		Eventually(func(g Gomega) {
+			n, ours := runningExecutions(g, ns, "run")
+			g.Expect(ours).To(BeTrue())
+			g.Expect(gaugeValue("drplan_executions_running")).To(Equal(n))
+		}).Should(Succeed())
 		Expect(k8sClient.Delete(ctx, ex)).To(Succeed())
 		Eventually(func() bool {
 			return apierrors.IsNotFound(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "run"}, ex))
 		}).Should(BeTrue())
 		Expect(exWorkflows(ns)[0].Spec.Shutdown).To(Equal(wfv1.ShutdownStrategyTerminate))
 		Expect(exGetPlan(ns, "p").Status.CurrentExecution).To(BeNil())
-		Expect(gaugeValue("drplan_executions_running")).To(BeNumerically(">=", 0))
+		// Deleted, it is no longer counted: the gauge went down by one, to what still runs.
+		Eventually(func(g Gomega) {
+			n, ours := runningExecutions(g, ns, "run")
+			g.Expect(ours).To(BeFalse())
+			g.Expect(gaugeValue("drplan_executions_running")).To(Equal(n))
+		}).Should(Succeed())
 	})
 
 	It("fails with a clear message when its Workflow is deleted outside the operator, and never recreates it", func() {

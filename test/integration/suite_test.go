@@ -109,7 +109,7 @@ var _ = BeforeSuite(func() {
 		HealthProbeBindAddress: "0",
 	})
 	Expect(err).NotTo(HaveOccurred())
-	Expect(controller.SetupReconcilers(mgr, controller.Options{})).To(Succeed())
+	Expect(testenv.Reconcilers(mgr, controller.ExecutorAuto)).To(Succeed())
 	go func() {
 		defer GinkgoRecover()
 		Expect(mgr.Start(ctx)).To(Succeed())

@@ -23,6 +23,7 @@ import (
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
 	"github.com/drplan/drplan-operator/argoexec"
 	"github.com/drplan/drplan-operator/internal/controller"
+	"github.com/drplan/drplan-operator/test/testenv"
 )
 
 type transitionKey struct {
@@ -200,7 +201,11 @@ func benchExecutions(b *testing.B, concurrency, rounds int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rec, err := controller.NewExecutionReconciler(mgr, controller.Options{})
+	engines, err := testenv.Engines(mgr, controller.ExecutorAuto)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rec, err := controller.NewExecutionReconciler(mgr, controller.Options{Engines: engines})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -101,7 +101,7 @@ func startOperator() (*operator, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := controller.SetupReconcilers(mgr, controller.Options{}); err != nil {
+	if err := testenv.Reconcilers(mgr, controller.ExecutorAuto); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(envCtx)

@@ -31,11 +31,12 @@ import (
 
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
 	"github.com/drplan/drplan-operator/internal/controller"
+	"github.com/drplan/drplan-operator/test/testenv"
 )
 
-// The native engine benchmarks run the operator's execution reconciler (controller.NewExecutionReconciler:
-// the native engine inside it, completions reaching the reconciler through the engine's Source, Jobs watched
-// through the manager's cache) against this package's envtest control plane. Every workflow sets
+// The native engine benchmarks run the operator's execution reconciler (controller.NewExecutionReconciler on
+// testenv.Engines, the engines as the manager builds them: completions reach the reconciler through the
+// native engine's Source, Jobs are watched through the manager's cache) against this package's envtest control plane. Every workflow sets
 // spec.executor.type Native. The manager uses envtest's admin rest.Config, so the engine can impersonate the
 // executor ServiceAccount (drplan-executor) of each namespace; each namespace gets that ServiceAccount and a
 // Role with only what its actions need (Jobs, or ConfigMaps), as an installation would.
@@ -360,7 +361,11 @@ func startNativeReconciler(b *testing.B) (context.Context, func()) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rec, err := controller.NewExecutionReconciler(mgr, controller.Options{DefaultExecutor: controller.ExecutorNativeDefault})
+	engines, err := testenv.Engines(mgr, controller.ExecutorNativeDefault)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rec, err := controller.NewExecutionReconciler(mgr, controller.Options{Engines: engines})
 	if err != nil {
 		b.Fatal(err)
 	}

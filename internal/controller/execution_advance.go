@@ -1,0 +1,174 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
+	"github.com/drplan/drplan-operator/internal/engine"
+)
+
+// advance starts and observes the entries of stages whose dependencies allow it, and reports whether the
+// stages settled (nothing runs and nothing more can start). stopOnFailure starts no new stage after a
+// failure (plan failurePolicy Stop and Rollback). recorded are the forward statuses reverse entries undo.
+func (r *DRPlanExecutionReconciler) advance(ctx context.Context, ex *drv1.DRPlanExecution, plan *drv1.DRPlan, stages []drv1.StageStatus,
+	dir engine.Direction, recorded []drv1.StageStatus, stopOnFailure bool) (bool, error) {
+	// A pass walks the stages in list order; a stage listed before one it depends on can only start in a
+	// later pass, so passes repeat while they change stage phases (at most once per stage).
+	for pass := 0; ; pass++ {
+		before := make([]drv1.ExecutionPhase, len(stages))
+		for i := range stages {
+			before[i] = stages[i].Phase
+		}
+		settled, err := r.advancePass(ctx, ex, plan, stages, dir, recorded, stopOnFailure)
+		changed := false
+		for i := range stages {
+			changed = changed || stages[i].Phase != before[i]
+		}
+		if err != nil || !changed || pass >= len(stages) {
+			return settled, err
+		}
+	}
+}
+
+// advancePass walks the stages once: a stage not started yet starts when its gate says so (else its
+// entries are told why not), and the due entries of running stages are synced through their engines.
+func (r *DRPlanExecutionReconciler) advancePass(ctx context.Context, ex *drv1.DRPlanExecution, plan *drv1.DRPlan, stages []drv1.StageStatus,
+	dir engine.Direction, recorded []drv1.StageStatus, stopOnFailure bool) (bool, error) {
+	now := r.now()
+	var errs []error
+	phaseOf := map[string]drv1.ExecutionPhase{}
+	failed := false
+	for i := range stages {
+		phaseOf[stages[i].Name] = stages[i].Phase
+		failed = failed || stageFailed(stages[i].Phase)
+	}
+	active := false
+	for i := range stages {
+		st := &stages[i]
+		if st.Phase.IsTerminal() {
+			continue
+		}
+		if st.Phase == "" || st.Phase == drv1.ExecutionPending {
+			g, blockedBy := stageGate(plan, stages, i, dir, phaseOf, stopOnFailure, failed)
+			switch g {
+			case gateWait:
+				continue
+			case gateBlocked, gateHeld:
+				if g == gateBlocked {
+					st.Phase = drv1.ExecutionPending
+				}
+				st.WorkflowExecutions = notRun(st.WorkflowExecutions, gateMessage(g, blockedBy))
+				continue
+			}
+			st.Phase = drv1.ExecutionRunning
+			t := now
+			st.StartTime = &t
+		}
+		parallel := stageParallel(plan, st.Name)
+		for j := range st.WorkflowExecutions {
+			e := &st.WorkflowExecutions[j]
+			if e.Phase.IsTerminal() || !entryDue(st, j, parallel) {
+				continue
+			}
+			errs = append(errs, r.syncEntry(ctx, ex, st.Name, i, e, dir, recorded, now))
+		}
+		if settleStage(st, parallel, now) {
+			active = true
+		} else if st.Phase != drv1.ExecutionSucceeded {
+			failed = true
+		}
+		phaseOf[st.Name] = st.Phase
+	}
+	return !active, errors.Join(errs...)
+}
+
+// syncEntry runs one entry through its engine and folds the result into its status.
+func (r *DRPlanExecutionReconciler) syncEntry(ctx context.Context, ex *drv1.DRPlanExecution, stage string, stageIndex int,
+	e *drv1.WorkflowExecutionStatus, dir engine.Direction, recorded []drv1.StageStatus, now metav1.Time) error {
+	eng, ok := r.Engines[e.Engine]
+	if !ok {
+		failEntry(e, fmt.Sprintf("engine %q is not available in this operator", e.Engine), now)
+		return nil
+	}
+	wf := &drv1.DRWorkflow{}
+	if err := r.Get(ctx, types.NamespacedName{Namespace: e.WorkflowRef.Namespace, Name: e.WorkflowRef.Name}, wf); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return err
+		}
+		if e.Phase != drv1.ExecutionRunning {
+			failEntry(e, fmt.Sprintf("DRWorkflow %s/%s not found", e.WorkflowRef.Namespace, e.WorkflowRef.Name), now)
+			return nil
+		}
+		// Running already: the engine only needs the name to observe its run.
+		wf = &drv1.DRWorkflow{ObjectMeta: metav1.ObjectMeta{Name: e.WorkflowRef.Name, Namespace: e.WorkflowRef.Namespace}}
+	}
+	var reverted []drv1.ActionStatus
+	if dir == engine.Reverse {
+		if src := findEntry(recorded, stage, e.WorkflowRef, e.Index); src != nil {
+			reverted = src.ActionStatuses
+		}
+	}
+	run := newRun(ex, stage, stageIndex, e, wf, dir, reverted)
+	rs, err := eng.Sync(ctx, run)
+	if err != nil {
+		if engine.IsPermanent(err) {
+			failEntry(e, err.Error(), now)
+			return nil
+		}
+		return fmt.Errorf("%s: %w", run.Key(), err)
+	}
+	if e.Phase != drv1.ExecutionRunning && rs.Phase.IsTerminal() && rs.ArgoWorkflow == nil {
+		// Could not start at all (compile error, ...).
+		failEntry(e, rs.Message, now)
+		return nil
+	}
+	applyRun(e, rs, now)
+	return nil
+}
+
+// cancelRuns asks the engines to stop every started, unfinished run.
+func (r *DRPlanExecutionReconciler) cancelRuns(ctx context.Context, ex *drv1.DRPlanExecution) error {
+	var errs []error
+	for _, list := range []struct {
+		stages []drv1.StageStatus
+		dir    engine.Direction
+	}{{ex.Status.StageStatuses, forwardOf(ex)}, {ex.Status.RollbackStageStatuses, engine.Reverse}} {
+		for i := range list.stages {
+			for j := range list.stages[i].WorkflowExecutions {
+				e := &list.stages[i].WorkflowExecutions[j]
+				if e.Phase != drv1.ExecutionRunning {
+					continue
+				}
+				eng, ok := r.Engines[e.Engine]
+				if !ok {
+					continue
+				}
+				wf := &drv1.DRWorkflow{ObjectMeta: metav1.ObjectMeta{Name: e.WorkflowRef.Name, Namespace: e.WorkflowRef.Namespace}}
+				errs = append(errs, eng.Cancel(ctx, newRun(ex, list.stages[i].Name, i, e, wf, list.dir, nil)))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (r *DRPlanExecutionReconciler) engineType(wf *drv1.DRWorkflow) drv1.ExecutorType {
+	if t := wf.Spec.GetExecutorType(); t != "" {
+		return t
+	}
+	return r.DefaultEngine
+}
+
+// newRun assembles the engine input for one entry.
+func newRun(ex *drv1.DRPlanExecution, stage string, stageIndex int, e *drv1.WorkflowExecutionStatus, wf *drv1.DRWorkflow,
+	dir engine.Direction, reverted []drv1.ActionStatus) *engine.Run {
+	return &engine.Run{
+		Execution: ex, PlanName: ex.Spec.PlanRef, StageName: stage, StageIndex: stageIndex,
+		EntryIndex: int(e.Index), Direction: dir, Workflow: wf, Params: e.Params, Reverted: reverted, Recorded: e,
+	}
+}

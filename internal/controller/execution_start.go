@@ -1,0 +1,144 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
+	"github.com/drplan/drplan-operator/internal/engine"
+	"github.com/drplan/drplan-operator/translator"
+)
+
+// The start of an execution: its stage statuses are built before anything runs. Every entry's parameters
+// are resolved and its run compiled, so a bad parameter or template fails the execution naming every
+// offender, and nothing half-runs.
+
+// startForward builds an Execute's stages from its plan. It reports whether the execution ended.
+func (r *DRPlanExecutionReconciler) startForward(ctx context.Context, ex *drv1.DRPlanExecution, plan *drv1.DRPlan, now metav1.Time) bool {
+	st := &ex.Status
+	var paramErrs, wfErrs []string
+	notFound := false
+	st.StageStatuses = make([]drv1.StageStatus, len(plan.Spec.Stages))
+	for i := range plan.Spec.Stages {
+		ss := drv1.StageStatus{Name: plan.Spec.Stages[i].Name, Phase: drv1.ExecutionPending}
+		for j := range plan.Spec.Stages[i].Workflows {
+			e, p := r.startEntry(ctx, ex, plan, i, j)
+			ss.WorkflowExecutions = append(ss.WorkflowExecutions, e)
+			paramErrs, wfErrs = append(paramErrs, p.params...), append(wfErrs, p.workflow...)
+			notFound = notFound || p.notFound
+		}
+		st.StageStatuses[i] = ss
+	}
+	r.summarize(ex)
+	if end := startEnding(paramErrs, wfErrs, notFound); end != nil {
+		endExecution(st, *end, ex.Generation, now)
+		return true
+	}
+	setRunning(st, "running", ex.Generation, now)
+	return false
+}
+
+// entryProblems are what keeps one entry from running: bad parameters, or a workflow missing or invalid.
+type entryProblems struct {
+	params, workflow []string
+	notFound         bool
+}
+
+// startEntry builds the status of entry j of stage i: its workflow's generation and engine, its resolved
+// parameters, and its actions Pending once the run compiles.
+func (r *DRPlanExecutionReconciler) startEntry(ctx context.Context, ex *drv1.DRPlanExecution, plan *drv1.DRPlan, i, j int) (drv1.WorkflowExecutionStatus, entryProblems) {
+	stage := &plan.Spec.Stages[i]
+	ref := stage.Workflows[j].WorkflowRef
+	ref.Namespace = ref.NamespaceOr(plan.Namespace)
+	e := drv1.WorkflowExecutionStatus{WorkflowRef: ref, Index: int32(j), Phase: drv1.ExecutionPending}
+	var p entryProblems
+	wf := &drv1.DRWorkflow{}
+	if err := r.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, wf); err != nil {
+		p.notFound = apierrors.IsNotFound(err)
+		p.workflow = []string{fmt.Sprintf("stage %s: DRWorkflow %s/%s: %v", stage.Name, ref.Namespace, ref.Name, errMsg(err))}
+		return e, p
+	}
+	e.WorkflowGeneration = wf.Generation
+	e.Engine = r.engineType(wf)
+	params, ferrs := translator.ResolveParams(wf, plan, i, j, ex)
+	e.Params = params
+	if len(ferrs) > 0 {
+		p.params = []string{fmt.Sprintf("stage %s, workflow %s: %s", stage.Name, ref.Name, ferrs.ToAggregate().Error())}
+	} else if ir, err := newRun(ex, stage.Name, i, &e, wf, engine.Forward, nil).BuildIR(); err != nil {
+		p.workflow = []string{fmt.Sprintf("stage %s, workflow %s: %v", stage.Name, ref.Name, err)}
+	} else {
+		e.ActionStatuses = pendingActions(ir)
+	}
+	e.Progress, _ = progressOf(e.ActionStatuses)
+	return e, p
+}
+
+// startRevert builds a Revert's stages: the reverse runs of what its target did. It reports whether the
+// execution ended.
+func (r *DRPlanExecutionReconciler) startRevert(ctx context.Context, ex *drv1.DRPlanExecution, now metav1.Time) bool {
+	st := &ex.Status
+	target, err := r.revertTarget(ctx, ex)
+	if msg := revertTargetProblem(ex, target, err); msg != "" {
+		endExecution(st, ending{phase: drv1.ExecutionFailed, reason: drv1.ReasonRevertTargetInvalid, message: msg}, ex.Generation, now)
+		return true
+	}
+	st.StageStatuses = reverseStages(target.Status.StageStatuses)
+	if len(st.StageStatuses) == 0 {
+		r.summarize(ex)
+		setRunning(st, "", ex.Generation, now)
+		endExecution(st, nothingToRevert(target.Name), ex.Generation, now)
+		return true
+	}
+	if errs := r.prepareReverse(ctx, ex, st.StageStatuses, target.Status.StageStatuses, now); len(errs) > 0 {
+		endExecution(st, ending{phase: drv1.ExecutionFailed, reason: drv1.ReasonWorkflowInvalid, message: joinErrors(errs)}, ex.Generation, now)
+		return true
+	}
+	r.summarize(ex)
+	setRunning(st, "reverting "+target.Name, ex.Generation, now)
+	return false
+}
+
+// prepareReverse fills the action list of reverse entries by compiling them; an entry that cannot be
+// compiled fails at once with the reason.
+func (r *DRPlanExecutionReconciler) prepareReverse(ctx context.Context, ex *drv1.DRPlanExecution, stages, recorded []drv1.StageStatus, now metav1.Time) []string {
+	var errs []string
+	for i := range stages {
+		for j := range stages[i].WorkflowExecutions {
+			e := &stages[i].WorkflowExecutions[j]
+			src := findEntry(recorded, stages[i].Name, e.WorkflowRef, e.Index)
+			wf := &drv1.DRWorkflow{}
+			err := r.Get(ctx, types.NamespacedName{Namespace: e.WorkflowRef.Namespace, Name: e.WorkflowRef.Name}, wf)
+			if err == nil && src != nil {
+				var ir *translator.IR
+				if ir, err = newRun(ex, stages[i].Name, 0, e, wf, engine.Reverse, src.ActionStatuses).BuildIR(); err == nil {
+					e.ActionStatuses = pendingActions(ir)
+					e.Progress, _ = progressOf(e.ActionStatuses)
+					e.Engine = r.engineType(wf)
+					continue
+				}
+			}
+			if src == nil {
+				err = fmt.Errorf("no recorded run to reverse")
+			}
+			msg := fmt.Sprintf("stage %s, workflow %s: cannot build the reverse run: %s", stages[i].Name, e.WorkflowRef.Name, errMsg(err))
+			errs = append(errs, msg)
+			e.Phase, e.Message = drv1.ExecutionFailed, msg
+			t := now
+			e.CompletionTime = &t
+		}
+	}
+	return errs
+}
+
+// pendingActions is the status of a run's actions before it starts.
+func pendingActions(ir *translator.IR) []drv1.ActionStatus {
+	var out []drv1.ActionStatus
+	for _, a := range ir.Actions {
+		out = append(out, drv1.ActionStatus{Name: a.Name, Phase: drv1.ActionPending})
+	}
+	return out
+}
