@@ -141,8 +141,9 @@ func NewExecutionReconciler(mgr manager.Manager, opts Options) (*DRPlanExecution
 		Recorder:  mgr.GetEventRecorder(opts.EventRecorderName),
 		Engines: map[drv1.ExecutorType]engine.Engine{
 			drv1.ExecutorArgo: &argoexec.Engine{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
-				Compiler: argoexec.TranslatorCompiler{},
-				Executor: &argoexec.ImpersonatingClients{Config: mgr.GetConfig(), Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()}},
+				Compiler:      argoexec.TranslatorCompiler{},
+				Executor:      &argoexec.ImpersonatingClients{Config: mgr.GetConfig(), Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()},
+				PickupTimeout: opts.ArgoPickupTimeout},
 		},
 		DefaultEngine: drv1.ExecutorArgo,
 	}
@@ -159,6 +160,9 @@ func NewExecutionReconciler(mgr manager.Manager, opts Options) (*DRPlanExecution
 		// No Argo here: runs that need it fail with EngineError instead of the manager failing to start.
 		delete(r.Engines, drv1.ExecutorArgo)
 		r.DefaultEngine = drv1.ExecutorNative
+	} else {
+		// Wakes an execution when its Workflow reaches the pickup deadline (see argoexec.Engine.PickupTimeout).
+		r.Sources = append(r.Sources, r.Engines[drv1.ExecutorArgo].(*argoexec.Engine).Source())
 	}
 	if opts.DefaultExecutor == ExecutorNativeDefault {
 		r.DefaultEngine = drv1.ExecutorNative
@@ -460,6 +464,7 @@ func (r *DRPlanExecutionReconciler) step(ctx context.Context, ex *drv1.DRPlanExe
 		}
 	}
 	r.summarize(ex)
+	settlePickedUp(st, ex.Generation, now)
 	return errors.Join(errs...)
 }
 
@@ -890,6 +895,9 @@ func (r *DRPlanExecutionReconciler) syncEntry(ctx context.Context, ex *drv1.DRPl
 		return nil
 	}
 	applyRun(e, rs, now)
+	if rs.Waiting != "" {
+		noteWaiting(&ex.Status, rs.Waiting, ex.Generation, now)
+	}
 	return nil
 }
 
@@ -928,6 +936,10 @@ func forwardOf(ex *drv1.DRPlanExecution) engine.Direction {
 // recordTransitions emits events and metrics for phase changes and the RolledBack condition; the event
 // reason is the reason of the condition that changed.
 func (r *DRPlanExecutionReconciler) recordTransitions(ctx context.Context, before, after *drv1.DRPlanExecution) {
+	if c := meta.FindStatusCondition(after.Status.Conditions, drv1.ConditionPickedUp); c != nil && c.Status == metav1.ConditionFalse &&
+		!meta.IsStatusConditionFalse(before.Status.Conditions, drv1.ConditionPickedUp) {
+		r.event(after, corev1.EventTypeWarning, c.Reason, "Wait", c.Message)
+	}
 	if before.Status.Phase == after.Status.Phase {
 		return
 	}

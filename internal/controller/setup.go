@@ -5,6 +5,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 )
@@ -37,6 +38,9 @@ type Options struct {
 	DefaultExecutor ExecutorChoice
 	// EventRecorderName is the reporting controller of the events the reconcilers emit.
 	EventRecorderName string
+	// ArgoPickupTimeout is how long an Argo Workflow may go unpicked by any workflow-controller before the
+	// execution says so in its PickedUp condition (argoexec.DefaultPickupTimeout when zero).
+	ArgoPickupTimeout time.Duration
 }
 
 // SetupReconcilers registers every reconciler of the operator with mgr.
