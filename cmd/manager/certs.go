@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"sync/atomic"
 
 	"github.com/open-policy-agent/cert-controller/pkg/rotator"
@@ -35,6 +36,8 @@ type certOptions struct {
 	namespace     string
 	service       string
 	configuration string
+	extraNames    string
+	port          int
 }
 
 func bindCertFlags(fs *flag.FlagSet, c *certOptions) {
@@ -47,6 +50,10 @@ func bindCertFlags(fs *flag.FlagSet, c *certOptions) {
 		"With --webhook-certs=self: namespace of the Secret and the webhook Service (default: $POD_NAMESPACE).")
 	fs.StringVar(&c.service, "webhook-service", "drplan-webhook-service",
 		"With --webhook-certs=self: the Service the API server calls the webhooks through; the certificate names it.")
+	fs.StringVar(&c.extraNames, "webhook-cert-extra-names", "",
+		"With --webhook-certs=self: more DNS names for the certificate, comma-separated (e.g. for a webhook "+
+			"configuration that calls the operator by url instead of through the Service).")
+	fs.IntVar(&c.port, "webhook-port", 9443, "Port the webhook server listens on.")
 	fs.StringVar(&c.configuration, "webhook-configuration", "drplan-validating-webhook-configuration",
 		"With --webhook-certs=self: the ValidatingWebhookConfiguration whose caBundle the operator keeps current.")
 }
@@ -92,10 +99,11 @@ func serveWebhooks(ctx context.Context, mgr ctrl.Manager, c certOptions, certDir
 		CAName:         "drplan-operator-ca",
 		CAOrganization: "drplan-operator",
 		DNSName:        fmt.Sprintf("%s.%s.svc", c.service, ns),
-		ExtraDNSNames:  []string{fmt.Sprintf("%s.%s.svc.cluster.local", c.service, ns), fmt.Sprintf("%s.%s", c.service, ns)},
-		IsReady:        certsReady,
-		Webhooks:       []rotator.WebhookInfo{{Name: c.configuration, Type: rotator.Validating}},
-		FieldOwner:     "drplan-operator",
+		ExtraDNSNames: append([]string{fmt.Sprintf("%s.%s.svc.cluster.local", c.service, ns), fmt.Sprintf("%s.%s", c.service, ns)},
+			splitNames(c.extraNames)...),
+		IsReady:    certsReady,
+		Webhooks:   []rotator.WebhookInfo{{Name: c.configuration, Type: rotator.Validating}},
+		FieldOwner: "drplan-operator",
 		// Every replica serves webhooks, so every replica keeps the certificate; concurrent renewals are
 		// settled by the Secret's resourceVersion.
 		RequireLeaderElection: false,
@@ -127,4 +135,15 @@ func serveWebhooks(ctx context.Context, mgr ctrl.Manager, c certOptions, certDir
 		}
 		return mgr.GetWebhookServer().StartedChecker()(req)
 	}, nil
+}
+
+// splitNames splits a comma-separated list, dropping empty items.
+func splitNames(s string) []string {
+	var out []string
+	for _, n := range strings.Split(s, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
 }

@@ -138,9 +138,9 @@ func (l *localControlPlane) prepare(ctx context.Context, root, stateDir string) 
 
 // webhookServerOptions are the webhook server's options: those envtest chose for the local stack, else
 // certDir (empty: controller-runtime's default).
-func (l *localControlPlane) webhookServerOptions(certDir string, tlsOpts []func(*tls.Config)) webhook.Options {
+func (l *localControlPlane) webhookServerOptions(certDir string, port int, tlsOpts []func(*tls.Config)) webhook.Options {
 	if l == nil || !l.webhooks {
-		return webhook.Options{CertDir: certDir, TLSOpts: tlsOpts}
+		return webhook.Options{CertDir: certDir, Port: port, TLSOpts: tlsOpts}
 	}
 	w := l.stack.Env.WebhookInstallOptions
 	return webhook.Options{Host: w.LocalServingHost, Port: w.LocalServingPort, CertDir: w.LocalServingCertDir, TLSOpts: tlsOpts}

@@ -32,8 +32,8 @@ func startLocalControlPlane(context.Context, string, string, string) (*localCont
 	return nil, errNoLocalStack
 }
 
-func (l *localControlPlane) webhookServerOptions(certDir string, tlsOpts []func(*tls.Config)) webhook.Options {
-	return webhook.Options{CertDir: certDir, TLSOpts: tlsOpts}
+func (l *localControlPlane) webhookServerOptions(certDir string, port int, tlsOpts []func(*tls.Config)) webhook.Options {
+	return webhook.Options{CertDir: certDir, Port: port, TLSOpts: tlsOpts}
 }
 
 func (l *localControlPlane) providesWebhookCerts() bool { return false }

@@ -128,7 +128,7 @@ func run(ctx context.Context, o options) error {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  controller.NewScheme(),
 		Metrics:                 metricsOpts,
-		WebhookServer:           webhook.NewServer(local.webhookServerOptions(o.webhookCertDir, tlsOpts)),
+		WebhookServer:           webhook.NewServer(local.webhookServerOptions(o.webhookCertDir, o.certs.port, tlsOpts)),
 		HealthProbeBindAddress:  o.probeAddr,
 		LeaderElection:          o.leaderElect,
 		LeaderElectionID:        "drplan-operator.dr.bkbcs.tencent.com",
