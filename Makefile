@@ -116,8 +116,10 @@ bench: ## Run the translator benchmarks.
 
 .PHONY: run
 run: envtest-assets e2e-tools manifests ## Run the operator against the current kubeconfig, or, when none is reachable, on a local stack with Argo (Ctrl-C stops it all).
+	@# -tags localdev links the local stack (test tooling); the shipped binary (make build) has none.
+	go build -tags localdev -o $(BIN)/manager-localdev ./cmd/manager
 	KUBEBUILDER_ASSETS=$(ASSETS) ARGO_CRD_DIR=$(ARGO_CRD_DIR) DRPLAN_E2E_TOOLS=$(E2E_TOOLS_DIR) \
-		go run -tags localdev ./cmd/manager --local-control-plane=auto --crd-dir=config/crd/bases $(RUN_ARGS)
+		$(BIN)/manager-localdev --local-control-plane=auto --crd-dir=config/crd/bases $(RUN_ARGS)
 
 .PHONY: demo
 demo: envtest-assets e2e-tools manifests ## Start a local stack (control plane, Argo, kwok, the operator), run examples/quickstart forward and back, leave it running.
