@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -39,6 +40,13 @@ type Engine struct {
 	// Executor, when set, gives the clients with which Cancel deletes a canceled run's unfinished Jobs, as
 	// the workflow's executor ServiceAccount.
 	Executor ExecutorClients
+	// PickupTimeout is how long a created Workflow may go without a workflow-controller picking it up before
+	// the run reports it in RunStatus.Waiting (DefaultPickupTimeout when zero). See Source.
+	PickupTimeout time.Duration
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+
+	wakes wakeups
 }
 
 var _ engine.Engine = (*Engine)(nil)
@@ -84,7 +92,7 @@ func (e *Engine) Sync(ctx context.Context, run *engine.Run) (engine.RunStatus, e
 			}
 			return f, nil
 		}
-		return st, nil
+		return e.checkPickup(run, wf, st), nil
 	case !apierrors.IsNotFound(err):
 		return engine.RunStatus{}, fmt.Errorf("reading Workflow %s: %w", key, err)
 	}
@@ -124,9 +132,18 @@ func (e *Engine) Sync(ctx context.Context, run *engine.Run) (engine.RunStatus, e
 		if err := e.checkOwned(run, existing); err != nil {
 			return failed(err.Error()), nil
 		}
-		return RunStatus(existing)
+		return e.observed(run, existing)
 	}
-	return RunStatus(compiled)
+	return e.observed(run, compiled)
+}
+
+// observed is RunStatus(wf) with the pickup deadline checked.
+func (e *Engine) observed(run *engine.Run, wf *wfv1.Workflow) (engine.RunStatus, error) {
+	st, err := RunStatus(wf)
+	if err != nil {
+		return st, err
+	}
+	return e.checkPickup(run, wf, st), nil
 }
 
 // Cancel stops the run's Workflow with spec.shutdown=Terminate (Argo fails running nodes and starts nothing

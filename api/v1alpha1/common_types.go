@@ -38,6 +38,10 @@ const (
 	// ConditionRolledBack is set on a DRPlanExecution whose plan failed with failurePolicy Rollback.
 	// True when the reverse run succeeded.
 	ConditionRolledBack = "RolledBack"
+	// ConditionPickedUp is False while a started run waits for its engine to pick it up (on Argo: no
+	// workflow-controller has looked at its Workflow within the deadline); the run keeps waiting. True once
+	// every such run was picked up. Absent when no run ever waited.
+	ConditionPickedUp = "PickedUp"
 )
 
 // Condition reasons. Events carry the reason of the condition whose transition they report.
@@ -58,6 +62,8 @@ const (
 	ReasonRollbackFailed      = "RollbackFailed"
 	ReasonEngineError         = "EngineError"
 	ReasonRevertTargetInvalid = "RevertTargetInvalid"
+	ReasonWorkflowNotPickedUp = "WorkflowNotPickedUp"
+	ReasonPickedUp            = "PickedUp"
 )
 
 // Well-known annotation, label and finalizer keys.

@@ -1,9 +1,10 @@
 // Command manager is the drplan operator: it validates DRWorkflows and DRPlans and runs DRPlanExecutions.
 //
 // Against a cluster it behaves like any controller-runtime manager (kubeconfig from -kubeconfig,
-// $KUBECONFIG, in-cluster config or ~/.kube/config). With --local-control-plane=auto and no reachable
-// cluster, or with =always, it first starts an embedded kube-apiserver and etcd from the envtest binaries
-// in $KUBEBUILDER_ASSETS, installs the CRDs, writes an admin kubeconfig and tells how to use kubectl with it.
+// $KUBECONFIG, in-cluster config or ~/.kube/config). Built with -tags localdev (as `make run` does), with
+// --local-control-plane=auto and no reachable cluster, or with =always, it first starts a local stack
+// (test/stack: kube-apiserver, etcd, Argo's workflow-controller and argoexec...), writes an admin kubeconfig
+// and tells how to use kubectl with it. The shipped binary has no such stack (local_prod.go).
 package main
 
 import (
@@ -23,8 +24,9 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
+	"github.com/drplan/drplan-operator/argoexec"
+	"github.com/drplan/drplan-operator/cmd/manager/engines"
 	"github.com/drplan/drplan-operator/internal/controller"
-	drwebhook "github.com/drplan/drplan-operator/internal/webhook"
 )
 
 type options struct {
@@ -42,6 +44,8 @@ type options struct {
 	enableWebhooks    bool
 	webhookCertDir    string
 	webhookDir        string
+	certs             certOptions
+	argoPickupTimeout time.Duration
 }
 
 func main() {
@@ -72,13 +76,17 @@ func main() {
 		"Directory with tls.crt and tls.key for the webhook server (default: controller-runtime's /tmp/k8s-webhook-server/serving-certs).")
 	flag.StringVar(&o.webhookDir, "webhook-dir", "config/webhook",
 		"Webhook configurations installed into an embedded control plane, pointing at this process.")
+	bindCertFlags(flag.CommandLine, &o.certs)
+	flag.DurationVar(&o.argoPickupTimeout, "argo-pickup-timeout", argoexec.DefaultPickupTimeout,
+		"How long an Argo Workflow may go unpicked by any workflow-controller before its execution says so "+
+			"(condition PickedUp=False and a Warning event); the run keeps waiting.")
 	// Human-readable logs at info level; --zap-log-level=debug shows the reconcilers' verdicts and envtest's steps.
 	zapOpts := zap.Options{Development: true, Level: zapcore.InfoLevel}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 
-	if err := run(ctrl.SetupSignalHandler(), o); err != nil {
+	if err := run(signalContext(), o); err != nil {
 		ctrl.Log.WithName("setup").Error(err, "manager stopped")
 		os.Exit(1)
 	}
@@ -90,13 +98,19 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return fmt.Errorf("--default-executor: %w", err)
 	}
+	if err := o.certs.validate(); err != nil {
+		return err
+	}
 
 	cfg, local, err := clusterConfig(ctx, o)
 	if err != nil {
 		return err
 	}
 	defer local.stop()
-	if o.enableWebhooks && local == nil && !webhookCertPresent(o.webhookCertDir) {
+	if local.providesWebhookCerts() {
+		o.certs.mode = certsProvided
+	}
+	if o.enableWebhooks && local == nil && o.certs.mode == certsProvided && !webhookCertPresent(o.webhookCertDir) {
 		// Outside a cluster (make run against a remote kubeconfig) nobody calls this process's webhooks and
 		// there is no certificate to serve them with. The reconcilers validate everything again anyway.
 		log.Info("no webhook serving certificate; not serving the admission webhooks", "certDir", webhookCertDirOr(o.webhookCertDir))
@@ -115,7 +129,7 @@ func run(ctx context.Context, o options) error {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  controller.NewScheme(),
 		Metrics:                 metricsOpts,
-		WebhookServer:           webhook.NewServer(local.webhookServerOptions(o.webhookCertDir, tlsOpts)),
+		WebhookServer:           webhook.NewServer(local.webhookServerOptions(o.webhookCertDir, o.certs.port, tlsOpts)),
 		HealthProbeBindAddress:  o.probeAddr,
 		LeaderElection:          o.leaderElect,
 		LeaderElectionID:        "drplan-operator.dr.bkbcs.tencent.com",
@@ -126,25 +140,21 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
-	engines, err := newEngines(mgr, executor)
+	built, err := engines.Build(mgr, executor, o.argoPickupTimeout)
 	if err != nil {
 		return err
 	}
-	if err := controller.SetupReconcilers(mgr, controller.Options{Engines: engines}); err != nil {
+	if err := controller.SetupReconcilers(mgr, controller.Options{Engines: built}); err != nil {
 		return err
-	}
-	if o.enableWebhooks {
-		if err := drwebhook.SetupWebhooks(mgr); err != nil {
-			return fmt.Errorf("setting up the webhooks: %w", err)
-		}
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("adding the health check: %w", err)
 	}
 	ready := healthz.Ping
 	if o.enableWebhooks {
-		// Not ready until the webhook server serves: the Service only routes admission requests to ready pods.
-		ready = mgr.GetWebhookServer().StartedChecker()
+		if ready, err = serveWebhooks(ctx, mgr, o.certs, o.webhookCertDir); err != nil {
+			return err
+		}
 	}
 	if err := mgr.AddReadyzCheck("readyz", ready); err != nil {
 		return fmt.Errorf("adding the ready check: %w", err)
@@ -189,7 +199,7 @@ func clusterConfig(ctx context.Context, o options) (*rest.Config, *localControlP
 	if o.enableWebhooks {
 		webhookDir = o.webhookDir
 	}
-	lcp, err := startLocalControlPlane(o.crdDir, webhookDir, o.localStateDir)
+	lcp, err := startLocalControlPlane(ctx, o.crdDir, webhookDir, o.localStateDir)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -54,14 +54,6 @@ func TestClusterConfigRejectsUnknownMode(t *testing.T) {
 	lcp.stop() // nil-safe
 }
 
-func TestLocalControlPlaneNeedsAssets(t *testing.T) {
-	t.Setenv("KUBEBUILDER_ASSETS", "")
-	if _, err := startLocalControlPlane("config/crd/bases", "", t.TempDir()); err == nil ||
-		!strings.Contains(err.Error(), "KUBEBUILDER_ASSETS") {
-		t.Fatalf("want an error explaining KUBEBUILDER_ASSETS, got %v", err)
-	}
-}
-
 func TestWebhookCertPresent(t *testing.T) {
 	dir := t.TempDir()
 	if webhookCertPresent(dir) {

@@ -129,6 +129,9 @@ func (r *DRPlanExecutionReconciler) syncEntry(ctx context.Context, ex *drv1.DRPl
 		return nil
 	}
 	applyRun(e, rs, now)
+	if rs.Waiting != "" {
+		noteWaiting(&ex.Status, rs.Waiting, ex.Generation, now)
+	}
 	return nil
 }
 

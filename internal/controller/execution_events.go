@@ -5,6 +5,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
@@ -14,6 +15,10 @@ import (
 // recordTransitions emits events and metrics for phase changes; the event reason is the reason of the
 // condition that changed. Called after a status write, so events follow what was saved.
 func (r *DRPlanExecutionReconciler) recordTransitions(ctx context.Context, before, after *drv1.DRPlanExecution) {
+	if c := meta.FindStatusCondition(after.Status.Conditions, drv1.ConditionPickedUp); c != nil && c.Status == metav1.ConditionFalse &&
+		!meta.IsStatusConditionFalse(before.Status.Conditions, drv1.ConditionPickedUp) {
+		r.event(after, corev1.EventTypeWarning, c.Reason, "Wait", c.Message)
+	}
 	if before.Status.Phase == after.Status.Phase {
 		return
 	}

@@ -42,6 +42,9 @@ func applyRun(e *drv1.WorkflowExecutionStatus, rs engine.RunStatus, now metav1.T
 		}
 	}
 	e.Message = rs.Message
+	if rs.Waiting != "" {
+		e.Message = rs.Waiting
+	}
 	if len(rs.Actions) > 0 {
 		e.ActionStatuses = rs.Actions
 	}
@@ -62,6 +65,35 @@ func failEntry(e *drv1.WorkflowExecutionStatus, msg string, now metav1.Time) {
 		}
 	}
 	e.Progress, e.CurrentAction = progressOf(e.ActionStatuses)
+}
+
+// noteWaiting records a run's RunStatus.Waiting in the PickedUp condition (False); the run goes on waiting.
+func noteWaiting(st *drv1.DRPlanExecutionStatus, waiting string, gen int64, now metav1.Time) {
+	meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: drv1.ConditionPickedUp, Status: metav1.ConditionFalse,
+		Reason: drv1.ReasonWorkflowNotPickedUp, Message: waiting, ObservedGeneration: gen, LastTransitionTime: now})
+}
+
+// settlePickedUp turns a False PickedUp condition True once no unfinished entry still shows its message:
+// applyRun puts a waiting run's text in its entry, and every later Sync of a still-waiting run asserts the
+// condition again (noteWaiting), so the result does not depend on the order the entries were synced in.
+func settlePickedUp(st *drv1.DRPlanExecutionStatus, gen int64, now metav1.Time) {
+	c := meta.FindStatusCondition(st.Conditions, drv1.ConditionPickedUp)
+	if c == nil || c.Status != metav1.ConditionFalse {
+		return
+	}
+	for _, stages := range [][]drv1.StageStatus{st.StageStatuses, st.RollbackStageStatuses} {
+		for i := range stages {
+			for j := range stages[i].WorkflowExecutions {
+				e := &stages[i].WorkflowExecutions[j]
+				if !e.Phase.IsTerminal() && e.Message == c.Message {
+					return
+				}
+			}
+		}
+	}
+	meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: drv1.ConditionPickedUp, Status: metav1.ConditionTrue,
+		Reason: drv1.ReasonPickedUp, Message: "every started run was picked up by its engine", ObservedGeneration: gen,
+		LastTransitionTime: now})
 }
 
 // progressOf is "<finished>/<total>" and the first running action.

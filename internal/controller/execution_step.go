@@ -34,11 +34,16 @@ func (r *DRPlanExecutionReconciler) step(ctx context.Context, ex *drv1.DRPlanExe
 	}
 	switch currentList(ex) {
 	case listRevert:
-		return r.runRevert(ctx, ex, plan, now)
+		err = r.runRevert(ctx, ex, plan, now)
 	case listForward:
-		return r.runForward(ctx, ex, plan, now)
+		err = r.runForward(ctx, ex, plan, now)
+	default:
+		err = r.runRollback(ctx, ex, plan, now)
 	}
-	return r.runRollback(ctx, ex, plan, now)
+	if !st.Phase.IsTerminal() {
+		settlePickedUp(st, ex.Generation, now)
+	}
+	return err
 }
 
 // plan reads the execution's plan; nil when it does not exist.

@@ -72,6 +72,10 @@ type RunStatus struct {
 	Actions []v1alpha1.ActionStatus
 	// ArgoWorkflow names the Argo Workflow that runs it (Argo engine only).
 	ArgoWorkflow *v1alpha1.ArgoWorkflowRef
+	// Waiting, when set, says why a started run makes no progress although nothing failed: it waits for
+	// something outside the operator (on Argo: no workflow-controller has picked up its Workflow). The run
+	// is not failed; the reconciler shows the text in a condition and an event, and keeps waiting.
+	Waiting string
 }
 
 // Engine runs workflow entries. Implementations must be safe for concurrent use and must not block on long I/O:

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
+	"github.com/drplan/drplan-operator/test/testenv"
 )
 
 const (
@@ -93,7 +94,7 @@ func (d *demo) logsHint() string {
 // applyQuickstart applies the example's DRWorkflow and DRPlan into the demo namespace, waits for the plan to
 // be Ready, and returns the example's DRPlanExecution as the template of the runs.
 func (d *demo) applyQuickstart(ctx context.Context) (*drv1.DRPlanExecution, error) {
-	objs, err := readObjects(filepath.Join(d.root, quickstartFile))
+	objs, err := testenv.ReadObjects(filepath.Join(d.root, quickstartFile))
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +115,7 @@ func (d *demo) applyQuickstart(ctx context.Context) (*drv1.DRPlanExecution, erro
 	}
 	fmt.Printf("\nApplying %s to namespace %s (its default params: the notify action is skipped, nothing outside "+
 		"the cluster is called).\n", quickstartFile, d.ns)
-	if err := applyAll(ctx, d.c, d.ns, defs); err != nil {
+	if err := testenv.ApplyAll(ctx, d.c, fieldOwner, d.ns, defs); err != nil {
 		return nil, err
 	}
 	return tmpl, d.waitPlanReady(ctx, tmpl.Spec.PlanRef)

@@ -100,7 +100,7 @@ var _ = Describe("Shipped manifests", func() {
 		expectAcceptedAndReady(objs, "config/samples")
 	})
 
-	It("builds config/default: the operator in drplan-system with its RBAC, webhook service and certificate", func() {
+	It("builds config/default: the operator in drplan-system with its RBAC, webhook service and self-provisioned certificate", func() {
 		out, err := kubectl("kustomize", "config/default")
 		Expect(err).NotTo(HaveOccurred(), out)
 		objs, err := decodeObjects(strings.NewReader(out))
@@ -120,8 +120,8 @@ var _ = Describe("Shipped manifests", func() {
 			"ClusterRole/drplan-manager-role", "ClusterRoleBinding/drplan-manager-rolebinding",
 			"ServiceAccount/drplan-controller-manager", "Role/drplan-leader-election-role",
 			"ClusterRole/drplan-metrics-auth-role", "Service/drplan-webhook-service",
-			"Service/drplan-controller-manager-metrics-service", "Certificate/drplan-serving-cert",
-			"Issuer/drplan-selfsigned-issuer", "Deployment/drplan-controller-manager",
+			"Service/drplan-controller-manager-metrics-service", "Secret/drplan-webhook-server-cert",
+			"Role/drplan-cert-rotator", "ClusterRole/drplan-cert-rotator", "Deployment/drplan-controller-manager",
 		} {
 			Expect(names).To(HaveKey(k))
 		}
@@ -131,20 +131,22 @@ var _ = Describe("Shipped manifests", func() {
 		Expect(containers).To(HaveLen(1))
 		manager := containers[0].(map[string]any)
 		Expect(manager["image"]).To(Equal("controller:latest"), "make deploy replaces this image")
-		Expect(manager["args"]).To(ContainElements("--leader-elect", "--local-control-plane=never"))
+		Expect(manager["args"]).To(ContainElements("--leader-elect", "--local-control-plane=never", "--webhook-certs=self",
+			"--webhook-cert-secret=drplan-webhook-server-cert", "--webhook-service=drplan-webhook-service",
+			"--webhook-configuration=drplan-validating-webhook-configuration"))
 		Expect(manager).To(HaveKey("livenessProbe"))
 		Expect(manager).To(HaveKey("readinessProbe"))
 		sa, _, _ := unstructured.NestedString(dep.Object, "spec", "template", "spec", "serviceAccountName")
 		Expect(sa).To(Equal("drplan-controller-manager"))
 
 		// Once `make manifests` generates webhook configurations, config/default must ship them wired to the
-		// service and to cert-manager's CA.
+		// service; the operator fills their caBundle (--webhook-certs=self).
 		if _, err := os.Stat(filepath.Join(repoRoot, "config", "webhook", "manifests.yaml")); err == nil {
 			var webhooks int
 			for _, o := range objs {
 				if o.GetKind() == "ValidatingWebhookConfiguration" || o.GetKind() == "MutatingWebhookConfiguration" {
 					webhooks++
-					Expect(o.GetAnnotations()).To(HaveKeyWithValue("cert-manager.io/inject-ca-from", "drplan-system/drplan-serving-cert"))
+					Expect(o.GetAnnotations()).NotTo(HaveKey("cert-manager.io/inject-ca-from"))
 					hooks, _, _ := unstructured.NestedSlice(o.Object, "webhooks")
 					for _, h := range hooks {
 						svc, _, _ := unstructured.NestedStringMap(h.(map[string]any), "clientConfig", "service")
@@ -155,6 +157,24 @@ var _ = Describe("Shipped manifests", func() {
 			}
 			Expect(webhooks).To(BeNumerically(">", 0), "config/webhook/manifests.yaml exists but config/default does not include it")
 		}
+	})
+
+	It("builds config/default-certmanager: cert-manager's certificate and CA injection instead", func() {
+		out, err := kubectl("kustomize", "config/default-certmanager")
+		Expect(err).NotTo(HaveOccurred(), out)
+		objs, err := decodeObjects(strings.NewReader(out))
+		Expect(err).NotTo(HaveOccurred())
+		names := map[string]*unstructured.Unstructured{}
+		for _, o := range objs {
+			names[o.GetKind()+"/"+o.GetName()] = o
+		}
+		Expect(names).To(HaveKey("Certificate/drplan-serving-cert"))
+		Expect(names).To(HaveKey("Issuer/drplan-selfsigned-issuer"))
+		Expect(names).NotTo(HaveKey("Role/drplan-cert-rotator"))
+		Expect(names["ValidatingWebhookConfiguration/drplan-validating-webhook-configuration"].GetAnnotations()).
+			To(HaveKeyWithValue("cert-manager.io/inject-ca-from", "drplan-system/drplan-serving-cert"))
+		containers, _, _ := unstructured.NestedSlice(names["Deployment/drplan-controller-manager"].Object, "spec", "template", "spec", "containers")
+		Expect(containers[0].(map[string]any)["args"]).To(ContainElement("--webhook-certs=provided"))
 	})
 
 	It("applies config/default to the API server (but for cert-manager's kinds and the CRDs, installed already)", func() {

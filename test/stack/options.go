@@ -40,6 +40,9 @@ type Options struct {
 	ArgoVersion string
 	// ArgoexecTimeout bounds each argoexec run of the pod runner (default 10m). An agent runs until its Workflow ends.
 	ArgoexecTimeout time.Duration
+	// WebhookPaths, when set, are webhook configurations envtest installs pointing at a local port with a
+	// certificate of its own (Env.WebhookInstallOptions says which), for an operator in this process to serve.
+	WebhookPaths []string
 }
 
 // OptionsFromEnv reads KUBEBUILDER_ASSETS (default ~/.cache/drplan/k8s-1.37.2), DRPLAN_E2E_TOOLS (default

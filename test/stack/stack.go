@@ -125,6 +125,9 @@ func (s *Stack) controlPlane() (*envtest.Environment, error) {
 		CRDDirectoryPaths:     s.opts.CRDDirs,
 		ErrorIfCRDPathMissing: true,
 	}
+	if len(s.opts.WebhookPaths) > 0 {
+		env.WebhookInstallOptions = envtest.WebhookInstallOptions{Paths: s.opts.WebhookPaths}
+	}
 	env.ControlPlane.Etcd = &envtest.Etcd{}
 	for _, c := range []struct {
 		name string
