@@ -48,6 +48,9 @@ func (v *DRPlanValidator) ValidateUpdate(ctx context.Context, oldPlan, plan *drv
 }
 
 func (v *DRPlanValidator) validate(ctx context.Context, plan *drv1.DRPlan) (admission.Warnings, error) {
+	if err := invalid(gkPlan, plan.Name, sizeErrors("DRPlan", plan)); err != nil {
+		return nil, err
+	}
 	if err := invalid(gkPlan, plan.Name, translator.ValidatePlan(plan)); err != nil {
 		return nil, err
 	}
