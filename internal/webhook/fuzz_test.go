@@ -120,3 +120,36 @@ func exampleObjects(t testing.TB) [][]byte {
 	}
 	return out
 }
+
+// TestAdmissionReviewHarness checks the fuzz target's requests reach the validators: a valid example is
+// allowed and the same workflow with a dependency cycle is denied with the validator's message.
+func TestAdmissionReviewHarness(t *testing.T) {
+	logf.SetLogger(logr.Discard())
+	c := newFake(t)
+	scheme := runtime.NewScheme()
+	if err := drv1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	wv, _, _ := NewValidators(c, c)
+	hook := admission.WithValidator(scheme, wv).WithRecoverPanic(false)
+	send := func(obj string) *admissionv1.AdmissionResponse {
+		req := httptest.NewRequest(http.MethodPost, "/validate", bytes.NewReader(wrap(admissionv1.Create, "DRWorkflow", []byte(obj), nil)))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		hook.ServeHTTP(rec, req)
+		var answer admissionv1.AdmissionReview
+		if err := json.Unmarshal(rec.Body.Bytes(), &answer); err != nil || answer.Response == nil {
+			t.Fatalf("no AdmissionReview: %v %s", err, rec.Body.String())
+		}
+		return answer.Response
+	}
+	const wf = `{"apiVersion":"dr.bkbcs.tencent.com/v1alpha1","kind":"DRWorkflow","metadata":{"name":"w","namespace":"ns"},` +
+		`"spec":{"actions":[{"name":"a","type":"HTTP","http":{"url":"https://x"}%s},{"name":"b","type":"HTTP","dependsOn":["a"],"http":{"url":"https://y"}}]}}`
+	if r := send(strings.Replace(wf, "%s", "", 1)); !r.Allowed {
+		t.Fatalf("valid workflow denied: %+v", r.Result)
+	}
+	r := send(strings.Replace(wf, "%s", `,"dependsOn":["b"]`, 1))
+	if r.Allowed || !strings.Contains(r.Result.Message, "dependency cycle") {
+		t.Fatalf("cycle not denied with its message: %+v", r.Result)
+	}
+}
