@@ -40,8 +40,10 @@ type options struct {
 	localStateDir     string
 	probeTimeout      time.Duration
 	enableWebhooks    bool
-	webhookCertDir    string
-	webhookDir        string
+	// noCrossNamespaceRefs refuses plans referencing another namespace's DRWorkflow.
+	noCrossNamespaceRefs bool
+	webhookCertDir       string
+	webhookDir           string
 }
 
 func main() {
@@ -66,6 +68,8 @@ func main() {
 		"Where an embedded control plane writes its admin kubeconfig.")
 	flag.DurationVar(&o.probeTimeout, "cluster-probe-timeout", 5*time.Second,
 		"How long --local-control-plane=auto waits for the configured cluster to answer.")
+	flag.BoolVar(&o.noCrossNamespaceRefs, "no-cross-namespace-refs", false,
+		"Refuse DRPlans whose workflowRefs name a DRWorkflow in another namespace (webhook and reconcilers), as Flux's flag of the same name.")
 	flag.BoolVar(&o.enableWebhooks, "enable-webhooks", true,
 		"Serve the validating admission webhooks (config/webhook); they need a serving certificate in --webhook-cert-dir.")
 	flag.StringVar(&o.webhookCertDir, "webhook-cert-dir", "",
@@ -126,11 +130,11 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
-	if err := controller.SetupReconcilers(mgr, controller.Options{DefaultExecutor: executor}); err != nil {
+	if err := controller.SetupReconcilers(mgr, controller.Options{DefaultExecutor: executor, NoCrossNamespaceRefs: o.noCrossNamespaceRefs}); err != nil {
 		return err
 	}
 	if o.enableWebhooks {
-		if err := drwebhook.SetupWebhooks(mgr); err != nil {
+		if err := drwebhook.SetupWebhooksWithOptions(mgr, drwebhook.Options{NoCrossNamespaceRefs: o.noCrossNamespaceRefs}); err != nil {
 			return fmt.Errorf("setting up the webhooks: %w", err)
 		}
 	}

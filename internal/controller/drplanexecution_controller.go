@@ -52,6 +52,9 @@ type DRPlanExecutionReconciler struct {
 	DefaultEngine drv1.ExecutorType
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// NoCrossNamespaceRefs fails, before anything runs, an execution whose plan references another
+	// namespace's DRWorkflow (--no-cross-namespace-refs).
+	NoCrossNamespaceRefs bool
 	// MaxConcurrentReconciles bounds parallel reconciles (default 8: reconciles mostly wait on the API server).
 	MaxConcurrentReconciles int
 
@@ -144,7 +147,8 @@ func NewExecutionReconciler(mgr manager.Manager, opts Options) (*DRPlanExecution
 				Compiler: argoexec.TranslatorCompiler{},
 				Executor: &argoexec.ImpersonatingClients{Config: mgr.GetConfig(), Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()}},
 		},
-		DefaultEngine: drv1.ExecutorArgo,
+		DefaultEngine:        drv1.ExecutorArgo,
+		NoCrossNamespaceRefs: opts.NoCrossNamespaceRefs,
 	}
 	native, err := nativeexec.NewForManager(mgr)
 	if err != nil {
@@ -533,6 +537,12 @@ func (r *DRPlanExecutionReconciler) start(ctx context.Context, ex *drv1.DRPlanEx
 			ref := stage.Workflows[j].WorkflowRef
 			ref.Namespace = ref.NamespaceOr(plan.Namespace)
 			e := drv1.WorkflowExecutionStatus{WorkflowRef: ref, Index: int32(j), Phase: drv1.ExecutionPending}
+			if r.NoCrossNamespaceRefs && ref.Namespace != plan.Namespace {
+				wfErrs = append(wfErrs, fmt.Sprintf("stage %s: DRWorkflow %s/%s is in another namespace than the plan, and "+
+					"this operator runs with --no-cross-namespace-refs", stage.Name, ref.Namespace, ref.Name))
+				ss.WorkflowExecutions = append(ss.WorkflowExecutions, e)
+				continue
+			}
 			wf := &drv1.DRWorkflow{}
 			if err := r.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, wf); err != nil {
 				notFound = notFound || apierrors.IsNotFound(err)

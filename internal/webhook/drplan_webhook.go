@@ -51,7 +51,11 @@ func (v *DRPlanValidator) validate(ctx context.Context, plan *drv1.DRPlan) (admi
 	if err := invalid(gkPlan, plan.Name, sizeErrors("DRPlan", plan)); err != nil {
 		return nil, err
 	}
-	if err := invalid(gkPlan, plan.Name, translator.ValidatePlan(plan)); err != nil {
+	errs := translator.ValidatePlan(plan)
+	if v.noCrossNamespaceRefs {
+		errs = append(errs, plan.CrossNamespaceRefErrors()...)
+	}
+	if err := invalid(gkPlan, plan.Name, errs); err != nil {
 		return nil, err
 	}
 	return v.workflowWarnings(ctx, plan), nil

@@ -71,6 +71,12 @@ func (v *DRPlanExecutionValidator) ValidateCreate(ctx context.Context, ex *drv1.
 			fmt.Sprintf("DRPlan %s/%s is invalid: %s", plan.Namespace, plan.Name, errs.ToAggregate()))})
 	}
 
+	if v.noCrossNamespaceRefs {
+		if errs := plan.CrossNamespaceRefErrors(); len(errs) > 0 {
+			return nil, invalid(gkExecution, ex.Name, field.ErrorList{field.Invalid(planRefPath, ex.Spec.PlanRef,
+				fmt.Sprintf("DRPlan %s/%s: %s", plan.Namespace, plan.Name, errs.ToAggregate()))})
+		}
+	}
 	active, err := v.activeExecutions(ctx, plan, ex.Name)
 	if err != nil {
 		return nil, err
