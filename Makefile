@@ -14,6 +14,8 @@ ENVTEST_DIR        ?= $(HOME)/.cache/drplan/k8s-$(K8S_VERSION)
 ASSETS              = $(if $(KUBEBUILDER_ASSETS),$(KUBEBUILDER_ASSETS),$(ENVTEST_DIR))
 ARGO_CRD_DIR        = $(shell go list -m -f '{{.Dir}}' github.com/argoproj/argo-workflows/v3)/manifests/base/crds/minimal
 IMG                ?= drplan-operator:dev
+# How long make fuzz runs each fuzz target.
+FUZZTIME           ?= 30s
 ARGO_VERSION        = $(shell go list -m -f '{{.Version}}' github.com/argoproj/argo-workflows/v3)
 # kwok, workflow-controller and argoexec for the end-to-end suite and the demo, built from the module proxy.
 E2E_TOOLS_DIR      ?= $(HOME)/.cache/drplan/e2e-argo-$(ARGO_VERSION)
@@ -107,6 +109,10 @@ e2e-tools: ## Build kube-scheduler, kube-controller-manager, kwok, Argo's workfl
 test-e2e: envtest-assets e2e-tools ## Run the end-to-end suites (the stack's own test, test/e2e, then make run's own test): DR plans through the real Argo workflow-controller and argoexec (kwok fakes the kubelet).
 	KUBEBUILDER_ASSETS=$(ASSETS) ARGO_CRD_DIR=$(ARGO_CRD_DIR) DRPLAN_E2E_TOOLS=$(E2E_TOOLS_DIR) DRPLAN_E2E_ARTIFACTS=$(E2E_ARTIFACTS) \
 		go test -tags e2e -p 1 ./test/stack/ ./test/e2e/... ./test/localrun/ -count=1 -timeout 40m -v
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target of the module (found by name, func Fuzz*) for FUZZTIME each (default 30s).
+	FUZZTIME=$(FUZZTIME) test/tools/fuzz.sh
 
 .PHONY: bench
 bench: ## Run the translator benchmarks.

@@ -78,6 +78,7 @@ func newHTTPCaller(o HTTPOptions) *httpCaller {
 		if len(via) >= 10 {
 			return fmt.Errorf("stopped after 10 redirects")
 		}
+		dropSecretHeaders(req, via[0])
 		return nil
 	}
 	return &httpCaller{
@@ -100,9 +101,11 @@ func (e *Engine) httpAttempt(ctx context.Context, sa serviceAccountRef, a *trans
 	if err != nil {
 		return nil, permanent(fmt.Errorf("building the request: %w", err))
 	}
+	var secretHeaders []string
 	for _, hd := range h.Headers {
 		value := hd.Value
 		if hd.SecretKeyRef != nil {
+			secretHeaders = append(secretHeaders, hd.Name)
 			v, ok, err := e.secretValue(ctx, sa, hd.SecretKeyRef)
 			if err != nil {
 				return nil, fmt.Errorf("header %s: %w", hd.Name, err)
@@ -113,6 +116,9 @@ func (e *Engine) httpAttempt(ctx context.Context, sa serviceAccountRef, a *trans
 			value = v
 		}
 		req.Header.Set(hd.Name, value)
+	}
+	if len(secretHeaders) > 0 {
+		req = req.WithContext(context.WithValue(req.Context(), secretHeadersKey{}, secretHeaders))
 	}
 	cl := e.http.verifying
 	if h.InsecureSkipVerify {
@@ -134,6 +140,23 @@ func (e *Engine) httpAttempt(ctx context.Context, sa serviceAccountRef, a *trans
 		return out, fmt.Errorf("received response code %d, want %s", resp.StatusCode, describeCodes(h.SuccessCodes))
 	}
 	return out, nil
+}
+
+// secretHeadersKey is the request context key under which httpAttempt lists the headers it read from Secrets.
+type secretHeadersKey struct{}
+
+// dropSecretHeaders removes the headers read from Secrets from a redirected request that leaves the origin
+// (scheme, host and port) of the first one. net/http itself drops only Authorization, Cookie and
+// WWW-Authenticate, and only when the host name changes, so a token sent as X-Api-Key, or to another port,
+// would follow the redirect to wherever the endpoint points.
+func dropSecretHeaders(req, first *http.Request) {
+	names, _ := first.Context().Value(secretHeadersKey{}).([]string)
+	if len(names) == 0 || (req.URL.Scheme == first.URL.Scheme && req.URL.Host == first.URL.Host) {
+		return
+	}
+	for _, name := range names {
+		req.Header.Del(name)
+	}
 }
 
 // successful: the code is one of codes, or 2xx when none are given.

@@ -306,9 +306,9 @@ type DRPlanExecution struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
-	// spec is the request; immutable once created.
+	// spec is the request; immutable once created (an update that changes it is refused, naming the fields it changed).
 	// +required
-	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec is immutable"
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",messageExpression="'field is immutable: the spec of a DRPlanExecution cannot change; create a new execution instead (changed:' + (self.planRef != oldSelf.planRef ? ' spec.planRef' : '') + ((has(self.operationType) ? self.operationType : 'Execute') != (has(oldSelf.operationType) ? oldSelf.operationType : 'Execute') ? ' spec.operationType' : '') + ((has(self.revertExecutionRef) ? self.revertExecutionRef : '') != (has(oldSelf.revertExecutionRef) ? oldSelf.revertExecutionRef : '') ? ' spec.revertExecutionRef' : '') + (has(self.params) != has(oldSelf.params) || (has(self.params) && self.params != oldSelf.params) ? ' spec.params' : '') + ')'"
 	Spec DRPlanExecutionSpec `json:"spec"`
 
 	// status is written by the operator.

@@ -84,9 +84,9 @@ func (c certOptions) ns() string {
 // Secret, waits for it to appear in certDir (the mounted Secret) and injects the CA; the webhooks are
 // registered only then, since the webhook server cannot start without a certificate. Not ready until they serve:
 // the Service only routes admission requests to ready pods.
-func serveWebhooks(ctx context.Context, mgr ctrl.Manager, c certOptions, certDir string) (healthz.Checker, error) {
+func serveWebhooks(ctx context.Context, mgr ctrl.Manager, c certOptions, certDir string, opts drwebhook.Options) (healthz.Checker, error) {
 	if c.mode != certsSelf {
-		if err := drwebhook.SetupWebhooks(mgr); err != nil {
+		if err := drwebhook.SetupWebhooksWithOptions(mgr, opts); err != nil {
 			return nil, fmt.Errorf("setting up the webhooks: %w", err)
 		}
 		return mgr.GetWebhookServer().StartedChecker(), nil
@@ -118,7 +118,7 @@ func serveWebhooks(ctx context.Context, mgr ctrl.Manager, c certOptions, certDir
 		case <-ctx.Done():
 			return
 		}
-		err := drwebhook.SetupWebhooks(mgr)
+		err := drwebhook.SetupWebhooksWithOptions(mgr, opts)
 		if err != nil {
 			err = fmt.Errorf("setting up the webhooks: %w", err)
 			ctrl.Log.WithName("setup").Error(err, "the admission webhooks are not served")

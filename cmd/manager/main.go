@@ -27,6 +27,7 @@ import (
 	"github.com/drplan/drplan-operator/argoexec"
 	"github.com/drplan/drplan-operator/cmd/manager/engines"
 	"github.com/drplan/drplan-operator/internal/controller"
+	drwebhook "github.com/drplan/drplan-operator/internal/webhook"
 )
 
 type options struct {
@@ -46,6 +47,8 @@ type options struct {
 	webhookDir        string
 	certs             certOptions
 	argoPickupTimeout time.Duration
+	// noCrossNamespaceRefs refuses plans referencing another namespace's DRWorkflow.
+	noCrossNamespaceRefs bool
 }
 
 func main() {
@@ -70,6 +73,8 @@ func main() {
 		"Where an embedded control plane writes its admin kubeconfig.")
 	flag.DurationVar(&o.probeTimeout, "cluster-probe-timeout", 5*time.Second,
 		"How long --local-control-plane=auto waits for the configured cluster to answer.")
+	flag.BoolVar(&o.noCrossNamespaceRefs, "no-cross-namespace-refs", false,
+		"Refuse DRPlans whose workflowRefs name a DRWorkflow in another namespace (webhook and reconcilers), as Flux's flag of the same name.")
 	flag.BoolVar(&o.enableWebhooks, "enable-webhooks", true,
 		"Serve the validating admission webhooks (config/webhook); they need a serving certificate in --webhook-cert-dir.")
 	flag.StringVar(&o.webhookCertDir, "webhook-cert-dir", "",
@@ -144,7 +149,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	if err := controller.SetupReconcilers(mgr, controller.Options{Engines: built}); err != nil {
+	if err := controller.SetupReconcilers(mgr, controller.Options{Engines: built, NoCrossNamespaceRefs: o.noCrossNamespaceRefs}); err != nil {
 		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
@@ -152,7 +157,7 @@ func run(ctx context.Context, o options) error {
 	}
 	ready := healthz.Ping
 	if o.enableWebhooks {
-		if ready, err = serveWebhooks(ctx, mgr, o.certs, o.webhookCertDir); err != nil {
+		if ready, err = serveWebhooks(ctx, mgr, o.certs, o.webhookCertDir, drwebhook.Options{NoCrossNamespaceRefs: o.noCrossNamespaceRefs}); err != nil {
 			return err
 		}
 	}

@@ -36,6 +36,8 @@ const IndexPlanWorkflowRefs = "drplan.workflowRefs"
 type DRPlanReconciler struct {
 	client.Client
 	Recorder events.EventRecorder
+	// NoCrossNamespaceRefs makes a plan referencing another namespace's DRWorkflow Invalid.
+	NoCrossNamespaceRefs bool
 	// Now is the clock for condition transition times; time.Now when nil.
 	Now func() time.Time
 }
@@ -68,7 +70,11 @@ func (r *DRPlanReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	plan.Status = computePlanStatus(plan, translator.ValidatePlan(plan), refs, metav1.NewTime(now(r.Now)))
+	errs := translator.ValidatePlan(plan)
+	if r.NoCrossNamespaceRefs {
+		errs = append(errs, plan.CrossNamespaceRefErrors()...)
+	}
+	plan.Status = computePlanStatus(plan, errs, refs, metav1.NewTime(now(r.Now)))
 	log.FromContext(ctx).V(1).Info("validated", "phase", plan.Status.Phase)
 	return ctrl.Result{}, nil
 }

@@ -44,6 +44,9 @@ type DRPlanExecutionReconciler struct {
 	DefaultEngine drv1.ExecutorType
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// NoCrossNamespaceRefs fails, before anything runs, an execution whose plan references another
+	// namespace's DRWorkflow (--no-cross-namespace-refs).
+	NoCrossNamespaceRefs bool
 	// MaxConcurrentReconciles bounds parallel reconciles (default 8: reconciles mostly wait on the API server).
 	MaxConcurrentReconciles int
 

@@ -37,12 +37,13 @@ func NewExecutionReconciler(mgr manager.Manager, opts Options) (*DRPlanExecution
 		opts.EventRecorderName = "drplan-operator"
 	}
 	return &DRPlanExecutionReconciler{
-		Client:        mgr.GetClient(),
-		APIReader:     mgr.GetAPIReader(),
-		Recorder:      mgr.GetEventRecorder(opts.EventRecorderName),
-		Engines:       opts.Engines.ByType,
-		Sources:       opts.Engines.Sources,
-		DefaultEngine: opts.Engines.Default,
+		Client:               mgr.GetClient(),
+		APIReader:            mgr.GetAPIReader(),
+		Recorder:             mgr.GetEventRecorder(opts.EventRecorderName),
+		Engines:              opts.Engines.ByType,
+		Sources:              opts.Engines.Sources,
+		DefaultEngine:        opts.Engines.Default,
+		NoCrossNamespaceRefs: opts.NoCrossNamespaceRefs,
 	}, nil
 }
 

@@ -56,6 +56,11 @@ func (r *DRPlanExecutionReconciler) startEntry(ctx context.Context, ex *drv1.DRP
 	ref.Namespace = ref.NamespaceOr(plan.Namespace)
 	e := drv1.WorkflowExecutionStatus{WorkflowRef: ref, Index: int32(j), Phase: drv1.ExecutionPending}
 	var p entryProblems
+	if r.NoCrossNamespaceRefs && ref.Namespace != plan.Namespace {
+		p.workflow = []string{fmt.Sprintf("stage %s: DRWorkflow %s/%s is in another namespace than the plan, and "+
+			"this operator runs with --no-cross-namespace-refs", stage.Name, ref.Namespace, ref.Name)}
+		return e, p
+	}
 	wf := &drv1.DRWorkflow{}
 	if err := r.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, wf); err != nil {
 		p.notFound = apierrors.IsNotFound(err)

@@ -15,6 +15,9 @@ type Options struct {
 	Engines Engines
 	// EventRecorderName is the reporting controller of the events the reconcilers emit.
 	EventRecorderName string
+	// NoCrossNamespaceRefs makes plans whose workflowRefs leave the plan's namespace Invalid, and fails their
+	// executions before anything runs (--no-cross-namespace-refs).
+	NoCrossNamespaceRefs bool
 }
 
 // SetupReconcilers registers every reconciler of the operator with mgr.
@@ -28,7 +31,7 @@ func SetupReconcilers(mgr ctrl.Manager, opts Options) error {
 	if err := (&DRWorkflowReconciler{Client: mgr.GetClient(), Recorder: recorder}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the DRWorkflow reconciler: %w", err)
 	}
-	if err := (&DRPlanReconciler{Client: mgr.GetClient(), Recorder: recorder}).SetupWithManager(ctx, mgr); err != nil {
+	if err := (&DRPlanReconciler{Client: mgr.GetClient(), Recorder: recorder, NoCrossNamespaceRefs: opts.NoCrossNamespaceRefs}).SetupWithManager(ctx, mgr); err != nil {
 		return fmt.Errorf("setting up the DRPlan reconciler: %w", err)
 	}
 	if err := SetupExecutionReconciler(mgr, opts); err != nil {

@@ -48,7 +48,14 @@ func (v *DRPlanValidator) ValidateUpdate(ctx context.Context, oldPlan, plan *drv
 }
 
 func (v *DRPlanValidator) validate(ctx context.Context, plan *drv1.DRPlan) (admission.Warnings, error) {
-	if err := invalid(gkPlan, plan.Name, translator.ValidatePlan(plan)); err != nil {
+	if err := invalid(gkPlan, plan.Name, sizeErrors("DRPlan", plan)); err != nil {
+		return nil, err
+	}
+	errs := translator.ValidatePlan(plan)
+	if v.noCrossNamespaceRefs {
+		errs = append(errs, plan.CrossNamespaceRefErrors()...)
+	}
+	if err := invalid(gkPlan, plan.Name, errs); err != nil {
 		return nil, err
 	}
 	return v.workflowWarnings(ctx, plan), nil

@@ -26,7 +26,10 @@ import (
 //   - Execute: every stage entry's DRWorkflow exists and is valid, and its parameters resolve (workflow defaults < plan
 //     globalParams < entry params < execution params): every required parameter has a value and every value
 //     fits its declared type. All offenders are reported at once, each naming the stage, entry, workflow and
-//     parameter.
+//     parameter. When they resolve, each entry is rendered as the run will render it (translator.BuildForward):
+//     a template naming a parameter nobody declares or sets, or a when that does not render to true or false,
+//     is refused here, naming the workflow's field, instead of failing the run.
+//   - The execution is at most MaxObjectBytes as JSON.
 //   - Revert: spec.revertExecutionRef names an execution of the same namespace that exists, is an Execute
 //     of the same plan and ended Succeeded or Failed (read fresh). spec.params of a Revert are ignored (the
 //     revert uses the target's recorded params) and draw a warning.
@@ -47,6 +50,9 @@ var (
 
 // ValidateCreate validates a new DRPlanExecution.
 func (v *DRPlanExecutionValidator) ValidateCreate(ctx context.Context, ex *drv1.DRPlanExecution) (admission.Warnings, error) {
+	if err := invalid(gkExecution, ex.Name, sizeErrors("DRPlanExecution", ex)); err != nil {
+		return nil, err
+	}
 	plan := &drv1.DRPlan{}
 	err := v.getExisting(ctx, types.NamespacedName{Namespace: ex.Namespace, Name: ex.Spec.PlanRef}, plan)
 	if apierrors.IsNotFound(err) {
@@ -65,6 +71,12 @@ func (v *DRPlanExecutionValidator) ValidateCreate(ctx context.Context, ex *drv1.
 			fmt.Sprintf("DRPlan %s/%s is invalid: %s", plan.Namespace, plan.Name, errs.ToAggregate()))})
 	}
 
+	if v.noCrossNamespaceRefs {
+		if errs := plan.CrossNamespaceRefErrors(); len(errs) > 0 {
+			return nil, invalid(gkExecution, ex.Name, field.ErrorList{field.Invalid(planRefPath, ex.Spec.PlanRef,
+				fmt.Sprintf("DRPlan %s/%s: %s", plan.Namespace, plan.Name, errs.ToAggregate()))})
+		}
+	}
 	active, err := v.activeExecutions(ctx, plan, ex.Name)
 	if err != nil {
 		return nil, err

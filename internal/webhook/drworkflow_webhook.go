@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
@@ -18,6 +19,8 @@ import (
 //
 //   - create, and updates that change the spec: translator.ValidateWorkflow (action names, dependencies and
 //     cycles, config blocks, templates, Argo placeholders in user text, Patch without a rollback, ...).
+//     A workflow (and a plan) larger than MaxObjectBytes as JSON is refused before anything else, with a
+//     message saying so, rather than by etcd's "request is too large".
 //     Updates that leave the spec alone (labels, finalizers) are always allowed, so an object stored while
 //     the webhook was off can still be cleaned up.
 //   - delete: denied while any DRPlan in any namespace references the workflow; the message names the
@@ -30,7 +33,7 @@ var _ admission.Validator[*drv1.DRWorkflow] = &DRWorkflowValidator{}
 
 // ValidateCreate validates a new DRWorkflow.
 func (v *DRWorkflowValidator) ValidateCreate(_ context.Context, wf *drv1.DRWorkflow) (admission.Warnings, error) {
-	return nil, invalid(gkWorkflow, wf.Name, translator.ValidateWorkflow(wf))
+	return nil, invalid(gkWorkflow, wf.Name, validateWorkflow(wf))
 }
 
 // ValidateUpdate validates a changed DRWorkflow spec.
@@ -38,7 +41,15 @@ func (v *DRWorkflowValidator) ValidateUpdate(_ context.Context, oldWF, wf *drv1.
 	if equality.Semantic.DeepEqual(oldWF.Spec, wf.Spec) {
 		return nil, nil
 	}
-	return nil, invalid(gkWorkflow, wf.Name, translator.ValidateWorkflow(wf))
+	return nil, invalid(gkWorkflow, wf.Name, validateWorkflow(wf))
+}
+
+// validateWorkflow is the size bound, then (for an object that fits) translator.ValidateWorkflow.
+func validateWorkflow(wf *drv1.DRWorkflow) field.ErrorList {
+	if errs := sizeErrors("DRWorkflow", wf); len(errs) > 0 {
+		return errs
+	}
+	return translator.ValidateWorkflow(wf)
 }
 
 // ValidateDelete denies deleting a DRWorkflow that a DRPlan still references.

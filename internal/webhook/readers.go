@@ -31,6 +31,8 @@ var (
 type readers struct {
 	cached client.Reader
 	fresh  client.Reader
+	// noCrossNamespaceRefs refuses plans whose workflowRefs leave the plan's namespace (Options).
+	noCrossNamespaceRefs bool
 }
 
 func newReaders(cached, fresh client.Reader) readers {

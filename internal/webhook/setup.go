@@ -42,7 +42,20 @@ const (
 // SetupWebhooks registers the validating webhooks of DRWorkflow, DRPlan and DRPlanExecution with the
 // manager's webhook server. Cached reads go through mgr.GetClient(), fresh ones through mgr.GetAPIReader().
 func SetupWebhooks(mgr ctrl.Manager) error {
+	return SetupWebhooksWithOptions(mgr, Options{})
+}
+
+// Options tune the webhooks.
+type Options struct {
+	// NoCrossNamespaceRefs refuses DRPlans (and executions of stored plans) whose workflowRefs name a
+	// DRWorkflow outside the plan's namespace (--no-cross-namespace-refs).
+	NoCrossNamespaceRefs bool
+}
+
+// SetupWebhooksWithOptions is SetupWebhooks with options.
+func SetupWebhooksWithOptions(mgr ctrl.Manager, opts Options) error {
 	r := newReaders(mgr.GetClient(), mgr.GetAPIReader())
+	r.noCrossNamespaceRefs = opts.NoCrossNamespaceRefs
 	if err := ctrl.NewWebhookManagedBy(mgr, &drv1.DRWorkflow{}).
 		WithValidator(&DRWorkflowValidator{readers: r}).
 		Complete(); err != nil {

@@ -15,7 +15,7 @@ import (
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
 )
 
-func newFake(t *testing.T, objs ...client.Object) client.Client {
+func newFake(t testing.TB, objs ...client.Object) client.Client {
 	t.Helper()
 	s := runtime.NewScheme()
 	if err := drv1.AddToScheme(s); err != nil {

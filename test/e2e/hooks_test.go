@@ -34,6 +34,8 @@ type hookRequest struct {
 	Path, Method, Body string
 	// IdempotencyKey is the X-DR-Idempotency-Key header.
 	IdempotencyKey string
+	// Header holds every header of the request.
+	Header http.Header
 	// Status is what the server answered (0 while the request is held).
 	Status int
 	// Arrived and Answered bound the request's time in the server (Answered is zero while it is held).
@@ -51,6 +53,8 @@ type hookBehaviour struct {
 	Hold <-chan struct{}
 	// Body is the answer's body on success (default {"ok":true}).
 	Body string
+	// Redirect answers 307 Temporary Redirect to this URL instead.
+	Redirect string
 }
 
 func newHookServer() *hookServer {
@@ -81,7 +85,7 @@ func (h *hookServer) On(path string, b hookBehaviour) {
 func (h *hookServer) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	req := hookRequest{Path: r.URL.Path, Method: r.Method, Body: string(body),
-		IdempotencyKey: r.Header.Get(translator.IdempotencyHeader), Arrived: time.Now()}
+		IdempotencyKey: r.Header.Get(translator.IdempotencyHeader), Header: r.Header.Clone(), Arrived: time.Now()}
 	h.mu.Lock()
 	b := h.behaviour[r.URL.Path]
 	seen := 0
@@ -107,6 +111,13 @@ func (h *hookServer) serve(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 		case <-h.closed:
 		}
+	}
+	if b.Redirect != "" {
+		h.mu.Lock()
+		rec.Status, rec.Answered = http.StatusTemporaryRedirect, time.Now()
+		h.mu.Unlock()
+		http.Redirect(w, r, b.Redirect, http.StatusTemporaryRedirect)
+		return
 	}
 	status := http.StatusOK
 	answer := b.Body

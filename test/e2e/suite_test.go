@@ -18,6 +18,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"testing"
 	"time"
@@ -75,7 +76,8 @@ func TestE2E(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
+	// The operator's log is kept too, for the secret scan at the end (secrets_test.go).
+	logf.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(GinkgoWriter, &operatorLog)), zap.UseDevMode(true)))
 	SetDefaultEventuallyTimeout(timeout)
 	SetDefaultEventuallyPollingInterval(interval)
 	ctx, cancel = context.WithCancel(context.Background())
@@ -123,6 +125,11 @@ var _ = ReportAfterEach(func(r SpecReport) {
 })
 
 var _ = AfterSuite(func() {
+	var leaked []string
+	var scanErr error
+	if suiteReady {
+		leaked, scanErr = scanStoredAndLogged() // before the stack stops: it reads the stored objects
+	}
 	if hooks != nil {
 		hooks.Close()
 	}
@@ -134,7 +141,7 @@ var _ = AfterSuite(func() {
 		stopErr = theStack.Stop()
 	}
 	if artifactsDir != "" {
-		if specFailed || !suiteReady || stopErr != nil {
+		if specFailed || !suiteReady || stopErr != nil || scanErr != nil || len(leaked) > 0 {
 			fmt.Fprintf(GinkgoWriter, "e2e: process logs kept in %s\n", artifactsDir)
 			AddReportEntry("artifacts", artifactsDir)
 		} else {
@@ -142,6 +149,8 @@ var _ = AfterSuite(func() {
 		}
 	}
 	Expect(stopErr).NotTo(HaveOccurred())
+	Expect(scanErr).NotTo(HaveOccurred(), "scanning for the suite's Secret values")
+	Expect(leaked).To(BeEmpty(), "Secret values the suite used were stored or logged")
 })
 
 // operator is the operator's identity: a ServiceAccount bound to the ClusterRole `make manifests` generates, so a

@@ -237,12 +237,16 @@ var _ = Describe("Shipped manifests", func() {
 				{Namespace: ns, Group: "batch", Resource: "jobs", Verb: "delete"},
 				{Namespace: ns, Group: "apps.clusternet.io", Resource: "subscriptions", Verb: "create"},
 				{Namespace: ns, Group: "apps.clusternet.io", Resource: "localizations", Verb: "delete"},
+				{Namespace: ns, Resource: "secrets", Name: "db-admin-token", Verb: "get"}, // examples/dag's headersFrom
 			}
 			denied := []authorizationv1.ResourceAttributes{
 				{Namespace: ns, Group: "argoproj.io", Resource: "workflows", Verb: "create"},
 				{Namespace: ns, Group: "argoproj.io", Resource: "workflowtasksets", Verb: "create"},
 				{Namespace: ns, Group: "apps", Resource: "deployments", Verb: "create"},
 				{Namespace: ns, Resource: "secrets", Verb: "list"},
+				{Namespace: ns, Resource: "secrets", Verb: "get"}, // any Secret: only the named ones
+				{Namespace: ns, Resource: "secrets", Name: "drplan-executor.service-account-token", Verb: "get"},
+				{Namespace: ns, Resource: "secrets", Name: "other-app-password", Verb: "get"},
 				{Namespace: ns, Resource: "pods", Verb: "create"},
 				{Namespace: ns, Group: "dr.bkbcs.tencent.com", Resource: "drplanexecutions", Verb: "create"},
 				{Namespace: ns, Group: "rbac.authorization.k8s.io", Resource: "roles", Verb: "create"},

@@ -97,6 +97,55 @@ var _ = Describe("Native engine", Ordered, func() {
 		Expect(string(recorded)).NotTo(ContainSubstring("s3cr3t"))
 	})
 
+	It("sends headers read from Secrets along a redirect only within the first request's origin", func() {
+		ns := newNamespace()
+		grantExecutor(ns, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}})
+		Expect(k8sClient.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "hook-token", Namespace: ns},
+			StringData: map[string]string{"token": "Bearer r3direct-s3cr3t", "key": "r3direct-k3y"}})).To(Succeed())
+		var mu sync.Mutex
+		landed := map[string][]string{} // "<server> <path>" -> Authorization, X-Api-Key
+		record := func(server string) http.HandlerFunc {
+			return func(_ http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				defer mu.Unlock()
+				landed[server+" "+r.URL.Path] = []string{r.Header.Get("Authorization"), r.Header.Get("X-Api-Key")}
+			}
+		}
+		other := httptest.NewServer(record("other"))
+		DeferCleanup(other.Close)
+		var origin *httptest.Server
+		origin = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/same":
+				http.Redirect(w, r, origin.URL+"/landed-same", http.StatusTemporaryRedirect)
+			case "/away":
+				http.Redirect(w, r, other.URL+"/landed-away", http.StatusTemporaryRedirect)
+			default:
+				record("origin")(w, r)
+			}
+		}))
+		DeferCleanup(origin.Close)
+
+		secretHeaders := []drv1.HTTPHeaderSource{
+			{Name: "Authorization", ValueFrom: drv1.HeaderValueSource{SecretKeyRef: corev1.SecretKeySelector{
+				LocalObjectReference: corev1.LocalObjectReference{Name: "hook-token"}, Key: "token"}}},
+			{Name: "X-Api-Key", ValueFrom: drv1.HeaderValueSource{SecretKeyRef: corev1.SecretKeySelector{
+				LocalObjectReference: corev1.LocalObjectReference{Name: "hook-token"}, Key: "key"}}},
+		}
+		same, away := nativeHTTP("same", origin.URL+"/same"), nativeHTTP("away", origin.URL+"/away")
+		same.HTTP.HeadersFrom, away.HTTP.HeadersFrom = secretHeaders, secretHeaders
+		st := driveNative(eng, nativeRun(ns, drv1.WorkflowFailFast, same, away), notified)
+
+		Expect(st.Phase).To(Equal(drv1.ExecutionSucceeded), st.Message)
+		Expect(landed).To(Equal(map[string][]string{
+			"origin /landed-same": {"Bearer r3direct-s3cr3t", "r3direct-k3y"},
+			"other /landed-away":  {"", ""}, // another port of 127.0.0.1: net/http alone sends both
+		}))
+		recorded, err := json.Marshal(st)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(recorded)).NotTo(Or(ContainSubstring("r3direct-s3cr3t"), ContainSubstring("r3direct-k3y")))
+	})
+
 	It("fails an HTTP action whose Secret the executor may not read, without retrying into a hang", func() {
 		ns := newNamespace()
 		grantExecutor(ns) // no rights at all

@@ -139,7 +139,7 @@ var _ = Describe("CRD schema and CEL rules", func() {
 		run.Spec.Params = []drv1.ParamValue{{Name: "replicas", Value: "9"}}
 		err := k8sClient.Patch(ctx, run, patch)
 		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "update of spec was not rejected: %v", err)
-		Expect(err.Error()).To(ContainSubstring("spec is immutable"))
+		Expect(err.Error()).To(And(ContainSubstring("field is immutable"), ContainSubstring("changed: spec.params)")))
 	})
 
 	It("applies the schema defaults", func() {
