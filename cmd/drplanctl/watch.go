@@ -119,7 +119,11 @@ func (s *screen) drawLocked() {
 	var b bytes.Buffer
 	_ = view.Tree(&b, s.last, time.Now(), s.style)
 	if s.live {
-		fmt.Fprintf(s.out, "%s%s\nwatching %s/%s (Ctrl-C to stop)\n", clearScreen, b.Bytes(), s.last.Namespace, s.last.Name)
+		footer := fmt.Sprintf("watching %s/%s (Ctrl-C to stop)", s.last.Namespace, s.last.Name)
+		if s.last.Status.Phase.IsTerminal() {
+			footer = fmt.Sprintf("%s/%s ended: %s", s.last.Namespace, s.last.Name, s.last.Status.Phase)
+		}
+		fmt.Fprintf(s.out, "%s%s\n%s\n", clearScreen, b.Bytes(), footer)
 		return
 	}
 	// A plain frame is a function of the status, not the clock, so a change of durations alone prints nothing.
