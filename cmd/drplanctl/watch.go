@@ -6,10 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
@@ -62,8 +66,12 @@ Exit status: 0 when the execution Succeeded, 1 when it Failed or was Canceled (o
 			} else if name, err = executionOfPlan(cmd.Context(), cl, ns, plan); err != nil {
 				return err
 			}
-			live := isTerminal(c.out)
-			return watchExecution(cmd.Context(), cl, ns, name, &screen{out: c.out, live: live, style: s})
+			sc := &screen{out: c.out, style: s}
+			if f, ok := c.out.(*os.File); ok && isTerminal(f) {
+				sc.live = true
+				sc.size = func() (int, int, error) { return term.GetSize(int(f.Fd())) }
+			}
+			return watchExecution(cmd.Context(), cl, ns, name, sc)
 		},
 	}
 	cmd.Flags().StringVarP(&plan, "plan", "p", "", "watch this DRPlan's running (else last) execution")
@@ -92,6 +100,8 @@ type screen struct {
 	out   io.Writer
 	live  bool
 	style view.Style
+	// size is the terminal's columns and rows, read before each frame (nil: not a terminal).
+	size func() (cols, rows int, err error)
 
 	mu   sync.Mutex
 	last *drv1.DRPlanExecution
@@ -123,7 +133,7 @@ func (s *screen) drawLocked() {
 		if s.last.Status.Phase.IsTerminal() {
 			footer = fmt.Sprintf("%s/%s ended: %s", s.last.Namespace, s.last.Name, s.last.Status.Phase)
 		}
-		fmt.Fprintf(s.out, "%s%s\n%s\n", clearScreen, b.Bytes(), footer)
+		fmt.Fprintf(s.out, "%s%s%s\n", clearScreen, fit(b.String(), s.size), footer)
 		return
 	}
 	// A plain frame is a function of the status, not the clock, so a change of durations alone prints nothing.
@@ -137,6 +147,27 @@ func (s *screen) drawLocked() {
 	}
 	s.printed = plain.Bytes()
 	s.out.Write(s.printed)
+}
+
+// fit cuts a frame to the terminal: lines to its width (counting what shows, not colour codes), and the frame
+// to its height less the footer and a blank line, so the view never scrolls.
+func fit(frame string, size func() (int, int, error)) string {
+	lines := strings.Split(strings.TrimRight(frame, "\n"), "\n")
+	cols, rows, err := 0, 0, errors.New("no terminal")
+	if size != nil {
+		cols, rows, err = size()
+	}
+	if err != nil || cols <= 0 || rows <= 0 {
+		return strings.Join(lines, "\n") + "\n\n"
+	}
+	if max := rows - 2; max > 0 && len(lines) > max {
+		hidden := len(lines) - max + 1
+		lines = append(lines[:max-1], fmt.Sprintf("… %d more lines (a taller terminal shows them)", hidden))
+	}
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(l, cols, "…")
+	}
+	return strings.Join(lines, "\n") + "\n\n"
 }
 
 // frozen is the clock of a plain frame: the completion time once finished, else the last status change, so

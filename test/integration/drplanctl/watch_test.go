@@ -5,10 +5,12 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/creack/pty"
 	. "github.com/onsi/gomega"
@@ -48,6 +50,8 @@ func finish(t *testing.T, ex *drv1.DRPlanExecution) {
 	}
 }
 
+var ansiCodes = regexp.MustCompile("\x1b\\[[0-9;?]*[a-zA-Z]")
+
 // lastFrame is what a terminal shows after the last clear-screen.
 func lastFrame(out string) string {
 	if i := strings.LastIndex(out, "\x1b[2J"); i >= 0 {
@@ -61,7 +65,7 @@ func TestWatchInATerminalRedrawsInColourUntilTheRunEnds(t *testing.T) {
 	ex := startLive(t, "live-tty")
 	cmd := exec.Command(bin, "--kubeconfig", kubeconfig, "-n", ns, "watch", ex.Name)
 	cmd.Env = append(os.Environ(), "TERM=xterm-256color", "NO_COLOR=")
-	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 30, Cols: 140})
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 30, Cols: 80})
 	g.Expect(err).NotTo(HaveOccurred())
 	defer tty.Close()
 	var out syncBuffer
@@ -85,6 +89,11 @@ func TestWatchInATerminalRedrawsInColourUntilTheRunEnds(t *testing.T) {
 	g.Expect(frame).To(MatchRegexp(`live-tty \(Execute failover\) +` + regexpQuote("\x1b[32mSucceeded\x1b[0m") + ` +30s`))
 	g.Expect(frame).To(ContainSubstring("live-traffic-0-shift"))
 	g.Expect(frame).To(ContainSubstring("shop/live-tty ended: Succeeded"))
+	// Lines are cut at the terminal's 80 columns (the tree is wider), colour codes not counted.
+	for _, l := range strings.Split(strings.TrimSpace(frame), "\r\n") {
+		g.Expect(utf8.RuneCountInString(ansiCodes.ReplaceAllString(l, ""))).To(BeNumerically("<=", 80), l)
+	}
+	g.Expect(frame).To(ContainSubstring("…"))
 }
 
 func TestWatchWithoutATerminalPrintsEachChangePlain(t *testing.T) {
