@@ -170,16 +170,35 @@ func fit(frame string, size func() (int, int, error)) string {
 	return strings.Join(lines, "\n") + "\n\n"
 }
 
-// frozen is the clock of a plain frame: the completion time once finished, else the last status change, so
-// frames differ only when the status does.
+// frozen is the clock of a plain frame: the completion time once finished, else the latest time the status
+// records (a start, a completion, a condition change), so frames differ only when the status does and a running
+// duration reads "as of the last change".
 func frozen(ex *drv1.DRPlanExecution) time.Time {
 	if t := ex.Status.CompletionTime; t != nil {
 		return t.Time
 	}
 	latest := ex.CreationTimestamp.Time
-	for _, c := range ex.Status.Conditions {
-		if c.LastTransitionTime.After(latest) {
-			latest = c.LastTransitionTime.Time
+	seen := func(t *metav1.Time) {
+		if t != nil && t.After(latest) {
+			latest = t.Time
+		}
+	}
+	seen(ex.Status.StartTime)
+	for i := range ex.Status.Conditions {
+		seen(&ex.Status.Conditions[i].LastTransitionTime)
+	}
+	for _, stages := range [][]drv1.StageStatus{ex.Status.StageStatuses, ex.Status.RollbackStageStatuses} {
+		for _, stg := range stages {
+			seen(stg.StartTime)
+			seen(stg.CompletionTime)
+			for _, we := range stg.WorkflowExecutions {
+				seen(we.StartTime)
+				seen(we.CompletionTime)
+				for _, a := range we.ActionStatuses {
+					seen(a.StartTime)
+					seen(a.CompletionTime)
+				}
+			}
 		}
 	}
 	return latest
