@@ -24,6 +24,12 @@ import (
 // stack, as a person debugging a run would: straight to the API server with the kubeconfig (no Argo Server).
 func argoCLI(args ...string) (string, error) {
 	GinkgoHelper()
+	return argoCLIWith(nil, args...)
+}
+
+// argoCLIWith is argoCLI with more environment variables.
+func argoCLIWith(env []string, args ...string) (string, error) {
+	GinkgoHelper()
 	opts, err := stack.OptionsFromEnv(repoRoot)
 	Expect(err).NotTo(HaveOccurred())
 	bin := filepath.Join(opts.ToolsDir, "argo")
@@ -31,7 +37,7 @@ func argoCLI(args ...string) (string, error) {
 	Expect(err).NotTo(HaveOccurred(), "no argo CLI in %s: run `make e2e-tools`", opts.ToolsDir)
 	cmd := exec.Command(bin, append([]string{"--kubeconfig", theStack.Kubeconfig}, args...)...)
 	// ARGO_SERVER would send the CLI to an Argo Server; this stack has none.
-	cmd.Env = append(os.Environ(), "ARGO_SERVER=", "KUBECONFIG="+theStack.Kubeconfig)
+	cmd.Env = append(append(os.Environ(), "ARGO_SERVER=", "KUBECONFIG="+theStack.Kubeconfig), env...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
