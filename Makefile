@@ -17,7 +17,7 @@ IMG                ?= drplan-operator:dev
 # How long make fuzz runs each fuzz target.
 FUZZTIME           ?= 30s
 ARGO_VERSION        = $(shell go list -m -f '{{.Version}}' github.com/argoproj/argo-workflows/v3)
-# kwok, workflow-controller and argoexec for the end-to-end suite and the demo, built from the module proxy.
+# kwok, workflow-controller, argoexec and the argo CLI for the end-to-end suite and the demo, built from the module proxy.
 E2E_TOOLS_DIR      ?= $(HOME)/.cache/drplan/e2e-argo-$(ARGO_VERSION)
 # Logs of every process of the end-to-end stack (kept when a spec fails).
 E2E_ARTIFACTS      ?= $(CURDIR)/artifacts/e2e
@@ -34,7 +34,7 @@ RUN_ARGS           ?=
 
 .PHONY: help
 help: ## List the targets.
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 ##@ Development
 
@@ -102,7 +102,7 @@ test-integration: envtest-assets ## Run the integration suite only.
 	KUBEBUILDER_ASSETS=$(ASSETS) ARGO_CRD_DIR=$(ARGO_CRD_DIR) go test ./test/integration/... -count=1 -v
 
 .PHONY: e2e-tools
-e2e-tools: ## Build kube-scheduler, kube-controller-manager, kwok, Argo's workflow-controller and argoexec into ~/.cache/drplan (skipped when present).
+e2e-tools: ## Build kube-scheduler, kube-controller-manager, kwok, Argo's workflow-controller, argoexec and argo CLI into ~/.cache/drplan (skipped when present).
 	test/tools/build-e2e-tools.sh $(E2E_TOOLS_DIR) >/dev/null
 
 .PHONY: test-e2e

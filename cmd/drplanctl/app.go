@@ -1,164 +1,102 @@
 package main
 
 import (
+	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strings"
+	"os/signal"
+	"syscall"
 
-	"github.com/drplan/drplan-operator/translator"
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 )
 
-const usage = `drplanctl translates and validates DR objects offline.
+// Exit statuses: 0 all is well, 1 a problem (bad input, a failed run, an API error), 2 bad usage.
+const (
+	exitProblem = 1
+	exitUsage   = 2
+)
 
-Usage:
-  drplanctl translate -f FILE [-f FILE...] [--argo-validate=false]
-      Print, for every DRPlanExecution in the files, the Argo Workflows the operator would create, as YAML
-      documents separated by "---" (ready for argo lint / argo submit). Execute: one Workflow per workflow
-      entry of every stage. Revert: the reverse run; when the reverted execution is in the files with its
-      status, its recorded params and action statuses are used, else every action counts as Succeeded.
-  drplanctl validate -f FILE [-f FILE...]
-      Check every DRWorkflow, DRPlan and DRPlanExecution (resolving params and rendering templates for every
-      execution, as translate would) and print one line per problem: object, field, reason.
+// exitError carries the exit status of a command that ran; any other error comes from parsing the command
+// line and is bad usage.
+type exitError struct {
+	code int
+	err  error // printed when set
+}
 
-FILE may be "-" for standard input; files hold multi-document YAML. Objects without a namespace are in
-"default". Exit status: 0 when all is well, 1 on any problem, 2 on bad usage.
-`
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
 
-// fileList is a repeatable -f flag.
-type fileList []string
+// problem is an error of a command that ran, exit status 1.
+func problem(err error) error { return &exitError{code: exitProblem, err: err} }
 
-func (f *fileList) String() string     { return strings.Join(*f, ",") }
-func (f *fileList) Set(v string) error { *f = append(*f, v); return nil }
+// streams are the command's standard streams, injected for tests.
+type streams struct {
+	in       io.Reader
+	out, err io.Writer
+}
 
 // run is the whole command, with its streams injected for tests. It returns the exit status.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, usage)
-		if len(args) == 0 {
-			return 2
-		}
+	root := newRoot(streams{in: stdin, out: stdout, err: stderr})
+	if len(args) == 0 {
+		root.SetOut(stderr)
+		root.Usage()
+		return exitUsage
+	}
+	root.SetArgs(args)
+	// Ctrl-C ends watch cleanly (terminal restored) instead of killing the process mid-frame.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := root.ExecuteContext(ctx)
+	if err == nil {
 		return 0
 	}
-	cmd := args[0]
-	fs := flag.NewFlagSet("drplanctl "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, usage) }
-	var files fileList
-	fs.Var(&files, "f", "YAML file to read (repeatable; - for stdin)")
-	argoValidate := fs.Bool("argo-validate", true, "translate: also run Argo's own validator on every Workflow")
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(stderr, ee.err)
 		}
-		return 2
+		return ee.code
 	}
-	files = append(files, fs.Args()...) // "-f a b c" reads b and c too
-	if len(files) == 0 {
-		fmt.Fprintf(stderr, "drplanctl %s: no input: give -f FILE (or - for stdin)\n", cmd)
-		return 2
-	}
-	objs, err := readFiles(files, stdin)
-	if err != nil {
-		fmt.Fprintf(stderr, "%v\n", err)
-		return 1
-	}
-	switch cmd {
-	case "translate":
-		return translate(objs, *argoValidate, stdout, stderr)
-	case "validate":
-		return validate(objs, stdout, stderr)
-	default:
-		fmt.Fprintf(stderr, "drplanctl: unknown command %q\n\n%s", cmd, usage)
-		return 2
-	}
+	fmt.Fprintf(stderr, "drplanctl: %v\nRun 'drplanctl --help' for usage.\n", err)
+	return exitUsage
 }
 
-// readFiles decodes every file into one set of objects; "-" is stdin (read once).
-func readFiles(files []string, stdin io.Reader) (*translator.Objects, error) {
-	objs := &translator.Objects{}
-	stdinRead := false
-	for _, name := range files {
-		if name == "-" {
-			if stdinRead {
-				continue
-			}
-			stdinRead = true
-			if err := objs.ReadObjects(stdin, "<stdin>"); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, err
-		}
-		err = objs.ReadObjects(f, name)
-		f.Close()
-		if err != nil {
-			return nil, err
-		}
-	}
-	return objs, nil
-}
+func newRoot(s streams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "drplanctl",
+		Short: "Translate and validate DR objects offline; show DR executions in a cluster",
+		Long: `drplanctl works with the DR objects of drplan-operator (DRWorkflow, DRPlan, DRPlanExecution).
 
-func translate(objs *translator.Objects, argoValidate bool, stdout, stderr io.Writer) int {
-	if len(objs.Executions) == 0 {
-		fmt.Fprintln(stderr, "drplanctl translate: no DRPlanExecution in the input: nothing to translate")
-		return 1
+Offline (files only):  translate, validate.
+Against a cluster (kubectl's --kubeconfig, --context, -n):  get, describe, watch, history.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		// No Run and no Args: cobra then answers an unknown subcommand with "unknown command".
 	}
-	failed := false
-	first := true
-	for _, exec := range objs.Executions {
-		wfs, err := objs.TranslateExecution(exec, translator.EmitOptions{Validate: argoValidate})
-		if err != nil {
-			failed = true
-			printError(stderr, err)
-			continue
-		}
-		out, err := translator.MarshalWorkflowsYAML(wfs)
-		if err != nil {
-			failed = true
-			fmt.Fprintln(stderr, err)
-			continue
-		}
-		if len(out) == 0 {
-			continue
-		}
-		if !first {
-			fmt.Fprintln(stdout, "---")
-		}
-		first = false
-		stdout.Write(out)
-	}
-	if failed {
-		return 1
-	}
-	return 0
-}
+	root.SetIn(s.in)
+	root.SetOut(s.out)
+	root.SetErr(s.err)
 
-func validate(objs *translator.Objects, stdout, stderr io.Writer) int {
-	problems := objs.Validate()
-	for _, p := range problems {
-		fmt.Fprintln(stdout, p.String())
-	}
-	if len(problems) > 0 {
-		return 1
-	}
-	fmt.Fprintf(stderr, "ok: %d DRWorkflow(s), %d DRPlan(s), %d DRPlanExecution(s)\n", len(objs.Workflows), len(objs.Plans), len(objs.Executions))
-	return 0
-}
+	kube := genericclioptions.NewConfigFlags(true)
+	kube.AddFlags(root.PersistentFlags())
+	c := &cluster{flags: kube, streams: s}
 
-// printError prints one line per problem of a translation error.
-func printError(w io.Writer, err error) {
-	var te *translator.TranslateError
-	if errors.As(err, &te) {
-		for _, p := range te.Problems {
-			fmt.Fprintln(w, p.String())
-		}
-		return
+	root.AddGroup(&cobra.Group{ID: "offline", Title: "Offline (files):"}, &cobra.Group{ID: "cluster", Title: "Cluster:"})
+	for _, cmd := range []*cobra.Command{newTranslate(s), newValidate(s)} {
+		cmd.GroupID = "offline"
+		root.AddCommand(cmd)
 	}
-	fmt.Fprintln(w, err)
+	for _, cmd := range []*cobra.Command{newGet(c), newDescribe(c), newWatch(c), newHistory(c)} {
+		cmd.GroupID = "cluster"
+		root.AddCommand(cmd)
+	}
+	return root
 }

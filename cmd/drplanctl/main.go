@@ -1,5 +1,7 @@
-// Command drplanctl translates and validates DR objects offline: it prints the Argo Workflows the operator
-// would create for DRPlanExecutions, or every problem in DRWorkflows, DRPlans and DRPlanExecutions.
+// Command drplanctl works with DR objects: offline, it translates DRPlanExecutions into the Argo Workflows the
+// operator would create and validates DRWorkflows, DRPlans and DRPlanExecutions; against a cluster (kubectl's
+// --kubeconfig, --context, -n), it shows executions as a tree of stages, workflow entries and actions (get,
+// describe, watch) and a plan's history.
 package main
 
 import "os"

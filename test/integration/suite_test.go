@@ -13,6 +13,7 @@ package integration
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -60,6 +61,8 @@ var (
 	assetsDir string
 	// kubeconfigPath is an admin kubeconfig for the API server, for kubectl.
 	kubeconfigPath string
+	// metricsURL is the manager's /metrics endpoint (plain http on 127.0.0.1), scraped by metrics_test.go.
+	metricsURL string
 )
 
 // Timeouts of Eventually in this suite: reconcilers answer within a second or two on a loaded machine.
@@ -103,9 +106,11 @@ var _ = BeforeSuite(func() {
 	kubeconfigPath = filepath.Join(dir, "kubeconfig")
 	Expect(os.WriteFile(kubeconfigPath, kc, 0o600)).To(Succeed())
 
+	metricsAddr := freeLocalAddr()
+	metricsURL = "http://" + metricsAddr + "/metrics"
 	mgr, err = ctrl.NewManager(operatorConfig(), ctrl.Options{
 		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
+		Metrics:                metricsserver.Options{BindAddress: metricsAddr},
 		HealthProbeBindAddress: "0",
 	})
 	Expect(err).NotTo(HaveOccurred())
@@ -129,6 +134,15 @@ var _ = AfterSuite(func() {
 // operator is the identity the suite's manager runs as: a ServiceAccount bound to the ClusterRole that `make
 // manifests` generates from the RBAC markers.
 var operator = testenv.Operator{Namespace: "drplan-suite", ServiceAccount: "controller-manager", ClusterRole: "drplan-suite-manager-role"}
+
+// freeLocalAddr is a 127.0.0.1 address with a port free now (the manager cannot report the port of ":0").
+func freeLocalAddr() string {
+	GinkgoHelper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	Expect(err).NotTo(HaveOccurred())
+	defer l.Close()
+	return l.Addr().String()
+}
 
 // operatorConfig returns cfg impersonating the operator's ServiceAccount (testenv.OperatorConfig).
 func operatorConfig() *rest.Config {

@@ -2,7 +2,8 @@
 # Builds what the end-to-end suite (test/e2e) runs besides the envtest control plane, from the Go module proxy alone:
 #   kube-scheduler, kube-controller-manager  (k8s.io/kubernetes, next to the envtest binaries)
 #   kwok                                      (sigs.k8s.io/kwok, the fake kubelet)
-#   workflow-controller, argoexec             (github.com/argoproj/argo-workflows/v3 at the version go.mod pins)
+#   workflow-controller, argoexec, argo       (github.com/argoproj/argo-workflows/v3 at the version go.mod pins;
+#                                              argo is the CLI people debug runs with, driven by the e2e specs)
 #
 #   usage: test/tools/build-e2e-tools.sh [dest-dir]   (default ~/.cache/drplan/e2e-argo-<argo version>)
 #   prints two lines: the envtest directory (KUBEBUILDER_ASSETS) and the tools directory.
@@ -53,9 +54,9 @@ if ! built kwok "$kwok_version"; then
   CGO_ENABLED=0 install kwok "$kwok_version" "$dir" sigs.k8s.io/kwok/cmd/kwok -ldflags "-s -w"
 fi
 
-if ! built workflow-controller "$argo_version" || ! built argoexec "$argo_version"; then
+if ! built workflow-controller "$argo_version" || ! built argoexec "$argo_version" || ! built argo "$argo_version"; then
   # The module zip drops git symlinks, and workflow/executor/osspecific/signal_linux.go is one (to signal_darwin.go),
-  # so argoexec does not build from the module cache. Build both Argo binaries from a copy with that file restored.
+  # so argoexec does not build from the module cache. Build the Argo binaries from a copy with that file restored.
   dir="$work/argo-${argo_version}"
   if [[ ! -f "$dir/.ready" ]]; then
     rm -rf "$dir" && mkdir -p "$dir"
@@ -74,6 +75,14 @@ if ! built workflow-controller "$argo_version" || ! built argoexec "$argo_versio
     install workflow-controller "$argo_version" "$dir" github.com/argoproj/argo-workflows/v3/cmd/workflow-controller -ldflags "$ld"
   built argoexec "$argo_version" ||
     install argoexec "$argo_version" "$dir" github.com/argoproj/argo-workflows/v3/cmd/argoexec -ldflags "$ld"
+  if ! built argo "$argo_version"; then
+    # The CLI embeds the built UI (ui/embed.go: //go:embed dist/app), which the module zip does not carry. A placeholder
+    # page lets it build, as Argo's own Makefile does with STATIC_FILES=false; the CLI's commands never serve it.
+    mkdir -p "$dir/argo-src/ui/dist/app"
+    [[ -f "$dir/argo-src/ui/dist/app/index.html" ]] ||
+      echo 'Argo UI not built (drplan e2e tools: CLI only)' >"$dir/argo-src/ui/dist/app/index.html"
+    install argo "$argo_version" "$dir" github.com/argoproj/argo-workflows/v3/cmd/argo -ldflags "$ld"
+  fi
 fi
 
 echo "$envtest_dir"
