@@ -23,7 +23,8 @@ type renderer struct {
 
 // newRenderer builds the template data: .params, .planName, .executionName, .namespace, .stageName,
 // .workflowName, .operation and, in reverse runs, .outputs.<action> (the reverted run's outputs, as the
-// JSON field names of ActionOutputs: .outputs.promote.localizationRef.name).
+// JSON field names of ActionOutputs: .outputs.promote.localizationRef.name, plus the action's phase and
+// message).
 func newRenderer(in *Input, reverted []v1alpha1.ActionStatus) (*renderer, error) {
 	op := in.Operation
 	if op == "" {
@@ -55,6 +56,8 @@ func newRenderer(in *Input, reverted []v1alpha1.ActionStatus) (*renderer, error)
 					return nil, fmt.Errorf("outputs of action %s: %w", st.Name, err)
 				}
 			}
+			// Upstream's shape: $(outputs.step.phase) and .message, beside the recorded outputs.
+			m["phase"], m["message"] = string(st.Phase), st.Message
 			outputs[st.Name] = m
 		}
 		data["outputs"] = outputs
@@ -62,16 +65,32 @@ func newRenderer(in *Input, reverted []v1alpha1.ActionStatus) (*renderer, error)
 	return &renderer{data: data}, nil
 }
 
-// parseTemplate parses s as a Go text/template that fails on missing keys (seed section 3). Errors carry no
-// field path: callers wrap them in a field error.
+// parseTemplate parses s as a Go text/template that fails on missing keys (seed section 3), with upstream's
+// $() references in its text turned into the equivalent actions (references.go). Errors carry no field
+// path: callers wrap them in a field error.
 func parseTemplate(s string) (*template.Template, error) {
-	return template.New("template").Option("missingkey=error").Parse(s)
+	t, err := template.New("template").Option("missingkey=error").Funcs(templateFuncs).Parse(s)
+	if err != nil {
+		return nil, err
+	}
+	if strings.Contains(s, "$(") {
+		if err := expandReferences(t); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// hasActions reports whether s, rendered as a template, has anything to fill in: a {{ }} action or a $()
+// reference.
+func hasActions(s string) bool {
+	return strings.Contains(s, "{{") || hasReference(s)
 }
 
 // render executes s as a Go text/template when template is true and s has actions; literal text is
 // returned as is.
 func (r *renderer) render(s string, template bool) (string, error) {
-	if !template || !strings.Contains(s, "{{") {
+	if !template || !hasActions(s) {
 		return s, nil
 	}
 	t, err := parseTemplate(s)
