@@ -187,7 +187,7 @@ func validateRendered(body *v1alpha1.ActionBody, path *field.Path) field.ErrorLi
 		errs = append(errs, validateClusternet(l.Operation, l.Name, l.Namespace, true, false, path.Child("localization"))...)
 	case body.Subscription != nil:
 		s := body.Subscription
-		errs = append(errs, validateClusternet(s.Operation, s.Name, s.Namespace, true, false, path.Child("subscription"))...)
+		errs = append(errs, validateClusternet(v1alpha1.ResourceOperation(s.Operation), s.Name, s.Namespace, true, false, path.Child("subscription"))...)
 	}
 	return errs
 }
