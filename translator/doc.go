@@ -14,6 +14,7 @@
 // The files, in that order (follow one action from YAML to its Argo template by reading them top to bottom):
 //
 //	objects.go            DRWorkflow, DRPlan and DRPlanExecution read from YAML (drplanctl, tests)
+//	upstream.go           0: upstream bcs-drplan-controller's defaults filled in; its unsupported fields refused
 //	validate_workflow.go  1: a DRWorkflow as a whole: parameters, executor, action names, dependencies
 //	validate_action.go    1: one action's body: type, config block, retries, HTTP, Job, Clusternet, manifest
 //	validate_plan.go      1: a DRPlan: stages, workflow references, stage dependencies
