@@ -25,6 +25,7 @@
 //	params.go             2: ResolveParams
 //	render.go             3: template data, text/template rendering, `when`, checks on the rendered text
 //	references.go         3: upstream's $(params.X), $(planName), $(outputs.A.F) turned into template actions
+//	mode.go               2, 3: the execution's mode and upstream's `when: mode == "install"`
 //	ir.go                 the IR types
 //	ir_forward.go         4: BuildForward
 //	ir_reverse.go         4: BuildReverse: rollbacks and automatic inverses, in reverse topological order

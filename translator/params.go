@@ -52,6 +52,11 @@ func ResolveParams(wf *v1alpha1.DRWorkflow, plan *v1alpha1.DRPlan, stageIndex, e
 		level++
 		for i, v := range list {
 			src := fmt.Sprintf("%s[%d]", where, i)
+			if v.Name == modeParam {
+				errs = append(errs, field.Invalid(field.NewPath("params").Key(v.Name), v.Value,
+					src+": mode is reserved for the run's mode; set the DRPlanExecution's spec.mode"))
+				continue
+			}
 			if v.ValueFrom != nil {
 				errs = append(errs, validateParamSource(v.ValueFrom, field.NewPath("params").Key(v.Name).Child("valueFrom"))...)
 			}
@@ -81,6 +86,12 @@ func ResolveParams(wf *v1alpha1.DRWorkflow, plan *v1alpha1.DRPlan, stageIndex, e
 	if exec != nil {
 		level = 2 // after the stage entry, also when there is no plan
 		apply(exec.Spec.Params, fmt.Sprintf("DRPlanExecution %s spec.params", exec.Name), false)
+		if mode := exec.Spec.GetMode(); mode != "" {
+			values[modeParam] = resolved{value: mode, source: fmt.Sprintf("DRPlanExecution %s spec.mode", exec.Name), given: true, level: level + 1}
+		} else if a := modeExpressionAction(wf); a != "" {
+			errs = append(errs, field.Required(field.NewPath("mode"), fmt.Sprintf(
+				"DRWorkflow %s action %s selects by mode (when: %s); set spec.mode to Install, Upgrade, Delete or Rollback", wf.Name, a, actionWhen(wf, a))))
+		}
 	}
 	if len(errs) > 0 {
 		return nil, errs

@@ -34,6 +34,9 @@ func newRenderer(in *Input, reverted []v1alpha1.ActionStatus) (*renderer, error)
 	for _, p := range in.Params {
 		params[p.Name] = p.Value
 	}
+	if reverted != nil {
+		params[modeParam] = "rollback" // a reverse run's mode, whatever the reverted run's was (upstream)
+	}
 	data := map[string]any{
 		"params":        params,
 		"planName":      in.PlanName,
@@ -42,6 +45,7 @@ func newRenderer(in *Input, reverted []v1alpha1.ActionStatus) (*renderer, error)
 		"stageName":     in.StageName,
 		"workflowName":  in.Workflow.Name,
 		"operation":     string(op),
+		"mode":          params[modeParam],
 	}
 	if reverted != nil {
 		outputs := make(map[string]any, len(reverted))
@@ -149,6 +153,13 @@ func (r *renderer) renderWhen(path *field.Path, when string) (bool, *field.Error
 	if when == "" {
 		return true, nil
 	}
+	if modes, ok := parseModeExpression(when); ok {
+		mode, _ := r.data["params"].(map[string]string)[modeParam]
+		if mode == "" {
+			return false, field.Invalid(path, when, `selects by mode: set the DRPlanExecution's spec.mode to Install, Upgrade, Delete or Rollback`)
+		}
+		return contains(modes, mode), nil
+	}
 	out, err := r.render(when, true)
 	if err != nil {
 		return false, field.Invalid(path, field.OmitValueType{}, err.Error())
@@ -159,7 +170,7 @@ func (r *renderer) renderWhen(path *field.Path, when string) (bool, *field.Error
 	case "false":
 		return false, nil
 	}
-	return false, field.Invalid(path, out, `must render to "true" or "false"`)
+	return false, field.Invalid(path, out, `must render to "true" or "false" (or be a mode expression such as mode == "install" || mode == "upgrade")`)
 }
 
 // validateRendered checks what rendering can change in a config block: the rendered strings that must

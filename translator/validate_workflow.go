@@ -115,6 +115,22 @@ func isParamName(s string) bool {
 	return true
 }
 
+// validateWhen checks an action's `when`: a template, or plain text that is "true", "false" or a mode
+// expression (mode.go).
+func validateWhen(when string, path *field.Path) field.ErrorList {
+	if hasActions(when) {
+		return checkUserString(path, when, true)
+	}
+	if _, ok := parseModeExpression(when); ok {
+		return nil
+	}
+	if t := strings.TrimSpace(when); t == "true" || t == "false" {
+		return nil
+	}
+	return field.ErrorList{field.Invalid(path, when,
+		`must be a template rendering to "true" or "false" ({{ eq .params.x "y" }}), or a mode expression such as mode == "install" || mode == "upgrade"`)}
+}
+
 // validateParamValues checks supplied values: names set and unique, known types, no Argo placeholder in
 // a default, no valueFrom (validateParamSource). Values are checked against types once resolved.
 func validateParamValues(values []v1alpha1.ParamValue, path *field.Path) field.ErrorList {
@@ -213,7 +229,7 @@ func validateActions(actions []v1alpha1.Action, executor v1alpha1.ExecutorType, 
 		errs = append(errs, validateUpstreamAction(a, p)...)
 		errs = append(errs, validateActionBody(&a.ActionBody, executor, p)...)
 		if a.When != "" {
-			errs = append(errs, checkUserString(p.Child("when"), a.When, true)...)
+			errs = append(errs, validateWhen(a.When, p.Child("when"))...)
 		}
 		if op, ok := resourceOperation(&a.ActionBody); ok && op == v1alpha1.OperationPatch && a.Rollback == nil {
 			errs = append(errs, field.Required(p.Child("rollback"),

@@ -1,6 +1,7 @@
 package v1alpha1
 
 import (
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -146,6 +147,14 @@ func (s *DRPlanExecutionSpec) GetOperationType() OperationType {
 		return OperationExecute
 	}
 	return s.OperationType
+}
+
+// GetMode returns the run's mode as templates see it: lower-case, "rollback" for a Revert, "" when unset.
+func (s *DRPlanExecutionSpec) GetMode() string {
+	if s.GetOperationType() == OperationRevert {
+		return "rollback"
+	}
+	return strings.ToLower(string(s.Mode))
 }
 
 // NamespaceOr returns the reference's namespace, or def when it is empty.

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
+	"github.com/drplan/drplan-operator/test/testenv"
 )
 
 // YAML written for upstream bcs-drplan-controller: the API server's defaults, the explanations for what this
@@ -78,6 +79,33 @@ var _ = Describe("Upstream bcs-drplan-controller YAML", func() {
 			"spec.stages[0].failurePolicy: Invalid value: \"FailFast\": not supported by this operator"),
 	)
 
+	It("selects actions by the execution's mode, and refuses a run without one when a workflow needs it", func() {
+		argoStandIn()
+		gated := func(name, when string) drv1.Action { a := exHTTP(name); a.When = when; return a }
+		exWorkflow(ns, "gen", "", gated("install", `mode == "install" || mode == "upgrade"`), gated("remove", `mode == 'delete'`),
+			gated("always", `{{ ne .mode "" }}`))
+		exPlan(ns, "p", "", exStage("one", false, nil, "gen"))
+
+		run := testenv.Execution(ns, "delete-run", "p")
+		run.Spec.Mode = drv1.ModeDelete
+		Expect(k8sClient.Create(ctx, run)).To(Succeed())
+		e := exWaitPhase(ns, "delete-run", drv1.ExecutionSucceeded).Status.StageStatuses[0].WorkflowExecutions[0]
+		Expect(exActionPhases(e)).To(Equal(map[string]drv1.ActionPhase{"install": drv1.ActionSkipped,
+			"remove": drv1.ActionSucceeded, "always": drv1.ActionSucceeded}))
+		Expect(e.Params).To(ContainElement(drv1.ParamValue{Name: "mode", Value: "delete"}))
+
+		exExecution(ns, "no-mode", "p")
+		ex := exWaitPhase(ns, "no-mode", drv1.ExecutionFailed)
+		Expect(ex.Status.Message).To(ContainSubstring(`DRWorkflow gen action install selects by mode`))
+		Expect(exWorkflows(ns)).To(HaveLen(1), "nothing of the refused run was started")
+
+		revert := testenv.Revert(ns, "bad-revert", "p", "delete-run")
+		revert.Spec.Mode = drv1.ModeInstall
+		err := k8sClient.Create(ctx, revert)
+		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
+		Expect(err.Error()).To(ContainSubstring("a Revert runs in mode Rollback"))
+	})
+
 	DescribeTable("runs examples/upstream-style to the end and reverts it",
 		func(engineType drv1.ExecutorType) {
 			clusterNs := newNamespace() // the child cluster's clusternet-xxxxx namespace
@@ -109,7 +137,9 @@ var _ = Describe("Upstream bcs-drplan-controller YAML", func() {
 				}
 				Expect(createInNamespace(obj, ns)).To(Succeed())
 			}
-			exExecution(ns, "install-run", "install", drv1.ParamValue{Name: "endpoint", Value: srv.URL})
+			run := testenv.Execution(ns, "install-run", "install", drv1.ParamValue{Name: "endpoint", Value: srv.URL})
+			run.Spec.Mode = drv1.ModeInstall // the example's subscribe action runs when mode == "install"
+			Expect(k8sClient.Create(ctx, run)).To(Succeed())
 			subName := "api-" + clusterNs
 			if engineType == drv1.ExecutorNative {
 				By("Clusternet's scheduler binds the Subscription in namespace default (played by the spec)")
