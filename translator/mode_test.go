@@ -84,14 +84,18 @@ func TestModeRules(t *testing.T) {
 	g.Expect(errs).To(ConsistOf(And(HaveField("Type", field.ErrorTypeRequired), HaveField("Field", "mode"),
 		HaveField("Detail", ContainSubstring(`DRWorkflow gen action install selects by mode (when: mode == "install" || mode == "upgrade"); set spec.mode`)))))
 
-	// Mode is reserved in every params list.
+	// With spec.mode set, no params list may set mode too; without it, a parameter named mode is the user's.
 	exec := &v1alpha1.DRPlanExecution{Spec: v1alpha1.DRPlanExecutionSpec{Mode: v1alpha1.ModeInstall, Params: paramValues("mode", "upgrade")}}
 	_, errs = ResolveParams(wf, nil, 0, 0, exec)
-	g.Expect(errs).To(ConsistOf(HaveField("Detail", ContainSubstring("mode is reserved"))))
+	g.Expect(errs).To(ConsistOf(HaveField("Detail", ContainSubstring("spec.mode sets the parameter mode"))))
+	plain := &v1alpha1.DRWorkflow{Spec: v1alpha1.DRWorkflowSpec{Parameters: []v1alpha1.Parameter{{Name: "mode"}}}}
+	params, errs := ResolveParams(plain, nil, 0, 0, &v1alpha1.DRPlanExecution{Spec: v1alpha1.DRPlanExecutionSpec{Params: paramValues("mode", "dry")}})
+	g.Expect(errs).To(BeEmpty())
+	g.Expect(params).To(Equal(paramValues("mode", "dry")))
 
 	// A Revert runs in mode rollback.
 	revert := &v1alpha1.DRPlanExecution{Spec: v1alpha1.DRPlanExecutionSpec{OperationType: v1alpha1.OperationRevert}}
-	params, errs := ResolveParams(wf, nil, 0, 0, revert)
+	params, errs = ResolveParams(wf, nil, 0, 0, revert)
 	g.Expect(errs).To(BeEmpty())
 	g.Expect(params).To(ContainElement(v1alpha1.ParamValue{Name: "mode", Value: "rollback"}))
 
@@ -100,6 +104,9 @@ func TestModeRules(t *testing.T) {
 	rev, err := BuildReverse(testInput(t, wf, paramValues("mode", "install")...), []v1alpha1.ActionStatus{{Name: "install", Phase: v1alpha1.ActionSucceeded}})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(rev.Actions[0].HTTP.URL).To(Equal("https://x/undo/rollback/rollback"))
+	rev, err = BuildReverse(testInput(t, wf, paramValues("mode", "dry")...), []v1alpha1.ActionStatus{{Name: "install", Phase: v1alpha1.ActionSucceeded}})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(rev.Actions[0].HTTP.URL).To(Equal("https://x/undo/dry/rollback"), "a parameter mode that holds no mode is the user's")
 
 	// Plain text that is neither true, false nor a mode expression is refused at admission.
 	wf.Spec.Actions[1].When = `mode = "install"`

@@ -48,13 +48,17 @@ func ResolveParams(wf *v1alpha1.DRWorkflow, plan *v1alpha1.DRPlan, stageIndex, e
 	// An entry sets its parameter to its value when non-empty, else to its default; an entry that only
 	// declares (type, required or description, upstream's shape, with neither) sets nothing, and a plain
 	// {name, value: ""} sets the empty string, as it always did.
+	runMode := ""
+	if exec != nil {
+		runMode = exec.Spec.GetMode()
+	}
 	apply := func(list []v1alpha1.ParamValue, where string, required bool) {
 		level++
 		for i, v := range list {
 			src := fmt.Sprintf("%s[%d]", where, i)
-			if v.Name == modeParam {
+			if v.Name == modeParam && runMode != "" {
 				errs = append(errs, field.Invalid(field.NewPath("params").Key(v.Name), v.Value,
-					src+": mode is reserved for the run's mode; set the DRPlanExecution's spec.mode"))
+					src+": the execution's spec.mode sets the parameter mode; remove this entry"))
 				continue
 			}
 			if v.ValueFrom != nil {
@@ -86,7 +90,7 @@ func ResolveParams(wf *v1alpha1.DRWorkflow, plan *v1alpha1.DRPlan, stageIndex, e
 	if exec != nil {
 		level = 2 // after the stage entry, also when there is no plan
 		apply(exec.Spec.Params, fmt.Sprintf("DRPlanExecution %s spec.params", exec.Name), false)
-		if mode := exec.Spec.GetMode(); mode != "" {
+		if mode := runMode; mode != "" {
 			values[modeParam] = resolved{value: mode, source: fmt.Sprintf("DRPlanExecution %s spec.mode", exec.Name), given: true, level: level + 1}
 		} else if a := modeExpressionAction(wf); a != "" {
 			errs = append(errs, field.Required(field.NewPath("mode"), fmt.Sprintf(

@@ -34,8 +34,17 @@ func newRenderer(in *Input, reverted []v1alpha1.ActionStatus) (*renderer, error)
 	for _, p := range in.Params {
 		params[p.Name] = p.Value
 	}
+	mode := ""
+	if contains(modeValues, params[modeParam]) {
+		mode = params[modeParam] // set from the execution's spec.mode (ResolveParams)
+	}
 	if reverted != nil {
-		params[modeParam] = "rollback" // a reverse run's mode, whatever the reverted run's was (upstream)
+		// A reverse run's mode is rollback, whatever the reverted run's was (upstream). A parameter named
+		// mode that holds no mode is the user's own and is left alone.
+		if mode != "" {
+			params[modeParam] = "rollback"
+		}
+		mode = "rollback"
 	}
 	data := map[string]any{
 		"params":        params,
@@ -45,7 +54,7 @@ func newRenderer(in *Input, reverted []v1alpha1.ActionStatus) (*renderer, error)
 		"stageName":     in.StageName,
 		"workflowName":  in.Workflow.Name,
 		"operation":     string(op),
-		"mode":          params[modeParam],
+		"mode":          mode,
 	}
 	if reverted != nil {
 		outputs := make(map[string]any, len(reverted))
@@ -154,7 +163,7 @@ func (r *renderer) renderWhen(path *field.Path, when string) (bool, *field.Error
 		return true, nil
 	}
 	if modes, ok := parseModeExpression(when); ok {
-		mode, _ := r.data["params"].(map[string]string)[modeParam]
+		mode, _ := r.data["mode"].(string)
 		if mode == "" {
 			return false, field.Invalid(path, when, `selects by mode: set the DRPlanExecution's spec.mode to Install, Upgrade, Delete or Rollback`)
 		}

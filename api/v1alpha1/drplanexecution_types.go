@@ -92,9 +92,9 @@ type DRPlanExecutionSpec struct {
 	Params []ParamValue `json:"params,omitempty"`
 
 	// mode is what the run is for: Install, Upgrade, Delete or Rollback (upstream bcs-drplan-controller's
-	// spec.mode). Templates see it lower-case as .mode and .params.mode (reserved: no params list may name
-	// mode), and actions select it with `when: mode == "install"`. Optional; a workflow that selects by mode
-	// needs it. A Revert always runs in mode rollback.
+	// spec.mode). Templates see it lower-case as .mode and .params.mode (when it is set, no params list may
+	// set mode), and actions select it with `when: mode == "install"`. Optional; a workflow that selects by
+	// mode needs it. A Revert always runs in mode rollback.
 	// +optional
 	Mode ExecutionMode `json:"mode,omitempty"`
 }
