@@ -60,7 +60,7 @@ func benchWorkflow(n int, shape string) (*v1alpha1.DRWorkflow, *v1alpha1.DRPlan)
 				Spec: &runtime.RawExtension{Raw: []byte(`{"priority":800,"overridePolicy":"ApplyNow","feed":{"apiVersion":"apps/v1","kind":"Deployment","name":"` + app + `","namespace":"shop"},"overrides":[{"name":"scale","type":"MergePatch","value":"{\"spec\":{\"replicas\":{{ .params.replicas }}}}"}]}`)}}
 		case 2:
 			a.Type = v1alpha1.ActionTypeSubscription
-			a.Subscription = &v1alpha1.SubscriptionAction{Operation: v1alpha1.OperationApply, Name: a.Name, Namespace: "shop",
+			a.Subscription = &v1alpha1.SubscriptionAction{Operation: v1alpha1.SubscriptionOperation(v1alpha1.OperationApply), Name: a.Name, Namespace: "shop",
 				Spec: &runtime.RawExtension{Raw: []byte(`{"subscribers":[{"clusterAffinity":{"matchLabels":{"dr":"{{ .params.toCluster }}"}}}],"feeds":[{"apiVersion":"apps/v1","kind":"Deployment","name":"` + app + `","namespace":"shop"}]}`)}}
 		case 3:
 			a.Type = v1alpha1.ActionTypeKubernetesResource

@@ -7,13 +7,14 @@
 //
 //  1. ValidateWorkflow / ValidatePlan   admission-time checks, every problem as a field.ErrorList
 //  2. ResolveParams                     workflow default < plan globalParams < stage entry params < execution params
-//  3. render                            Go templates filled in, `when` evaluated, the rendered text checked again
+//  3. render                            Go templates (and $() references) filled in, `when` evaluated, the rendered text checked again
 //  4. BuildForward / BuildReverse       validate (1), render (3) and build each action: the IR both engines run
 //  5. EmitArgo                          IR -> Argo Workflow (DESIGN.md section 4)
 //
 // The files, in that order (follow one action from YAML to its Argo template by reading them top to bottom):
 //
 //	objects.go            DRWorkflow, DRPlan and DRPlanExecution read from YAML (drplanctl, tests)
+//	upstream.go           0: upstream bcs-drplan-controller's defaults filled in; its unsupported fields refused
 //	validate_workflow.go  1: a DRWorkflow as a whole: parameters, executor, action names, dependencies
 //	validate_action.go    1: one action's body: type, config block, retries, HTTP, Job, Clusternet, manifest
 //	validate_plan.go      1: a DRPlan: stages, workflow references, stage dependencies
@@ -23,6 +24,8 @@
 //	manifest.go           a KubernetesResource manifest, parsed with sigs.k8s.io/yaml
 //	params.go             2: ResolveParams
 //	render.go             3: template data, text/template rendering, `when`, checks on the rendered text
+//	references.go         3: upstream's $(params.X), $(planName), $(outputs.A.F) turned into template actions
+//	mode.go               2, 3: the execution's mode and upstream's `when: mode == "install"`
 //	ir.go                 the IR types
 //	ir_forward.go         4: BuildForward
 //	ir_reverse.go         4: BuildReverse: rollbacks and automatic inverses, in reverse topological order

@@ -32,6 +32,19 @@ spec:
     type: KubernetesResource
     resource: {operation: Create, manifest: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: '{{ .params.v }}'}\n"}
 `, "a}}b")
+	// Upstream's $() references beside {{ }}, shell and Kubernetes $(VAR) text and the $$( escape.
+	f.Add(`
+metadata: {name: w}
+spec:
+  parameters: [{name: v}]
+  actions:
+  - {name: a, type: HTTP, when: "$(params.v)", http: {url: "https://x/$(params.v)/{{ .params.v }}/$(planName)", body: "$(date) $$(params.v)"}}
+  - name: b
+    type: Localization
+    localization: {operation: Create, name: "l-$(params.v)", namespace: "$(params.v)", spec: {feed: {name: "$(params.v)"}}}
+    rollback: {name: b-undo, type: HTTP, http: {url: "https://x/$(outputs.b.localizationRef.name)/$(outputs.a.phase)"}}
+`, "true")
+	f.Add(validWorkflowYAML, "$(params.toCluster)")
 	f.Fuzz(func(t *testing.T, workflowYAML, paramValue string) {
 		var wf v1alpha1.DRWorkflow
 		if err := yaml.Unmarshal([]byte(workflowYAML), &wf); err != nil {

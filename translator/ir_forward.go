@@ -60,7 +60,10 @@ func startBuild(in *Input, reverse bool, reverted []v1alpha1.ActionStatus) (*IR,
 	if in.Workflow == nil {
 		return nil, nil, errNoWorkflow
 	}
-	if errs := ValidateWorkflow(in.Workflow); len(errs) > 0 {
+	in.Workflow = withDefaults(in.Workflow)
+	errs := validateWorkflow(in.Workflow)
+	errs = append(errs, validateArgoNamespace(in.Workflow, in.Namespace)...)
+	if len(errs) > 0 {
 		return nil, nil, &compileError{object: workflowObject(in.Workflow), errs: errs}
 	}
 	r, err := newRenderer(in, reverted)
@@ -116,8 +119,8 @@ func buildAction(r *renderer, ir *IR, name string, body *v1alpha1.ActionBody, pa
 		act.Resource = clusternetRequest(KindLocalization, l.Operation, l.Name, l.Namespace, rendered.spec, OutputRefLocalization)
 	case v1alpha1.ActionTypeSubscription:
 		s := b.Subscription
-		act.Resource = clusternetRequest(KindSubscription, s.Operation, s.Name, s.Namespace, rendered.spec, OutputRefSubscription)
-		if s.WaitReady && s.Operation != v1alpha1.OperationDelete {
+		act.Resource = clusternetRequest(KindSubscription, v1alpha1.ResourceOperation(s.Operation), s.Name, s.Namespace, rendered.spec, OutputRefSubscription)
+		if s.WaitReady && s.Operation != v1alpha1.SubscriptionOperation(v1alpha1.OperationDelete) {
 			act.Resource.WaitFor = WaitSubscriptionBound
 		}
 	case v1alpha1.ActionTypeKubernetesResource:

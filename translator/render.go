@@ -23,7 +23,8 @@ type renderer struct {
 
 // newRenderer builds the template data: .params, .planName, .executionName, .namespace, .stageName,
 // .workflowName, .operation and, in reverse runs, .outputs.<action> (the reverted run's outputs, as the
-// JSON field names of ActionOutputs: .outputs.promote.localizationRef.name).
+// JSON field names of ActionOutputs: .outputs.promote.localizationRef.name, plus the action's phase and
+// message).
 func newRenderer(in *Input, reverted []v1alpha1.ActionStatus) (*renderer, error) {
 	op := in.Operation
 	if op == "" {
@@ -33,6 +34,18 @@ func newRenderer(in *Input, reverted []v1alpha1.ActionStatus) (*renderer, error)
 	for _, p := range in.Params {
 		params[p.Name] = p.Value
 	}
+	mode := ""
+	if contains(modeValues, params[modeParam]) {
+		mode = params[modeParam] // set from the execution's spec.mode (ResolveParams)
+	}
+	if reverted != nil {
+		// A reverse run's mode is rollback, whatever the reverted run's was (upstream). A parameter named
+		// mode that holds no mode is the user's own and is left alone.
+		if mode != "" {
+			params[modeParam] = "rollback"
+		}
+		mode = "rollback"
+	}
 	data := map[string]any{
 		"params":        params,
 		"planName":      in.PlanName,
@@ -41,6 +54,7 @@ func newRenderer(in *Input, reverted []v1alpha1.ActionStatus) (*renderer, error)
 		"stageName":     in.StageName,
 		"workflowName":  in.Workflow.Name,
 		"operation":     string(op),
+		"mode":          mode,
 	}
 	if reverted != nil {
 		outputs := make(map[string]any, len(reverted))
@@ -55,6 +69,8 @@ func newRenderer(in *Input, reverted []v1alpha1.ActionStatus) (*renderer, error)
 					return nil, fmt.Errorf("outputs of action %s: %w", st.Name, err)
 				}
 			}
+			// Upstream's shape: $(outputs.step.phase) and .message, beside the recorded outputs.
+			m["phase"], m["message"] = string(st.Phase), st.Message
 			outputs[st.Name] = m
 		}
 		data["outputs"] = outputs
@@ -62,16 +78,32 @@ func newRenderer(in *Input, reverted []v1alpha1.ActionStatus) (*renderer, error)
 	return &renderer{data: data}, nil
 }
 
-// parseTemplate parses s as a Go text/template that fails on missing keys (seed section 3). Errors carry no
-// field path: callers wrap them in a field error.
+// parseTemplate parses s as a Go text/template that fails on missing keys (seed section 3), with upstream's
+// $() references in its text turned into the equivalent actions (references.go). Errors carry no field
+// path: callers wrap them in a field error.
 func parseTemplate(s string) (*template.Template, error) {
-	return template.New("template").Option("missingkey=error").Parse(s)
+	t, err := template.New("template").Option("missingkey=error").Funcs(templateFuncs).Parse(s)
+	if err != nil {
+		return nil, err
+	}
+	if strings.Contains(s, "$(") {
+		if err := expandReferences(t); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// hasActions reports whether s, rendered as a template, has anything to fill in: a {{ }} action or a $()
+// reference.
+func hasActions(s string) bool {
+	return strings.Contains(s, "{{") || hasReference(s)
 }
 
 // render executes s as a Go text/template when template is true and s has actions; literal text is
 // returned as is.
 func (r *renderer) render(s string, template bool) (string, error) {
-	if !template || !strings.Contains(s, "{{") {
+	if !template || !hasActions(s) {
 		return s, nil
 	}
 	t, err := parseTemplate(s)
@@ -130,6 +162,13 @@ func (r *renderer) renderWhen(path *field.Path, when string) (bool, *field.Error
 	if when == "" {
 		return true, nil
 	}
+	if modes, ok := parseModeExpression(when); ok {
+		mode, _ := r.data["mode"].(string)
+		if mode == "" {
+			return false, field.Invalid(path, when, `selects by mode: set the DRPlanExecution's spec.mode to Install, Upgrade, Delete or Rollback`)
+		}
+		return contains(modes, mode), nil
+	}
 	out, err := r.render(when, true)
 	if err != nil {
 		return false, field.Invalid(path, field.OmitValueType{}, err.Error())
@@ -140,7 +179,7 @@ func (r *renderer) renderWhen(path *field.Path, when string) (bool, *field.Error
 	case "false":
 		return false, nil
 	}
-	return false, field.Invalid(path, out, `must render to "true" or "false"`)
+	return false, field.Invalid(path, out, `must render to "true" or "false" (or be a mode expression such as mode == "install" || mode == "upgrade")`)
 }
 
 // validateRendered checks what rendering can change in a config block: the rendered strings that must
@@ -168,7 +207,7 @@ func validateRendered(body *v1alpha1.ActionBody, path *field.Path) field.ErrorLi
 		errs = append(errs, validateClusternet(l.Operation, l.Name, l.Namespace, true, false, path.Child("localization"))...)
 	case body.Subscription != nil:
 		s := body.Subscription
-		errs = append(errs, validateClusternet(s.Operation, s.Name, s.Namespace, true, false, path.Child("subscription"))...)
+		errs = append(errs, validateClusternet(v1alpha1.ResourceOperation(s.Operation), s.Name, s.Namespace, true, false, path.Child("subscription"))...)
 	}
 	return errs
 }

@@ -30,6 +30,10 @@ func checkUserString(path *field.Path, s string, isTemplate bool) field.ErrorLis
 // "{{workflow.name}}" is better explained as an Argo placeholder than as an undefined template function.
 func checkString(s string, isTemplate bool) error {
 	if !strings.Contains(s, "{{") {
+		if isTemplate && hasReference(s) {
+			_, err := parseTemplate(s)
+			return err
+		}
 		return nil
 	}
 	if reason, found := argoPlaceholder(s); found {
@@ -46,10 +50,10 @@ func checkString(s string, isTemplate bool) error {
 	return nil
 }
 
-// isTemplated reports whether s will be rendered and contains template actions, so its final value is not
-// known before rendering.
+// isTemplated reports whether s will be rendered and contains template actions or $() references, so its
+// final value is not known before rendering.
 func isTemplated(s string, template bool) bool {
-	return template && strings.Contains(s, "{{")
+	return template && hasActions(s)
 }
 
 // stringVisitor is called for every user-written string of an action config. template is false for text the

@@ -22,7 +22,10 @@ import (
 // validateActionBody checks what actions and rollbacks share: type, the one matching config block, limits,
 // the config itself and every user string in it.
 func validateActionBody(body *v1alpha1.ActionBody, executor v1alpha1.ExecutorType, path *field.Path) field.ErrorList {
-	var errs field.ErrorList
+	errs, ok := validateUpstreamBody(body, path)
+	if !ok {
+		return errs
+	}
 	if !contains(actionTypes, string(body.Type)) {
 		errs = append(errs, field.NotSupported(path.Child("type"), body.Type, actionTypes))
 	}
@@ -66,7 +69,7 @@ func validateActionBody(body *v1alpha1.ActionBody, executor v1alpha1.ExecutorTyp
 		errs = append(errs, validateObjectSpec(l.Spec, path.Child("localization", "spec"))...)
 	case v1alpha1.ActionTypeSubscription:
 		s := body.Subscription
-		errs = append(errs, validateClusternet(s.Operation, s.Name, s.Namespace, s.Spec != nil, true, path.Child("subscription"))...)
+		errs = append(errs, validateClusternet(v1alpha1.ResourceOperation(s.Operation), s.Name, s.Namespace, s.Spec != nil, true, path.Child("subscription"))...)
 		errs = append(errs, validateObjectSpec(s.Spec, path.Child("subscription", "spec"))...)
 	case v1alpha1.ActionTypeKubernetesResource:
 		errs = append(errs, validateResource(body.Resource, path.Child("resource"))...)
@@ -272,7 +275,7 @@ func resourceOperation(b *v1alpha1.ActionBody) (v1alpha1.ResourceOperation, bool
 	case b.Localization != nil:
 		return b.Localization.Operation, true
 	case b.Subscription != nil:
-		return b.Subscription.Operation, true
+		return v1alpha1.ResourceOperation(b.Subscription.Operation), true
 	case b.Resource != nil:
 		return b.Resource.Operation, true
 	}

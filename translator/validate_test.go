@@ -85,7 +85,9 @@ func TestValidateWorkflowRejects(t *testing.T) {
 			wantError{field.ErrorTypeInvalid, "spec.actions[0].retryPolicy.backoffMultiplier", "at least 1"}},
 		{"fractional backoff multiplier on Argo", func(wf *v1alpha1.DRWorkflow) { wf.Spec.Actions[0].RetryPolicy.BackoffMultiplier = "1.5" },
 			wantError{field.ErrorTypeInvalid, "spec.actions[0].retryPolicy.backoffMultiplier", "whole number"}},
-		{"patch without rollback", func(wf *v1alpha1.DRWorkflow) { wf.Spec.Actions[2].Subscription.Operation = v1alpha1.OperationPatch },
+		{"patch without rollback", func(wf *v1alpha1.DRWorkflow) {
+			wf.Spec.Actions[2].Subscription.Operation = v1alpha1.SubscriptionOperation(v1alpha1.OperationPatch)
+		},
 			wantError{field.ErrorTypeRequired, "spec.actions[2].rollback", "custom rollback"}},
 		{"template syntax error", func(wf *v1alpha1.DRWorkflow) { wf.Spec.Actions[0].HTTP.URL = "https://x/{{ .params." },
 			wantError{field.ErrorTypeInvalid, "spec.actions[0].http.url", "template"}},

@@ -34,8 +34,14 @@ var (
 )
 
 // ValidateWorkflow checks a DRWorkflow as admission and the reconciler need it: everything that can be known
-// before parameters are resolved. It returns every problem found, with paths starting at "spec".
+// before parameters are resolved, once upstream's defaults are filled in (upstream.go). It returns every
+// problem found, with paths starting at "spec".
 func ValidateWorkflow(wf *v1alpha1.DRWorkflow) field.ErrorList {
+	return validateWorkflow(withDefaults(wf))
+}
+
+// validateWorkflow is ValidateWorkflow of a workflow whose defaults are filled in.
+func validateWorkflow(wf *v1alpha1.DRWorkflow) field.ErrorList {
 	spec := field.NewPath("spec")
 	errs := validateParameters(wf.Spec.Parameters, spec.Child("parameters"))
 	if wf.Spec.FailurePolicy != "" && !contains(workflowPolicies, string(wf.Spec.FailurePolicy)) {
@@ -62,6 +68,7 @@ func validateParameters(params []v1alpha1.Parameter, path *field.Path) field.Err
 			errs = append(errs, field.Duplicate(p.Child("name"), prm.Name))
 		}
 		seen[prm.Name] = true
+		errs = append(errs, validateParamSource(prm.ValueFrom, p.Child("valueFrom"))...)
 		if prm.Type != "" && !contains(parameterTypes, string(prm.Type)) {
 			errs = append(errs, field.NotSupported(p.Child("type"), prm.Type, parameterTypes))
 			continue
@@ -108,18 +115,45 @@ func isParamName(s string) bool {
 	return true
 }
 
-// validateParamValues checks supplied values: names set and unique.
+// validateWhen checks an action's `when`: a template, or plain text that is "true", "false" or a mode
+// expression (mode.go).
+func validateWhen(when string, path *field.Path) field.ErrorList {
+	if hasActions(when) {
+		return checkUserString(path, when, true)
+	}
+	if _, ok := parseModeExpression(when); ok {
+		return nil
+	}
+	if t := strings.TrimSpace(when); t == "true" || t == "false" {
+		return nil
+	}
+	return field.ErrorList{field.Invalid(path, when,
+		`must be a template rendering to "true" or "false" ({{ eq .params.x "y" }}), or a mode expression such as mode == "install" || mode == "upgrade"`)}
+}
+
+// validateParamValues checks supplied values: names set and unique, known types, no Argo placeholder in
+// a default, no valueFrom (validateParamSource). Values are checked against types once resolved.
 func validateParamValues(values []v1alpha1.ParamValue, path *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	seen := make(map[string]bool, len(values))
 	for i, v := range values {
+		p := path.Index(i)
 		switch {
 		case v.Name == "":
-			errs = append(errs, field.Required(path.Index(i).Child("name"), ""))
+			errs = append(errs, field.Required(p.Child("name"), ""))
 		case seen[v.Name]:
-			errs = append(errs, field.Duplicate(path.Index(i).Child("name"), v.Name))
+			errs = append(errs, field.Duplicate(p.Child("name"), v.Name))
 		}
 		seen[v.Name] = true
+		if v.Type != "" && !contains(parameterTypes, string(v.Type)) {
+			errs = append(errs, field.NotSupported(p.Child("type"), v.Type, parameterTypes))
+		}
+		if v.Default != nil {
+			if reason, found := findArgoPlaceholder(*v.Default); found {
+				errs = append(errs, field.Invalid(p.Child("default"), field.OmitValueType{}, reason))
+			}
+		}
+		errs = append(errs, validateParamSource(v.ValueFrom, p.Child("valueFrom"))...)
 	}
 	return errs
 }
@@ -192,9 +226,10 @@ func validateActions(actions []v1alpha1.Action, executor v1alpha1.ExecutorType, 
 		deps, depErrs := resolveDependsOn(a.Name, a.DependsOn, index, p.Child("dependsOn"), "action")
 		graph.deps[i] = deps
 		errs = append(errs, depErrs...)
+		errs = append(errs, validateUpstreamAction(a, p)...)
 		errs = append(errs, validateActionBody(&a.ActionBody, executor, p)...)
 		if a.When != "" {
-			errs = append(errs, checkUserString(p.Child("when"), a.When, true)...)
+			errs = append(errs, validateWhen(a.When, p.Child("when"))...)
 		}
 		if op, ok := resourceOperation(&a.ActionBody); ok && op == v1alpha1.OperationPatch && a.Rollback == nil {
 			errs = append(errs, field.Required(p.Child("rollback"),

@@ -1,6 +1,12 @@
 package v1alpha1
 
-// ParamValue is a named parameter value supplied by a plan, a stage entry or an execution.
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// ParamValue is a named parameter value supplied by a plan, a stage entry or an execution. It takes the
+// shape of upstream bcs-drplan-controller's Parameter, so plans written for it apply unchanged.
 type ParamValue struct {
 	// name is the parameter's name, as declared in the DRWorkflow's spec.parameters.
 	// +required
@@ -8,9 +14,47 @@ type ParamValue struct {
 	// +kubebuilder:validation:MaxLength=253
 	Name string `json:"name"`
 
-	// value is the parameter's value. Values reach templates as strings whatever the declared type.
+	// value is the parameter's value. Values reach templates as strings whatever the declared type. An
+	// empty value sets nothing: a lower level's value (or this entry's default) applies.
 	// +optional
 	Value string `json:"value"`
+
+	// default is the value this entry gives when value is empty.
+	// +optional
+	Default *string `json:"default,omitempty"`
+
+	// type, when set, is checked against the parameter's final value: string, number or boolean.
+	// +optional
+	Type ParameterType `json:"type,omitempty"`
+
+	// required on a plan's globalParams entry means a stage entry or the execution must supply the value; on
+	// a stage entry, the execution must. Execution params ignore it.
+	// +optional
+	Required bool `json:"required,omitempty"`
+
+	// description tells plan authors what the parameter is for.
+	// +optional
+	Description string `json:"description,omitempty"`
+
+	// valueFrom is upstream's source of a value read from the cluster. Not supported by this operator: it is
+	// in the schema so that admission explains that, instead of reporting an unknown field.
+	// +optional
+	ValueFrom *ParamValueSource `json:"valueFrom,omitempty"`
+}
+
+// ParamValueSource is upstream's valueFrom of a parameter. Neither source is supported by this operator;
+// admission rejects both with the reason.
+type ParamValueSource struct {
+	// manifestRef reads the value from a field of an object in the cluster (upstream bcs-drplan-controller).
+	// +optional
+	// +kubebuilder:validation:Type=object
+	// +kubebuilder:pruning:PreserveUnknownFields
+	ManifestRef *runtime.RawExtension `json:"manifestRef,omitempty"`
+
+	// secretKeyRef would read the value from a Secret. Parameter values are stored in the execution's status
+	// and in the compiled Argo Workflow, so a secret never becomes a parameter: use http.headersFrom.
+	// +optional
+	SecretKeyRef *corev1.SecretKeySelector `json:"secretKeyRef,omitempty"`
 }
 
 // ObjectReference names an object of this API, optionally in another namespace.

@@ -1,6 +1,7 @@
 package v1alpha1
 
 import (
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -148,6 +149,14 @@ func (s *DRPlanExecutionSpec) GetOperationType() OperationType {
 	return s.OperationType
 }
 
+// GetMode returns the run's mode as templates see it: lower-case, "rollback" for a Revert, "" when unset.
+func (s *DRPlanExecutionSpec) GetMode() string {
+	if s.GetOperationType() == OperationRevert {
+		return "rollback"
+	}
+	return strings.ToLower(string(s.Mode))
+}
+
 // NamespaceOr returns the reference's namespace, or def when it is empty.
 func (r ObjectReference) NamespaceOr(def string) string {
 	if r.Namespace == "" {
@@ -163,3 +172,58 @@ func (e *DRPlanExecution) IsCancelRequested() bool {
 
 // Duration is a convenience constructor for *metav1.Duration.
 func Duration(d time.Duration) *metav1.Duration { return &metav1.Duration{Duration: d} }
+
+// Defaults of fields upstream bcs-drplan-controller lets users leave out. The CRD schema defaults the
+// operations and the Subscription namespace too; these accessors cover objects that skip the API server.
+const (
+	DefaultOperation             = OperationCreate
+	DefaultSubscriptionNamespace = "default"
+	rollbackNameSuffix           = "-rollback"
+)
+
+// GetOperation returns the operation, or Create.
+func (l *LocalizationAction) GetOperation() ResourceOperation { return operationOr(l.Operation) }
+
+// GetOperation returns the operation, or Create. Replace is returned as is (admission rejects it).
+func (s *SubscriptionAction) GetOperation() ResourceOperation {
+	return operationOr(ResourceOperation(s.Operation))
+}
+
+// GetOperation returns the operation, or Create.
+func (r *ResourceAction) GetOperation() ResourceOperation { return operationOr(r.Operation) }
+
+func operationOr(op ResourceOperation) ResourceOperation {
+	if op == "" {
+		return DefaultOperation
+	}
+	return op
+}
+
+// GetNamespace returns the Subscription's namespace, or "default" (upstream's default).
+func (s *SubscriptionAction) GetNamespace() string {
+	if s.Namespace == "" {
+		return DefaultSubscriptionNamespace
+	}
+	return s.Namespace
+}
+
+// GetRollback returns the action's rollback with upstream's defaults filled in: the action's type when the
+// rollback has none, and the name "<action>-rollback" (the action name cut so that it fits 63 characters)
+// when it has none. It returns nil when the action has no rollback; the action itself is not changed.
+func (a *Action) GetRollback() *RollbackAction {
+	if a.Rollback == nil {
+		return nil
+	}
+	rb := a.Rollback.DeepCopy()
+	if rb.Type == "" {
+		rb.Type = a.Type
+	}
+	if rb.Name == "" {
+		base := a.Name
+		if max := 63 - len(rollbackNameSuffix); len(base) > max {
+			base = base[:max]
+		}
+		rb.Name = base + rollbackNameSuffix
+	}
+	return rb
+}

@@ -54,6 +54,13 @@ type Stage struct {
 	// +optional
 	Parallel bool `json:"parallel,omitempty"`
 
+	// failurePolicy is upstream bcs-drplan-controller's per-stage policy (Stop, Continue or FailFast), which
+	// upstream defaults but never applies. Not supported by this operator: the plan's failurePolicy governs
+	// every stage; admission rejects a value so that nobody relies on it.
+	// +optional
+	// +kubebuilder:validation:Enum=Stop;Continue;FailFast
+	FailurePolicy string `json:"failurePolicy,omitempty"`
+
 	// workflows run by this stage, at least one.
 	// +required
 	// +kubebuilder:validation:MinItems=1

@@ -16,6 +16,18 @@ const (
 	OperationRevert OperationType = "Revert"
 )
 
+// ExecutionMode is upstream bcs-drplan-controller's mode of an execution: what the run is for. Templates see it
+// lower-case as .mode and .params.mode, and `when: mode == "install"` selects actions by it.
+// +kubebuilder:validation:Enum=Install;Upgrade;Delete;Rollback
+type ExecutionMode string
+
+const (
+	ModeInstall  ExecutionMode = "Install"
+	ModeUpgrade  ExecutionMode = "Upgrade"
+	ModeDelete   ExecutionMode = "Delete"
+	ModeRollback ExecutionMode = "Rollback"
+)
+
 // ExecutionPhase is the phase of an execution, a stage, a workflow run.
 // +kubebuilder:validation:Enum=Pending;Running;Succeeded;Failed;Canceled
 type ExecutionPhase string
@@ -54,6 +66,7 @@ func (p ActionPhase) IsTerminal() bool {
 // DRPlanExecutionSpec asks for one run of a plan. It is immutable.
 // +kubebuilder:validation:XValidation:rule="self.operationType != 'Revert' || (has(self.revertExecutionRef) && size(self.revertExecutionRef) > 0)",message="revertExecutionRef is required when operationType is Revert"
 // +kubebuilder:validation:XValidation:rule="self.operationType != 'Execute' || !has(self.revertExecutionRef) || size(self.revertExecutionRef) == 0",message="revertExecutionRef is only allowed when operationType is Revert"
+// +kubebuilder:validation:XValidation:rule="self.operationType != 'Revert' || !has(self.mode) || self.mode == 'Rollback'",message="a Revert runs in mode Rollback: leave mode empty or set it to Rollback"
 type DRPlanExecutionSpec struct {
 	// planRef is the name of the DRPlan, in the execution's namespace.
 	// +required
@@ -77,6 +90,13 @@ type DRPlanExecutionSpec struct {
 	// +listType=map
 	// +listMapKey=name
 	Params []ParamValue `json:"params,omitempty"`
+
+	// mode is what the run is for: Install, Upgrade, Delete or Rollback (upstream bcs-drplan-controller's
+	// spec.mode). Templates see it lower-case as .mode and .params.mode (when it is set, no params list may
+	// set mode), and actions select it with `when: mode == "install"`. Optional; a workflow that selects by
+	// mode needs it. A Revert always runs in mode rollback.
+	// +optional
+	Mode ExecutionMode `json:"mode,omitempty"`
 }
 
 // ResourceRef names an object an action created or touched.

@@ -18,7 +18,9 @@ const (
 )
 
 // ActionType selects what an action does and which config block it reads.
-// +kubebuilder:validation:Enum=HTTP;Job;Localization;Subscription;KubernetesResource
+// HelmChart and Globalization are upstream bcs-drplan-controller types that this operator does not run yet:
+// they are in the enum so that admission says so, instead of "Unsupported value".
+// +kubebuilder:validation:Enum=HTTP;Job;Localization;Subscription;KubernetesResource;HelmChart;Globalization
 type ActionType string
 
 const (
@@ -27,6 +29,8 @@ const (
 	ActionTypeLocalization       ActionType = "Localization"
 	ActionTypeSubscription       ActionType = "Subscription"
 	ActionTypeKubernetesResource ActionType = "KubernetesResource"
+	ActionTypeHelmChart          ActionType = "HelmChart"
+	ActionTypeGlobalization      ActionType = "Globalization"
 )
 
 // ResourceOperation is what a resource action does to its object.
@@ -38,7 +42,14 @@ const (
 	OperationApply  ResourceOperation = "Apply"
 	OperationPatch  ResourceOperation = "Patch"
 	OperationDelete ResourceOperation = "Delete"
+	// OperationReplace (Subscription only, upstream bcs-drplan-controller) deletes and recreates the object.
+	// Not supported by this operator yet; admission says so.
+	OperationReplace ResourceOperation = "Replace"
 )
+
+// SubscriptionOperation is what a Subscription action does: a ResourceOperation, or upstream's Replace.
+// +kubebuilder:validation:Enum=Create;Apply;Patch;Delete;Replace
+type SubscriptionOperation string
 
 // WorkflowFailurePolicy says what a workflow does after an action fails.
 // +kubebuilder:validation:Enum=FailFast;Continue
@@ -84,6 +95,16 @@ type Parameter struct {
 	// description tells plan authors what the parameter is for.
 	// +optional
 	Description string `json:"description,omitempty"`
+
+	// value, as upstream bcs-drplan-controller writes it on a workflow parameter, acts as the default: it wins
+	// over default, and the plan, the stage entry and the execution override it.
+	// +optional
+	Value *string `json:"value,omitempty"`
+
+	// valueFrom is upstream's source of a value read from the cluster. Not supported by this operator: in the
+	// schema so that admission explains that.
+	// +optional
+	ValueFrom *ParamValueSource `json:"valueFrom,omitempty"`
 }
 
 // RetryPolicy retries a failed action.
@@ -107,15 +128,16 @@ type RetryPolicy struct {
 }
 
 // ActionBody is what an action and a rollback action have in common: the type, its config block and its limits.
-// +kubebuilder:validation:XValidation:rule="(self.type == 'HTTP') == has(self.http)",message="http must be set when type is HTTP, and only then"
-// +kubebuilder:validation:XValidation:rule="(self.type == 'Job') == has(self.job)",message="job must be set when type is Job, and only then"
-// +kubebuilder:validation:XValidation:rule="(self.type == 'Localization') == has(self.localization)",message="localization must be set when type is Localization, and only then"
-// +kubebuilder:validation:XValidation:rule="(self.type == 'Subscription') == has(self.subscription)",message="subscription must be set when type is Subscription, and only then"
-// +kubebuilder:validation:XValidation:rule="(self.type == 'KubernetesResource') == has(self.resource)",message="resource must be set when type is KubernetesResource, and only then"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || (self.type == 'HTTP') == has(self.http)",message="http must be set when type is HTTP, and only then"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || (self.type == 'Job') == has(self.job)",message="job must be set when type is Job, and only then"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || (self.type == 'Localization') == has(self.localization)",message="localization must be set when type is Localization, and only then"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || (self.type == 'Subscription') == has(self.subscription)",message="subscription must be set when type is Subscription, and only then"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || (self.type == 'KubernetesResource') == has(self.resource)",message="resource must be set when type is KubernetesResource, and only then"
 type ActionBody struct {
-	// type selects what the action does; exactly the matching config block must be set.
-	// +required
-	Type ActionType `json:"type"`
+	// type selects what the action does; exactly the matching config block must be set. Required on an
+	// action; a rollback without it takes its action's type.
+	// +optional
+	Type ActionType `json:"type,omitempty"`
 
 	// http configures an HTTP call (type HTTP).
 	// +optional
@@ -137,6 +159,26 @@ type ActionBody struct {
 	// +optional
 	Resource *ResourceAction `json:"resource,omitempty"`
 
+	// helmChart is upstream bcs-drplan-controller's Clusternet HelmChart block (type HelmChart). Not supported
+	// by this operator yet: admission rejects it with the reason.
+	// +optional
+	// +kubebuilder:validation:Type=object
+	// +kubebuilder:pruning:PreserveUnknownFields
+	HelmChart *runtime.RawExtension `json:"helmChart,omitempty"`
+
+	// globalization is upstream bcs-drplan-controller's Clusternet Globalization block (type Globalization).
+	// Not supported by this operator yet: admission rejects it with the reason.
+	// +optional
+	// +kubebuilder:validation:Type=object
+	// +kubebuilder:pruning:PreserveUnknownFields
+	Globalization *runtime.RawExtension `json:"globalization,omitempty"`
+
+	// waitReady, where upstream bcs-drplan-controller puts it, is subscription.waitReady of a Subscription
+	// action (either one set waits). Default false. Accepted on a Job (which always waits) and rejected on
+	// other types, where it would have no effect.
+	// +optional
+	WaitReady bool `json:"waitReady,omitempty"`
+
 	// timeout bounds one attempt of the action (default 5m).
 	// +optional
 	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s')",message="timeout must be a positive duration such as 30s or 5m"
@@ -147,7 +189,22 @@ type ActionBody struct {
 	RetryPolicy *RetryPolicy `json:"retryPolicy,omitempty"`
 }
 
+// HookCleanup is upstream bcs-drplan-controller's cleanup of a Subscription around a hook action. Not
+// supported by this operator yet; admission says so.
+type HookCleanup struct {
+	// beforeCreate deletes an existing Subscription before the action creates it.
+	// +optional
+	BeforeCreate bool `json:"beforeCreate,omitempty"`
+	// onSuccess deletes the Subscription after the action succeeded.
+	// +optional
+	OnSuccess bool `json:"onSuccess,omitempty"`
+	// onFailure deletes the Subscription after the action failed.
+	// +optional
+	OnFailure bool `json:"onFailure,omitempty"`
+}
+
 // Action is one step of a DRWorkflow.
+// +kubebuilder:validation:XValidation:rule="has(self.type)",message="type is required"
 type Action struct {
 	// name identifies the action in its workflow: a DNS label (lower case letters, digits and '-'), unique.
 	// +required
@@ -174,16 +231,34 @@ type Action struct {
 	// rollback is run instead of the automatic inverse when this action is reverted.
 	// +optional
 	Rollback *RollbackAction `json:"rollback,omitempty"`
+
+	// clusterExecutionMode is upstream bcs-drplan-controller's fan-out: empty or Global run the action once;
+	// PerCluster (once per bound child cluster) is not supported by this operator yet and is rejected.
+	// +optional
+	// +kubebuilder:validation:Enum=Global;PerCluster
+	ClusterExecutionMode string `json:"clusterExecutionMode,omitempty"`
+
+	// hookType is upstream bcs-drplan-controller's hook label. pre-/post- install, upgrade and delete are
+	// ordinary actions here (upstream gives them meaning only with PerCluster); pre-rollback and
+	// post-rollback hooks are not run by this operator's reverse runs yet and are rejected.
+	// +optional
+	// +kubebuilder:validation:Enum=pre-install;post-install;pre-upgrade;post-upgrade;pre-delete;post-delete;pre-rollback;post-rollback
+	HookType string `json:"hookType,omitempty"`
+
+	// hookCleanup is upstream bcs-drplan-controller's Subscription cleanup around a hook. Not supported by this
+	// operator yet: admission rejects it.
+	// +optional
+	HookCleanup *HookCleanup `json:"hookCleanup,omitempty"`
 }
 
 // RollbackAction is the custom inverse of an action; it may be of any type.
 type RollbackAction struct {
-	// name identifies the rollback action: a DNS label.
-	// +required
-	// +kubebuilder:validation:MinLength=1
+	// name identifies the rollback action: a DNS label. Default "<action>-rollback" (shortened to 63
+	// characters), as upstream bcs-drplan-controller leaves it out.
+	// +optional
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
-	Name string `json:"name"`
+	Name string `json:"name,omitempty"`
 
 	ActionBody `json:",inline"`
 }
@@ -290,11 +365,12 @@ type JobAction struct {
 }
 
 // LocalizationAction creates, applies, patches or deletes a Clusternet Localization (apps.clusternet.io/v1alpha1).
-// +kubebuilder:validation:XValidation:rule="self.operation == 'Delete' || has(self.spec)",message="spec is required unless operation is Delete"
+// +kubebuilder:validation:XValidation:rule="(has(self.operation) && self.operation == 'Delete') || has(self.spec)",message="spec is required unless operation is Delete"
 type LocalizationAction struct {
-	// operation to perform.
-	// +required
-	Operation ResourceOperation `json:"operation"`
+	// operation to perform (default Create).
+	// +optional
+	// +kubebuilder:default=Create
+	Operation ResourceOperation `json:"operation,omitempty"`
 
 	// name of the Localization; a template.
 	// +required
@@ -318,21 +394,22 @@ type LocalizationAction struct {
 }
 
 // SubscriptionAction creates, applies, patches or deletes a Clusternet Subscription (apps.clusternet.io/v1alpha1).
-// +kubebuilder:validation:XValidation:rule="self.operation == 'Delete' || has(self.spec)",message="spec is required unless operation is Delete"
+// +kubebuilder:validation:XValidation:rule="(has(self.operation) && self.operation == 'Delete') || has(self.spec)",message="spec is required unless operation is Delete"
 type SubscriptionAction struct {
-	// operation to perform.
-	// +required
-	Operation ResourceOperation `json:"operation"`
+	// operation to perform (default Create).
+	// +optional
+	// +kubebuilder:default=Create
+	Operation SubscriptionOperation `json:"operation,omitempty"`
 
 	// name of the Subscription; a template.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	Name string `json:"name"`
 
-	// namespace of the Subscription; a template.
-	// +required
-	// +kubebuilder:validation:MinLength=1
-	Namespace string `json:"namespace"`
+	// namespace of the Subscription; a template. Default "default", as upstream bcs-drplan-controller.
+	// +optional
+	// +kubebuilder:default=default
+	Namespace string `json:"namespace,omitempty"`
 
 	// spec is a Clusternet SubscriptionSpec (for Patch, a merge patch of it).
 	// +optional
@@ -340,7 +417,7 @@ type SubscriptionAction struct {
 	// +kubebuilder:pruning:PreserveUnknownFields
 	Spec *runtime.RawExtension `json:"spec,omitempty"`
 
-	// waitReady waits until the Subscription is bound to clusters (status.bindingClusters not empty).
+	// waitReady waits until the Subscription is bound to clusters (status.bindingClusters not empty). Default false.
 	// +optional
 	WaitReady bool `json:"waitReady,omitempty"`
 
@@ -351,9 +428,10 @@ type SubscriptionAction struct {
 
 // ResourceAction creates, applies, patches or deletes any Kubernetes object given as a manifest.
 type ResourceAction struct {
-	// operation to perform.
-	// +required
-	Operation ResourceOperation `json:"operation"`
+	// operation to perform (default Create).
+	// +optional
+	// +kubebuilder:default=Create
+	Operation ResourceOperation `json:"operation,omitempty"`
 
 	// manifest is the object as YAML, with apiVersion, kind and metadata.name (for Patch, a merge patch that
 	// also names the object); a template.
@@ -402,6 +480,12 @@ type ArgoOptions struct {
 	// podGC deletes finished pods.
 	// +optional
 	PodGC *ArgoPodGC `json:"podGC,omitempty"`
+
+	// namespace is upstream bcs-drplan-controller's reserved Workflow namespace. Workflows run in the
+	// execution's namespace (they are owned by the DRPlanExecution), so it must be empty or that namespace.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Namespace string `json:"namespace,omitempty"`
 }
 
 // ExecutorSpec selects and tunes the engine.

@@ -249,7 +249,7 @@ var _ = Describe("Native engine", Ordered, func() {
 				`{"priority":800,"overridePolicy":"ApplyNow","feed":{"apiVersion":"apps/v1","kind":"Deployment","name":"api","namespace":"shop"},` +
 					`"overrides":[{"name":"scale","type":"MergePatch","value":"{\"spec\":{\"replicas\":3}}"}]}`)}}}}
 		sub := drv1.Action{Name: "subscribe", ActionBody: drv1.ActionBody{Type: drv1.ActionTypeSubscription, Subscription: &drv1.SubscriptionAction{
-			Operation: drv1.OperationCreate, Name: "api", Namespace: ns, WaitReady: true, Spec: &runtime.RawExtension{Raw: []byte(
+			Operation: drv1.SubscriptionOperation(drv1.OperationCreate), Name: "api", Namespace: ns, WaitReady: true, Spec: &runtime.RawExtension{Raw: []byte(
 				`{"feeds":[{"apiVersion":"apps/v1","kind":"Deployment","name":"api","namespace":"shop"}],"subscribers":[{"clusterAffinity":{}}]}`)}}}}
 		run := nativeRun(ns, drv1.WorkflowFailFast, loc, sub)
 

@@ -1,0 +1,145 @@
+package translator
+
+import (
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/drplan/drplan-operator/api/v1alpha1"
+)
+
+// Upstream bcs-drplan-controller's shapes: the fields it lets users leave out get its defaults here (pass 0,
+// before anything else reads the workflow), and the fields of its CRD this operator does not implement are
+// refused with the reason, so that YAML written for it gets an explanation rather than "unknown field".
+
+// notSupported is the error for an upstream field this operator does not implement.
+func notSupported(path *field.Path, value any, why string) *field.Error {
+	return field.Invalid(path, value, "not supported by this operator: "+why)
+}
+
+// withDefaults returns a copy of wf with upstream's omissions filled in: operations (Create), the
+// Subscription namespace ("default"), the action-level waitReady merged into its Subscription block, the
+// rollback's type and name (v1alpha1.Action.GetRollback), and a workflow parameter's value as its default.
+// wf itself (an informer's cached object in the operator) is never written.
+func withDefaults(wf *v1alpha1.DRWorkflow) *v1alpha1.DRWorkflow {
+	out := wf.DeepCopy()
+	for i := range out.Spec.Parameters {
+		if p := &out.Spec.Parameters[i]; p.Value != nil {
+			p.Default = p.Value
+		}
+	}
+	for i := range out.Spec.Actions {
+		a := &out.Spec.Actions[i]
+		defaultBody(&a.ActionBody)
+		if a.Rollback != nil {
+			a.Rollback = a.GetRollback()
+			defaultBody(&a.Rollback.ActionBody)
+		}
+	}
+	return out
+}
+
+func defaultBody(b *v1alpha1.ActionBody) {
+	if l := b.Localization; l != nil {
+		l.Operation = l.GetOperation()
+	}
+	if s := b.Subscription; s != nil {
+		s.Operation = v1alpha1.SubscriptionOperation(s.GetOperation())
+		s.Namespace = s.GetNamespace()
+		s.WaitReady = s.WaitReady || b.WaitReady
+	}
+	if r := b.Resource; r != nil {
+		r.Operation = r.GetOperation()
+	}
+}
+
+// validateUpstreamAction refuses what upstream's CRD accepts on an action and this operator does not run.
+func validateUpstreamAction(a *v1alpha1.Action, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if a.ClusterExecutionMode == "PerCluster" {
+		errs = append(errs, notSupported(path.Child("clusterExecutionMode"), a.ClusterExecutionMode,
+			"per-cluster fan-out is not implemented yet; leave it empty (or Global) to run the action once for all bound clusters"))
+	} else if a.ClusterExecutionMode != "" && a.ClusterExecutionMode != "Global" {
+		errs = append(errs, field.NotSupported(path.Child("clusterExecutionMode"), a.ClusterExecutionMode, []string{"Global", "PerCluster"}))
+	}
+	switch a.HookType {
+	case "", "pre-install", "post-install", "pre-upgrade", "post-upgrade", "pre-delete", "post-delete":
+		// Ordinary actions here; upstream gives these a meaning only with PerCluster.
+	case "pre-rollback", "post-rollback":
+		errs = append(errs, notSupported(path.Child("hookType"), a.HookType,
+			"rollback hooks are not run by reverse runs yet (a revert would undo this action instead of running it); write the step as the rollback of the action it belongs to"))
+	default:
+		errs = append(errs, field.NotSupported(path.Child("hookType"), a.HookType,
+			[]string{"pre-install", "post-install", "pre-upgrade", "post-upgrade", "pre-delete", "post-delete", "pre-rollback", "post-rollback"}))
+	}
+	if a.HookCleanup != nil {
+		errs = append(errs, notSupported(path.Child("hookCleanup"), field.OmitValueType{},
+			"Subscription cleanup around hooks is not implemented yet; add a Subscription action with operation Delete"))
+	}
+	return errs
+}
+
+// validateUpstreamBody refuses what upstream's CRD accepts on an action or rollback body and this operator
+// does not run. It reports whether the body may be checked further.
+func validateUpstreamBody(body *v1alpha1.ActionBody, path *field.Path) (field.ErrorList, bool) {
+	var errs field.ErrorList
+	switch body.Type {
+	case v1alpha1.ActionTypeHelmChart:
+		return append(errs, notSupported(path.Child("type"), body.Type,
+			"HelmChart actions are not implemented yet; create the Clusternet HelmChart with a KubernetesResource action (apiVersion apps.clusternet.io/v1alpha1, kind HelmChart)")), false
+	case v1alpha1.ActionTypeGlobalization:
+		return append(errs, notSupported(path.Child("type"), body.Type,
+			"Globalization actions are not implemented yet (a cluster-scoped object: the executor would need cluster-wide rights); create it with a KubernetesResource action")), false
+	}
+	for name, set := range map[string]bool{"helmChart": body.HelmChart != nil, "globalization": body.Globalization != nil} {
+		if set {
+			errs = append(errs, notSupported(path.Child(name), field.OmitValueType{}, "this block belongs to an action type that is not implemented yet"))
+		}
+	}
+	if body.WaitReady && body.Type != v1alpha1.ActionTypeSubscription && body.Type != v1alpha1.ActionTypeJob {
+		errs = append(errs, field.Invalid(path.Child("waitReady"), true,
+			fmt.Sprintf("waitReady is only supported on Subscription actions (on %s it would be ignored); Jobs always wait", body.Type)))
+	}
+	if s := body.Subscription; s != nil && s.Operation == v1alpha1.SubscriptionOperation(v1alpha1.OperationReplace) {
+		errs = append(errs, notSupported(path.Child("subscription", "operation"), s.Operation,
+			"Replace (delete, wait until gone, create) is not implemented yet; use a Delete action followed by a Create action"))
+	}
+	return errs, len(errs) == 0
+}
+
+// validateArgoNamespace checks upstream's reserved argoOptions.namespace against the execution's namespace,
+// where the compiled Workflows run.
+func validateArgoNamespace(wf *v1alpha1.DRWorkflow, namespace string) field.ErrorList {
+	ex := wf.Spec.Executor
+	if ex == nil || ex.ArgoOptions == nil || ex.ArgoOptions.Namespace == "" || ex.ArgoOptions.Namespace == namespace {
+		return nil
+	}
+	return field.ErrorList{field.Invalid(field.NewPath("spec", "executor", "argoOptions", "namespace"), ex.ArgoOptions.Namespace,
+		fmt.Sprintf("Workflows run in the execution's namespace %s (they are owned by the DRPlanExecution); leave it empty", namespace))}
+}
+
+// validateParamSource refuses a parameter's valueFrom: a value read from a Secret would be stored in the
+// execution's status and in the compiled Argo Workflow; other sources are not implemented.
+func validateParamSource(src *v1alpha1.ParamValueSource, path *field.Path) field.ErrorList {
+	if src == nil {
+		return nil
+	}
+	const secretReason = "parameter values are stored in the execution's status and in the compiled Argo Workflow, " +
+		"so a secret must not become one; send it as an HTTP header with http.headersFrom[].valueFrom.secretKeyRef"
+	var errs field.ErrorList
+	if src.SecretKeyRef != nil {
+		errs = append(errs, field.Forbidden(path.Child("secretKeyRef"), "reads a Secret: "+secretReason))
+	}
+	if src.ManifestRef != nil {
+		doc, err := decodeJSON(src.ManifestRef.Raw)
+		m, _ := doc.(map[string]any)
+		if kind, _ := m["kind"].(string); err == nil && strings.EqualFold(kind, "Secret") {
+			errs = append(errs, field.Forbidden(path.Child("manifestRef"), "reads a Secret: "+secretReason))
+		} else {
+			errs = append(errs, notSupported(path.Child("manifestRef"), field.OmitValueType{},
+				"values read from cluster objects are not resolved yet; pass the value in the plan's globalParams or the execution's params"))
+		}
+	}
+	return errs
+}
