@@ -63,10 +63,12 @@ func (r *DRPlanExecutionReconciler) actionTypes(ctx context.Context, ex *drv1.DR
 				if r.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, wf) != nil {
 					continue
 				}
-				for _, a := range wf.Spec.Actions {
+				for i := range wf.Spec.Actions {
+					a := &wf.Spec.Actions[i]
 					out[a.Name] = a.Type
-					if a.Rollback != nil {
-						out[a.Rollback.Name] = a.Rollback.Type
+					// With upstream's defaults: a rollback without name or type is "<action>-rollback" of the action's type.
+					if rb := a.GetRollback(); rb != nil {
+						out[rb.Name] = rb.Type
 					}
 				}
 			}
