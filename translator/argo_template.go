@@ -60,10 +60,10 @@ func httpTemplate(h *HTTPRequest, timeoutSeconds int64) *wfv1.HTTP {
 	return out
 }
 
-// resourceTemplate is the kubectl call of r: its manifest printed as YAML (manifestYAML), and what it waits
+// resourceTemplate is the kubectl call of r: its manifest printed by manifestText, and what it waits
 // for.
 func resourceTemplate(r *ResourceRequest) (*wfv1.ResourceTemplate, error) {
-	manifest, err := manifestYAML(r.Object)
+	manifest, err := manifestText(r.Object)
 	if err != nil {
 		return nil, err
 	}

@@ -169,8 +169,8 @@ spec:
 	g.Expect(err).NotTo(HaveOccurred())
 	out, err := MarshalWorkflowsYAML(toList(wfs))
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(string(out)).To(ContainSubstring("name: promote-p"))
-	g.Expect(string(out)).To(ContainSubstring("namespace: clusternet-a"))
+	g.Expect(string(out)).To(ContainSubstring(`"name": "promote-p"`))
+	g.Expect(string(out)).To(ContainSubstring(`"namespace": "clusternet-a"`))
 	g.Expect(string(out)).To(ContainSubstring("echo $(POD) $$(POD) $(date +%s) clusternet-a"))
 	g.Expect(string(out)).NotTo(ContainSubstring("$(params."))
 
