@@ -166,6 +166,7 @@ func (e *Engine) Sync(ctx context.Context, run *engine.Run) (engine.RunStatus, e
 		e.mu.Unlock()
 	}
 	s.mu.Lock()
+	s.paused = run.Paused
 	e.scheduleLocked(s)
 	snap := s.snapshotLocked()
 	s.mu.Unlock()

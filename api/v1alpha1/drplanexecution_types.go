@@ -250,7 +250,8 @@ type ExecutionSummary struct {
 
 // DRPlanExecutionStatus is the observed state of an execution.
 type DRPlanExecutionStatus struct {
-	// conditions: Progressing, Completed and, after a failure under failurePolicy Rollback, RolledBack.
+	// conditions: Progressing, Completed, Paused (see AnnotationPause) and, after a failure under failurePolicy
+	// Rollback, RolledBack.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -300,6 +301,7 @@ type DRPlanExecutionStatus struct {
 // +kubebuilder:printcolumn:name="Plan",type=string,JSONPath=`.spec.planRef`
 // +kubebuilder:printcolumn:name="Operation",type=string,JSONPath=`.spec.operationType`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Paused",type=string,JSONPath=`.status.conditions[?(@.type=="Paused")].reason`
 // +kubebuilder:printcolumn:name="Progress",type=string,JSONPath=`.status.progress`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type DRPlanExecution struct {

@@ -14,6 +14,7 @@ import (
 // recordTransitions emits events and metrics for phase changes; the event reason is the reason of the
 // condition that changed. Called after a status write, so events follow what was saved.
 func (r *DRPlanExecutionReconciler) recordTransitions(ctx context.Context, before, after *drv1.DRPlanExecution) {
+	r.recordPause(before, after)
 	if before.Status.Phase == after.Status.Phase {
 		return
 	}
