@@ -26,7 +26,7 @@ func TestStampRequester(t *testing.T) {
 		{name: "pause true -> false", old: map[string]string{drv1.AnnotationPause: "true", by: "bob"},
 			new: map[string]string{drv1.AnnotationPause: "false", by: "bob"}, want: map[string]string{drv1.AnnotationPause: "false", by: "alice"}},
 		{name: "other change: an edited name is put back", old: map[string]string{drv1.AnnotationPause: "true", by: "bob"},
-			new: map[string]string{drv1.AnnotationPause: "true", by: "mallory", "x": "y"},
+			new:  map[string]string{drv1.AnnotationPause: "true", by: "mallory", "x": "y"},
 			want: map[string]string{drv1.AnnotationPause: "true", by: "bob", "x": "y"}},
 		{name: "other change: a removed name is put back", old: map[string]string{drv1.AnnotationPause: "true", by: "bob"},
 			new: map[string]string{drv1.AnnotationPause: "true"}, want: map[string]string{drv1.AnnotationPause: "true", by: "bob"}},
