@@ -153,6 +153,9 @@ type ActionStatus struct {
 	// outputs of the action.
 	// +optional
 	Outputs *ActionOutputs `json:"outputs,omitempty"`
+	// approval records who let an Approval action go on, and when.
+	// +optional
+	Approval *ApprovalRecord `json:"approval,omitempty"`
 }
 
 // ArgoWorkflowRef names the Argo Workflow that runs a workflow.

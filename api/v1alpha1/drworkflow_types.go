@@ -18,7 +18,7 @@ const (
 )
 
 // ActionType selects what an action does and which config block it reads.
-// +kubebuilder:validation:Enum=HTTP;Job;Localization;Subscription;KubernetesResource
+// +kubebuilder:validation:Enum=HTTP;Job;Localization;Subscription;KubernetesResource;Approval
 type ActionType string
 
 const (
@@ -136,6 +136,10 @@ type ActionBody struct {
 	// resource configures any Kubernetes object given as a manifest (type KubernetesResource).
 	// +optional
 	Resource *ResourceAction `json:"resource,omitempty"`
+
+	// approval configures a wait for a person's go-ahead (type Approval).
+	// +optional
+	Approval *ApprovalAction `json:"approval,omitempty"`
 
 	// timeout bounds one attempt of the action (default 5m).
 	// +optional
