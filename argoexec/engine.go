@@ -68,6 +68,9 @@ func (e *Engine) Sync(ctx context.Context, run *engine.Run) (engine.RunStatus, e
 		if err := e.applyPause(ctx, run.Paused, wf); err != nil {
 			return engine.RunStatus{}, fmt.Errorf("suspending or resuming Workflow %s: %w", key, err)
 		}
+		if err := e.approve(ctx, run.Approved, wf); err != nil {
+			return engine.RunStatus{}, fmt.Errorf("approving in Workflow %s: %w", key, err)
+		}
 		if wf.Spec.Shutdown != "" {
 			// Stopped from Argo (argo stop or terminate, the UI): its Jobs are stopped as on a cancel. Best
 			// effort: the run's status is recorded even when the executor may not delete them.

@@ -305,6 +305,10 @@ func (s *runState) settleLocked(i int, phase v1alpha1.ActionPhase, msg string) {
 
 // startLocked marks action i Running and runs it in a goroutine; its end schedules what follows and notifies.
 func (e *Engine) startLocked(s *runState, i int) {
+	if s.ir.Actions[i].Approval != nil {
+		e.startApprovalLocked(s, i)
+		return
+	}
 	st := &s.actions[i]
 	st.Phase, st.Message = v1alpha1.ActionRunning, ""
 	if st.StartTime == nil {

@@ -132,7 +132,11 @@ func (r *DRPlanExecutionReconciler) syncEntry(ctx context.Context, ex *drv1.DRPl
 		failEntry(e, rs.Message, now)
 		return nil
 	}
+	prev := e.ActionStatuses
 	applyRun(e, rs, now)
+	if dir == engine.Forward {
+		recordApprovals(e.ActionStatuses, prev, approvalActions(wf), ex)
+	}
 	return nil
 }
 
@@ -174,6 +178,6 @@ func newRun(ex *drv1.DRPlanExecution, stage string, stageIndex int, e *drv1.Work
 	return &engine.Run{
 		Execution: ex, PlanName: ex.Spec.PlanRef, StageName: stage, StageIndex: stageIndex,
 		EntryIndex: int(e.Index), Direction: dir, Workflow: wf, Params: e.Params, Reverted: reverted, Recorded: e,
-		Paused: ex.IsPauseRequested(),
+		Paused: ex.IsPauseRequested(), Approved: ex.ApprovedActions(),
 	}
 }

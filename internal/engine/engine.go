@@ -50,6 +50,9 @@ type Run struct {
 	// Paused asks the engine to start no new action of the run while the execution is paused (running
 	// actions finish); false resumes it. Argo: spec.suspend on the Workflow; native: nothing new starts.
 	Paused bool
+	// Approved names the Approval actions a person let go on (the execution's approve annotation): waiting
+	// ones go on. Argo: the suspended node is resumed as `argo resume` does; native: the wait ends.
+	Approved []string
 }
 
 // Key names the run for logs and errors: namespace/execution/stage[index]/workflow(direction).

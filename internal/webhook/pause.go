@@ -17,8 +17,9 @@ const PathMutateDRPlanExecution = "/mutate-dr-bkbcs-tencent-com-v1alpha1-drplane
 
 // +kubebuilder:webhook:path=/mutate-dr-bkbcs-tencent-com-v1alpha1-drplanexecution,mutating=true,failurePolicy=fail,sideEffects=None,groups=dr.bkbcs.tencent.com,resources=drplanexecutions,verbs=create;update,versions=v1alpha1,name=mdrplanexecution-v1alpha1.dr.bkbcs.tencent.com,admissionReviewVersions=v1,reinvocationPolicy=Never
 
-// DRPlanExecutionRequester records who paused or resumed an execution. On a request that sets, changes or
-// removes drv1.AnnotationPause it writes drv1.AnnotationPauseRequestedBy with the username the API server
+// DRPlanExecutionRequester records who paused, resumed or approved. On a request that sets, changes or
+// removes drv1.AnnotationPause (drv1.AnnotationApprove) it writes drv1.AnnotationPauseRequestedBy
+// (drv1.AnnotationApproveRequestedBy) with the username the API server
 // authenticated for the request (admission's userInfo, which a client cannot choose); on every other
 // request it puts back the value stored before (none on create), so a claimed or edited name never sticks.
 type DRPlanExecutionRequester struct{}
@@ -39,27 +40,28 @@ func (DRPlanExecutionRequester) Default(ctx context.Context, ex *drv1.DRPlanExec
 		}
 		old = prev.Annotations
 	}
-	stampRequester(ex, old, req.UserInfo.Username)
+	stampRequester(ex, old, req.UserInfo.Username, drv1.AnnotationPause, drv1.AnnotationPauseRequestedBy)
+	stampRequester(ex, old, req.UserInfo.Username, drv1.AnnotationApprove, drv1.AnnotationApproveRequestedBy)
 	return nil
 }
 
-// stampRequester is Default's decision: the pause annotation changed (from old, nil on create) -> user asked;
-// else the stored requester stays as it was.
-func stampRequester(ex *drv1.DRPlanExecution, old map[string]string, user string) {
-	oldPause, hadPause := old[drv1.AnnotationPause]
-	newPause, hasPause := ex.Annotations[drv1.AnnotationPause]
-	if hadPause != hasPause || oldPause != newPause {
+// stampRequester is Default's decision for one request annotation and its requester annotation by: key
+// changed (from old, nil on create) -> user asked; else the stored requester stays as it was.
+func stampRequester(ex *drv1.DRPlanExecution, old map[string]string, user, key, by string) {
+	oldValue, had := old[key]
+	newValue, has := ex.Annotations[key]
+	if had != has || oldValue != newValue {
 		if ex.Annotations == nil {
 			ex.Annotations = map[string]string{}
 		}
-		ex.Annotations[drv1.AnnotationPauseRequestedBy] = user
+		ex.Annotations[by] = user
 		return
 	}
-	if prev, ok := old[drv1.AnnotationPauseRequestedBy]; ok {
-		ex.Annotations[drv1.AnnotationPauseRequestedBy] = prev
+	if prev, ok := old[by]; ok {
+		ex.Annotations[by] = prev
 		return
 	}
-	delete(ex.Annotations, drv1.AnnotationPauseRequestedBy)
+	delete(ex.Annotations, by)
 }
 
 // pauseErrors rejects a pause annotation other than "true" or "false".

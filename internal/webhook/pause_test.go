@@ -35,7 +35,7 @@ func TestStampRequester(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ex := &drv1.DRPlanExecution{ObjectMeta: metav1.ObjectMeta{Annotations: tc.new}}
-			stampRequester(ex, tc.old, "alice")
+			stampRequester(ex, tc.old, "alice", drv1.AnnotationPause, drv1.AnnotationPauseRequestedBy)
 			NewWithT(t).Expect(ex.Annotations).To(Equal(tc.want))
 		})
 	}
@@ -53,4 +53,15 @@ func TestPauseErrors(t *testing.T) {
 		g.Expect(errs.ToAggregate().Error()).To(ContainSubstring(`metadata.annotations[dr.bkbcs.tencent.com/pause]: Unsupported value: "` + v + `"`))
 	}
 	g.Expect(pauseErrors(&drv1.DRPlanExecution{})).To(BeEmpty())
+}
+
+func TestStampApproveRequester(t *testing.T) {
+	g := NewWithT(t)
+	old := map[string]string{drv1.AnnotationPause: "true", drv1.AnnotationPauseRequestedBy: "bob"}
+	ex := &drv1.DRPlanExecution{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{
+		drv1.AnnotationPause: "true", drv1.AnnotationPauseRequestedBy: "bob", drv1.AnnotationApprove: "go-ahead"}}}
+	stampRequester(ex, old, "carol", drv1.AnnotationPause, drv1.AnnotationPauseRequestedBy)
+	stampRequester(ex, old, "carol", drv1.AnnotationApprove, drv1.AnnotationApproveRequestedBy)
+	g.Expect(ex.Annotations).To(Equal(map[string]string{drv1.AnnotationPause: "true", drv1.AnnotationPauseRequestedBy: "bob",
+		drv1.AnnotationApprove: "go-ahead", drv1.AnnotationApproveRequestedBy: "carol"}))
 }

@@ -26,6 +26,7 @@
 //     templates: node type Pod, output parameters declared by the template (valueFrom.jsonPath) filled from the
 //     manifest's apiVersion/kind/metadata and a generated uid; taskResultSynced false first, then true with the
 //     outputs one pass later, as Argo's task results arrive; a failed pod node has taskResultSynced true.
+//   - suspend templates: a Suspend node that stays Running until someone sets it Succeeded (argo resume).
 //   - spec.suspend true: running pod nodes still advance, http nodes do not (Argo reconciles their task sets
 //     after its suspend check), no node is created and the Workflow does not end, not even after a shutdown,
 //     until the suspension is lifted.
@@ -236,6 +237,9 @@ func (s *StandIn) Step(wf *wfv1.Workflow) bool {
 				changed = true
 				continue
 			}
+			if n.Type == wfv1.NodeTypeSuspend {
+				continue // waits until resumed (argo resume, or the operator's approval)
+			}
 			if suspended && n.Type == wfv1.NodeTypeHTTP {
 				continue // Argo reconciles http task results only when not suspended
 			}
@@ -280,6 +284,9 @@ func (s *StandIn) Step(wf *wfv1.Workflow) bool {
 			typ := wfv1.NodeTypePod
 			if tmpl != nil && tmpl.HTTP != nil {
 				typ = wfv1.NodeTypeHTTP
+			}
+			if tmpl != nil && tmpl.Suspend != nil {
+				typ = wfv1.NodeTypeSuspend
 			}
 			if tmpl != nil && tmpl.RetryStrategy != nil {
 				s.put(wf, name, t.Name, wfv1.NodeTypeRetry, wfv1.NodeRunning, "", t)
