@@ -29,6 +29,9 @@ const (
 	AnnotationApproveRequestedBy = "dr.bkbcs.tencent.com/approve-requested-by"
 )
 
+// ReasonApproved is the reason of the event that records an approval.
+const ReasonApproved = "Approved"
+
 // ApprovalAction is a wait for a person's go-ahead.
 type ApprovalAction struct {
 	// message tells the approver what to check before approving (a template, rendered like other strings).

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"fmt"
 	"slices"
 
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
@@ -44,6 +45,49 @@ func approvalActions(wf *drv1.DRWorkflow) []string {
 	for i := range wf.Spec.Actions {
 		if wf.Spec.Actions[i].Type == drv1.ActionTypeApproval {
 			out = append(out, wf.Spec.Actions[i].Name)
+		}
+	}
+	return out
+}
+
+// newApprovals describes the approvals recorded in after and not in before, one event message each.
+func newApprovals(before, after drv1.DRPlanExecutionStatus) []string {
+	seen := map[string]bool{}
+	for _, e := range allEntries(before) {
+		for _, a := range e.entry.ActionStatuses {
+			if a.Approval != nil {
+				seen[e.stage+"/"+e.entry.WorkflowRef.Name+"/"+a.Name] = true
+			}
+		}
+	}
+	var out []string
+	for _, e := range allEntries(after) {
+		for _, a := range e.entry.ActionStatuses {
+			key := e.stage + "/" + e.entry.WorkflowRef.Name + "/" + a.Name
+			if a.Approval == nil || seen[key] {
+				continue
+			}
+			by := a.Approval.ApprovedBy
+			if by == "" {
+				by = "an unknown user"
+			}
+			out = append(out, fmt.Sprintf("action %s of workflow %s (stage %s) approved by %s via %s",
+				a.Name, e.entry.WorkflowRef.Name, e.stage, by, a.Approval.Via))
+		}
+	}
+	return out
+}
+
+type stageEntry struct {
+	stage string
+	entry *drv1.WorkflowExecutionStatus
+}
+
+func allEntries(st drv1.DRPlanExecutionStatus) []stageEntry {
+	var out []stageEntry
+	for i := range st.StageStatuses {
+		for j := range st.StageStatuses[i].WorkflowExecutions {
+			out = append(out, stageEntry{st.StageStatuses[i].Name, &st.StageStatuses[i].WorkflowExecutions[j]})
 		}
 	}
 	return out

@@ -49,3 +49,16 @@ func TestRecordApprovals(t *testing.T) {
 		})
 	}
 }
+
+func TestNewApprovals(t *testing.T) {
+	g := NewWithT(t)
+	st := func(rec *drv1.ApprovalRecord) drv1.DRPlanExecutionStatus {
+		return drv1.DRPlanExecutionStatus{StageStatuses: []drv1.StageStatus{{Name: "s", WorkflowExecutions: []drv1.WorkflowExecutionStatus{{
+			WorkflowRef: drv1.ObjectReference{Name: "w"}, ActionStatuses: []drv1.ActionStatus{{Name: "gate", Approval: rec}}}}}}}
+	}
+	rec := &drv1.ApprovalRecord{ApprovedBy: "alice", Via: drv1.ApprovalViaAnnotation}
+	g.Expect(newApprovals(st(nil), st(rec))).To(Equal([]string{"action gate of workflow w (stage s) approved by alice via Annotation"}))
+	g.Expect(newApprovals(st(rec), st(rec))).To(BeEmpty(), "an event on the transition only")
+	g.Expect(newApprovals(st(nil), st(&drv1.ApprovalRecord{Via: drv1.ApprovalViaArgo}))).To(Equal(
+		[]string{"action gate of workflow w (stage s) approved by an unknown user via Argo"}))
+}

@@ -15,6 +15,9 @@ import (
 // condition that changed. Called after a status write, so events follow what was saved.
 func (r *DRPlanExecutionReconciler) recordTransitions(ctx context.Context, before, after *drv1.DRPlanExecution) {
 	r.recordPause(before, after)
+	for _, msg := range newApprovals(before.Status, after.Status) {
+		r.event(after, corev1.EventTypeNormal, drv1.ReasonApproved, "Approve", msg)
+	}
 	if before.Status.Phase == after.Status.Phase {
 		return
 	}
