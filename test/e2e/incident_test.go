@@ -3,6 +3,9 @@
 package e2e
 
 import (
+	"os/exec"
+	"path/filepath"
+
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -11,7 +14,24 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
+	"github.com/drplan/drplan-operator/test/stack"
 )
+
+// argoCLI runs the argo CLI built from the pinned module by the e2e tools, against the stack, in ns.
+func argoCLI(ns string, args ...string) string {
+	GinkgoHelper()
+	opts, err := stack.OptionsFromEnv(repoRoot)
+	Expect(err).NotTo(HaveOccurred())
+	cmd := exec.Command(filepath.Join(opts.ToolsDir, "argo"), append(args, "-n", ns, "--kubeconfig", theStack.Kubeconfig)...)
+	out, err := cmd.CombinedOutput()
+	Expect(err).NotTo(HaveOccurred(), "argo %v: %s", args, out)
+	return string(out)
+}
+
+func approvalAction(name string, deps ...string) drv1.Action {
+	return drv1.Action{Name: name, DependsOn: deps, ActionBody: drv1.ActionBody{Type: drv1.ActionTypeApproval,
+		Approval: &drv1.ApprovalAction{Message: "check the standby before {{ .planName }} goes on"}}}
+}
 
 // The controls a person uses during an incident, on the real workflow-controller.
 var _ = Describe("Incident controls on the real Argo workflow-controller", func() {
@@ -56,6 +76,42 @@ var _ = Describe("Incident controls on the real Argo workflow-controller", func(
 		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(wf), wf)).To(Succeed())
 		Expect(wf.Spec.Suspend).To(BeNil())
 		Expect(wf.Annotations).NotTo(HaveKey(drv1.AnnotationSuspendedByOperator))
+		checkMapping(wf)
+	})
+
+	It("waits at Approval gates: one resumed with `argo resume --node-field-selector`, one by the approve annotation", func() {
+		ns := newNamespace()
+		createWorkflow(ns, "w", "", nil, approvalAction("gate-a"), approvalAction("gate-b"), hookAction(ns, "after"))
+		createPlan(ns, "p", "w")
+		execute(ns, "run", "p")
+		gate := func(name string) func(g Gomega) drv1.ActionStatus {
+			return func(g Gomega) drv1.ActionStatus {
+				ex := getExecution(ns, "run")
+				g.Expect(ex.Status.StageStatuses).NotTo(BeEmpty())
+				g.Expect(entry(ex).ActionStatuses).NotTo(BeEmpty())
+				return action(entry(ex), name)
+			}
+		}
+		Eventually(gate("gate-a")).Should(HaveField("Phase", drv1.ActionRunning))
+		wf := argoWorkflow(ns, entry(getExecution(ns, "run")))
+		Expect(wf.Status.Nodes[wf.NodeID(wf.Name+".gate-a")].Type).To(Equal(wfv1.NodeTypeSuspend))
+
+		argoCLI(ns, "resume", wf.Name, "--node-field-selector", "displayName=gate-a")
+		Eventually(gate("gate-a")).Should(HaveField("Phase", drv1.ActionSucceeded))
+		Eventually(gate("gate-b")).Should(HaveField("Phase", drv1.ActionRunning))
+		Consistently(func() []hookRequest { return hooks.Requests("/" + ns + "/after") }, "2s").Should(BeEmpty())
+
+		Expect(k8sClient.Patch(ctx, getExecution(ns, "run"), rawMerge(`{"metadata":{"annotations":{"`+drv1.AnnotationApprove+`":"gate-b"}}}`))).To(Succeed())
+		ex := waitPhase(ns, "run", drv1.ExecutionSucceeded)
+		Expect(hooks.Requests("/" + ns + "/after")).To(HaveLen(1))
+		a, b := action(entry(ex), "gate-a"), action(entry(ex), "gate-b")
+		Expect(a.Approval).To(HaveField("Via", drv1.ApprovalViaArgo))
+		Expect(a.Approval.ApprovedBy).To(BeEmpty(), "argo resume names no user the operator can trust")
+		Expect(a.Approval.ApprovedAt).NotTo(BeNil())
+		Expect(b.Approval).To(HaveField("Via", drv1.ApprovalViaAnnotation))
+		Expect(b.Approval.ApprovedAt).NotTo(BeNil())
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(wf), wf)).To(Succeed())
+		Expect(wf.Status.Nodes[wf.NodeID(wf.Name+".gate-b")].Message).To(ContainSubstring(drv1.AnnotationApprove))
 		checkMapping(wf)
 	})
 })
