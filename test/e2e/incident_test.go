@@ -69,7 +69,7 @@ var _ = Describe("Incident controls on the real Argo workflow-controller", func(
 		Expect(k8sClient.Patch(ctx, getExecution(ns, "run"), rawMerge(`{"metadata":{"annotations":{"`+drv1.AnnotationPause+`":null}}}`))).To(Succeed())
 		ex := waitPhase(ns, "run", drv1.ExecutionSucceeded)
 		Expect(actionPhases(entry(ex))).To(Equal(map[string]drv1.ActionPhase{"first": drv1.ActionSucceeded, "second": drv1.ActionSucceeded}))
-		Expect(hooks.Requests("/" + ns + "/first")).To(HaveLen(1), "the step running at the pause ran once")
+		Expect(hooks.Requests("/"+ns+"/first")).To(HaveLen(1), "the step running at the pause ran once")
 		Expect(hooks.Requests("/" + ns + "/second")).To(HaveLen(1))
 		Expect(meta.FindStatusCondition(ex.Status.Conditions, drv1.ConditionPaused)).To(And(
 			HaveField("Status", metav1.ConditionFalse), HaveField("Reason", drv1.ReasonNotPaused)))
