@@ -79,6 +79,9 @@ var _ = Describe("Pausing a DRPlanExecution", func() {
 			g.Expect(exAction(ex.Status.StageStatuses[0].WorkflowExecutions[0], "after").Phase).To(Equal(drv1.ActionPending))
 			g.Expect(exWorkflows(ns)).To(HaveLen(1), "the next stage's Workflow is not created while paused")
 		}, 2*time.Second, 200*time.Millisecond).Should(Succeed())
+		out, err := kubectl("get", "drpe", "run", "-n", ns)
+		Expect(err).NotTo(HaveOccurred(), out)
+		Expect(out).To(MatchRegexp(`(?m)^run\s+p\s+Execute\s+Running\s+Paused\s+1/3\s`), "kubectl shows the pause")
 		Expect(exGet(ns, "run").Status.Conditions).To(ContainElement(And(
 			HaveField("Type", drv1.ConditionPaused), HaveField("Status", metav1.ConditionTrue),
 			HaveField("Message", ContainSubstring("no admission webhook recorded one")))), "no webhook in this suite: the user is unknown")
