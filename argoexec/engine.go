@@ -73,6 +73,12 @@ func (e *Engine) Sync(ctx context.Context, run *engine.Run) (engine.RunStatus, e
 		if err := e.checkOwned(run, wf); err != nil {
 			return failed(err.Error()), nil
 		}
+		if err := e.applyPause(ctx, run.Paused, wf); err != nil {
+			return engine.RunStatus{}, fmt.Errorf("suspending or resuming Workflow %s: %w", key, err)
+		}
+		if err := e.approve(ctx, run.Approved, wf); err != nil {
+			return engine.RunStatus{}, fmt.Errorf("approving in Workflow %s: %w", key, err)
+		}
 		if wf.Spec.Shutdown != "" {
 			// Stopped from Argo (argo stop or terminate, the UI): its Jobs are stopped as on a cancel. Best
 			// effort: the run's status is recorded even when the executor may not delete them.
@@ -169,7 +175,13 @@ func (e *Engine) terminate(ctx context.Context, wf *wfv1.Workflow) error {
 	if wf.Spec.Shutdown != "" || wf.Status.Phase.Completed() {
 		return nil
 	}
-	patch, _ := json.Marshal(map[string]any{"spec": map[string]any{"shutdown": wfv1.ShutdownStrategyTerminate}})
+	// A suspended Workflow does not end until it is resumed (Argo executes and assesses no template while
+	// suspended), so a cancel lifts the suspension, a pause's or anyone's, in the same patch.
+	spec := map[string]any{"shutdown": wfv1.ShutdownStrategyTerminate}
+	if wf.Spec.Suspend != nil && *wf.Spec.Suspend {
+		spec["suspend"] = nil
+	}
+	patch, _ := json.Marshal(map[string]any{"spec": spec})
 	if err := e.Client.Patch(ctx, wf, client.RawPatch(types.MergePatchType, patch)); err != nil {
 		return client.IgnoreNotFound(err)
 	}

@@ -166,6 +166,8 @@ func (e *Engine) Sync(ctx context.Context, run *engine.Run) (engine.RunStatus, e
 		e.mu.Unlock()
 	}
 	s.mu.Lock()
+	s.paused = run.Paused
+	e.endApprovalsLocked(s, append([]string{}, run.Approved...), v1alpha1.ActionSucceeded, "approved")
 	e.scheduleLocked(s)
 	snap := s.snapshotLocked()
 	s.mu.Unlock()
@@ -196,6 +198,7 @@ func (e *Engine) Cancel(ctx context.Context, run *engine.Run) error {
 	s.mu.Lock()
 	s.canceled = true
 	s.cancel()
+	e.endApprovalsLocked(s, nil, v1alpha1.ActionCanceled, msgCanceled)
 	jobs := s.runningJobsLocked()
 	sa := s.serviceAccount
 	e.scheduleLocked(s)

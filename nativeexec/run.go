@@ -74,7 +74,10 @@ type runState struct {
 	blockedBy []int
 	inFlight  int
 	canceled  bool
-	start     metav1.Time
+	// paused is the execution's pause as the last Sync saw it: nothing new starts or settles and the run does
+	// not end, as Argo does under spec.suspend; running actions finish.
+	paused bool
+	start  metav1.Time
 	// finished is when the run reached a terminal phase in this process (zero while it has not).
 	finished time.Time
 }
@@ -194,7 +197,7 @@ func (e *Engine) scheduleAfterLocked(s *runState, done int) {
 // settles (Skipped) may make its dependents ready, or omit them, so they are looked at next. Starting an action
 // makes no other ready, so it needs no further look.
 func (e *Engine) advanceLocked(s *runState, candidates []int) {
-	if s.stoppedLocked() {
+	if s.stoppedLocked() || s.heldLocked() {
 		return
 	}
 	for len(candidates) > 0 {
@@ -228,7 +231,7 @@ func (e *Engine) advanceLocked(s *runState, candidates []int) {
 // finishIfIdleLocked ends the run when nothing runs any more: what never started is marked as never run
 // (or canceled).
 func (e *Engine) finishIfIdleLocked(s *runState) {
-	if s.inFlight > 0 {
+	if s.inFlight > 0 || s.heldLocked() {
 		return
 	}
 	for i := range s.actions {
@@ -302,6 +305,10 @@ func (s *runState) settleLocked(i int, phase v1alpha1.ActionPhase, msg string) {
 
 // startLocked marks action i Running and runs it in a goroutine; its end schedules what follows and notifies.
 func (e *Engine) startLocked(s *runState, i int) {
+	if s.ir.Actions[i].Approval != nil {
+		e.startApprovalLocked(s, i)
+		return
+	}
 	st := &s.actions[i]
 	st.Phase, st.Message = v1alpha1.ActionRunning, ""
 	if st.StartTime == nil {

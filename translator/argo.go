@@ -135,7 +135,7 @@ func dagTask(a *Action, tasks map[string]string) (wfv1.DAGTask, error) {
 	if a.Skipped {
 		task.When = argoWhenSkip
 	}
-	if a.HTTP == nil && a.Resource == nil {
+	if a.HTTP == nil && a.Resource == nil && a.Approval == nil {
 		if !a.Skipped {
 			return task, fmt.Errorf("action %s has nothing to run", a.Name)
 		}

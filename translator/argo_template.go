@@ -23,6 +23,8 @@ func actionTemplate(a *Action, name string) (wfv1.Template, error) {
 	tmpl := wfv1.Template{Name: name, RetryStrategy: retryStrategy(a.Retry)}
 	timeoutSeconds := seconds(a.Timeout)
 	switch {
+	case a.Approval != nil:
+		tmpl.Suspend = &wfv1.SuspendTemplate{}
 	case a.HTTP != nil:
 		tmpl.HTTP = httpTemplate(a.HTTP, timeoutSeconds)
 	case a.Resource != nil:

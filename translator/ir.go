@@ -64,7 +64,7 @@ type IR struct {
 	Actions []Action
 }
 
-// Action is one rendered step. Exactly one of HTTP and Resource is set, unless Skipped with no config (an
+// Action is one rendered step. Exactly one of HTTP, Resource and Approval is set, unless Skipped with no config (an
 // action without an inverse in a reverse run).
 type Action struct {
 	// Name is the action's name; in a reverse run, the rollback action's name, or the reverted action's own
@@ -84,6 +84,8 @@ type Action struct {
 	HTTP    *HTTPRequest
 	// Resource is set for Job, Localization, Subscription and KubernetesResource actions and automatic inverses.
 	Resource *ResourceRequest
+	// Approval is set for Approval actions: a wait for a person (approval.go).
+	Approval *ApprovalRequest
 }
 
 // Retry is a resolved retry policy: Limit retries after the first attempt, waiting Interval, then

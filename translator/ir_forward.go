@@ -123,6 +123,8 @@ func buildAction(r *renderer, ir *IR, name string, body *v1alpha1.ActionBody, pa
 		if s.WaitReady && s.Operation != v1alpha1.SubscriptionOperation(v1alpha1.OperationDelete) {
 			act.Resource.WaitFor = WaitSubscriptionBound
 		}
+	case v1alpha1.ActionTypeApproval:
+		act.Approval = &ApprovalRequest{Message: b.Approval.Message}
 	case v1alpha1.ActionTypeKubernetesResource:
 		req, err := manifestRequest(b.Resource, path.Child("resource", "manifest"))
 		if err != nil {

@@ -152,6 +152,9 @@ func buildInverse(r *renderer, ir *IR, a *v1alpha1.Action, outputs *v1alpha1.Act
 	if a.Type == v1alpha1.ActionTypeHTTP {
 		return skip("an HTTP action has no automatic inverse")
 	}
+	if a.Type == v1alpha1.ActionTypeApproval {
+		return skip("an Approval has no automatic inverse")
+	}
 	forward, errs := buildAction(r, ir, a.Name, &a.ActionBody, path)
 	if len(errs) > 0 {
 		return act, errs

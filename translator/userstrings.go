@@ -115,6 +115,8 @@ func walkActionStrings(body *v1alpha1.ActionBody, path *field.Path, write bool, 
 	case body.Resource != nil:
 		r := body.Resource
 		str(&r.Manifest, !r.Literal, path.Child("resource", "manifest"))
+	case body.Approval != nil:
+		str(&body.Approval.Message, true, path.Child("approval", "message"))
 	}
 	return spec, w.errs
 }

@@ -39,6 +39,7 @@ func validateActionBody(body *v1alpha1.ActionBody, executor v1alpha1.ExecutorTyp
 		{"localization", v1alpha1.ActionTypeLocalization, body.Localization != nil},
 		{"subscription", v1alpha1.ActionTypeSubscription, body.Subscription != nil},
 		{"resource", v1alpha1.ActionTypeKubernetesResource, body.Resource != nil},
+		{"approval", v1alpha1.ActionTypeApproval, body.Approval != nil},
 	}
 	configOK := true
 	for _, b := range blocks {
@@ -73,6 +74,8 @@ func validateActionBody(body *v1alpha1.ActionBody, executor v1alpha1.ExecutorTyp
 		errs = append(errs, validateObjectSpec(s.Spec, path.Child("subscription", "spec"))...)
 	case v1alpha1.ActionTypeKubernetesResource:
 		errs = append(errs, validateResource(body.Resource, path.Child("resource"))...)
+	case v1alpha1.ActionTypeApproval:
+		errs = append(errs, validateApproval(body, path)...)
 	}
 	_, stringErrs := walkActionStrings(body, path, false, func(s string, template bool) (string, error) {
 		return s, checkString(s, template)

@@ -21,7 +21,7 @@ import (
 const IdempotencyHeader = "X-DR-Idempotency-Key"
 
 var (
-	actionTypes              = []string{string(v1alpha1.ActionTypeHTTP), string(v1alpha1.ActionTypeJob), string(v1alpha1.ActionTypeLocalization), string(v1alpha1.ActionTypeSubscription), string(v1alpha1.ActionTypeKubernetesResource)}
+	actionTypes              = []string{string(v1alpha1.ActionTypeHTTP), string(v1alpha1.ActionTypeJob), string(v1alpha1.ActionTypeLocalization), string(v1alpha1.ActionTypeSubscription), string(v1alpha1.ActionTypeKubernetesResource), string(v1alpha1.ActionTypeApproval)}
 	resourceOperations       = []string{string(v1alpha1.OperationCreate), string(v1alpha1.OperationApply), string(v1alpha1.OperationPatch), string(v1alpha1.OperationDelete)}
 	httpMethods              = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 	parameterTypes           = []string{string(v1alpha1.ParameterTypeString), string(v1alpha1.ParameterTypeNumber), string(v1alpha1.ParameterTypeBoolean)}

@@ -173,6 +173,9 @@ type ActionStatus struct {
 	// outputs of the action.
 	// +optional
 	Outputs *ActionOutputs `json:"outputs,omitempty"`
+	// approval records who let an Approval action go on, and when.
+	// +optional
+	Approval *ApprovalRecord `json:"approval,omitempty"`
 }
 
 // ArgoWorkflowRef names the Argo Workflow that runs a workflow.
@@ -270,7 +273,8 @@ type ExecutionSummary struct {
 
 // DRPlanExecutionStatus is the observed state of an execution.
 type DRPlanExecutionStatus struct {
-	// conditions: Progressing, Completed and, after a failure under failurePolicy Rollback, RolledBack.
+	// conditions: Progressing, Completed, Paused (see AnnotationPause) and, after a failure under failurePolicy
+	// Rollback, RolledBack.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -320,6 +324,7 @@ type DRPlanExecutionStatus struct {
 // +kubebuilder:printcolumn:name="Plan",type=string,JSONPath=`.spec.planRef`
 // +kubebuilder:printcolumn:name="Operation",type=string,JSONPath=`.spec.operationType`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Paused",type=string,JSONPath=`.status.conditions[?(@.type=="Paused")].reason`
 // +kubebuilder:printcolumn:name="Progress",type=string,JSONPath=`.status.progress`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type DRPlanExecution struct {

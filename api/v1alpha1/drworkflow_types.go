@@ -20,7 +20,7 @@ const (
 // ActionType selects what an action does and which config block it reads.
 // HelmChart and Globalization are upstream bcs-drplan-controller types that this operator does not run yet:
 // they are in the enum so that admission says so, instead of "Unsupported value".
-// +kubebuilder:validation:Enum=HTTP;Job;Localization;Subscription;KubernetesResource;HelmChart;Globalization
+// +kubebuilder:validation:Enum=HTTP;Job;Localization;Subscription;KubernetesResource;Approval;HelmChart;Globalization
 type ActionType string
 
 const (
@@ -178,6 +178,10 @@ type ActionBody struct {
 	// other types, where it would have no effect.
 	// +optional
 	WaitReady bool `json:"waitReady,omitempty"`
+
+	// approval configures a wait for a person's go-ahead (type Approval).
+	// +optional
+	Approval *ApprovalAction `json:"approval,omitempty"`
 
 	// timeout bounds one attempt of the action (default 5m).
 	// +optional

@@ -36,6 +36,7 @@ type certOptions struct {
 	namespace     string
 	service       string
 	configuration string
+	mutating      string
 	extraNames    string
 	port          int
 }
@@ -56,6 +57,8 @@ func bindCertFlags(fs *flag.FlagSet, c *certOptions) {
 	fs.IntVar(&c.port, "webhook-port", 9443, "Port the webhook server listens on.")
 	fs.StringVar(&c.configuration, "webhook-configuration", "drplan-validating-webhook-configuration",
 		"With --webhook-certs=self: the ValidatingWebhookConfiguration whose caBundle the operator keeps current.")
+	fs.StringVar(&c.mutating, "mutating-webhook-configuration", "drplan-mutating-webhook-configuration",
+		"With --webhook-certs=self: the MutatingWebhookConfiguration (it records who paused or approved) whose caBundle the operator keeps current.")
 }
 
 // validate checks the flags before anything starts.
@@ -102,7 +105,7 @@ func serveWebhooks(ctx context.Context, mgr ctrl.Manager, c certOptions, certDir
 		ExtraDNSNames: append([]string{fmt.Sprintf("%s.%s.svc.cluster.local", c.service, ns), fmt.Sprintf("%s.%s", c.service, ns)},
 			splitNames(c.extraNames)...),
 		IsReady:    certsReady,
-		Webhooks:   []rotator.WebhookInfo{{Name: c.configuration, Type: rotator.Validating}},
+		Webhooks:   []rotator.WebhookInfo{{Name: c.configuration, Type: rotator.Validating}, {Name: c.mutating, Type: rotator.Mutating}},
 		FieldOwner: "drplan-operator",
 		// Every replica serves webhooks, so every replica keeps the certificate; concurrent renewals are
 		// settled by the Secret's resourceVersion.

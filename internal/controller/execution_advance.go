@@ -66,6 +66,10 @@ func (r *DRPlanExecutionReconciler) advancePass(ctx context.Context, ex *drv1.DR
 				st.WorkflowExecutions = notRun(st.WorkflowExecutions, gateMessage(g, blockedBy))
 				continue
 			}
+			if ex.IsPauseRequested() {
+				active = true // paused: starts once resumed
+				continue
+			}
 			st.Phase = drv1.ExecutionRunning
 			t := now
 			st.StartTime = &t
@@ -73,7 +77,7 @@ func (r *DRPlanExecutionReconciler) advancePass(ctx context.Context, ex *drv1.DR
 		parallel := stageParallel(plan, st.Name)
 		for j := range st.WorkflowExecutions {
 			e := &st.WorkflowExecutions[j]
-			if e.Phase.IsTerminal() || !entryDue(st, j, parallel) {
+			if e.Phase.IsTerminal() || !entryDue(st, j, parallel) || !mayStartEntry(ex, e) {
 				continue
 			}
 			errs = append(errs, r.syncEntry(ctx, ex, st.Name, i, e, dir, recorded, now))
@@ -128,9 +132,13 @@ func (r *DRPlanExecutionReconciler) syncEntry(ctx context.Context, ex *drv1.DRPl
 		failEntry(e, rs.Message, now)
 		return nil
 	}
+	prev := e.ActionStatuses
 	applyRun(e, rs, now)
 	if rs.Waiting != "" {
 		noteWaiting(&ex.Status, rs.Waiting, ex.Generation, now)
+	}
+	if dir == engine.Forward {
+		recordApprovals(e.ActionStatuses, prev, approvalActions(wf), ex)
 	}
 	return nil
 }
@@ -173,5 +181,6 @@ func newRun(ex *drv1.DRPlanExecution, stage string, stageIndex int, e *drv1.Work
 	return &engine.Run{
 		Execution: ex, PlanName: ex.Spec.PlanRef, StageName: stage, StageIndex: stageIndex,
 		EntryIndex: int(e.Index), Direction: dir, Workflow: wf, Params: e.Params, Reverted: reverted, Recorded: e,
+		Paused: ex.IsPauseRequested(), Approved: ex.ApprovedActions(),
 	}
 }

@@ -19,6 +19,10 @@ func (r *DRPlanExecutionReconciler) recordTransitions(ctx context.Context, befor
 		!meta.IsStatusConditionFalse(before.Status.Conditions, drv1.ConditionPickedUp) {
 		r.event(after, corev1.EventTypeWarning, c.Reason, "Wait", c.Message)
 	}
+	r.recordPause(before, after)
+	for _, msg := range newApprovals(before.Status, after.Status) {
+		r.event(after, corev1.EventTypeNormal, drv1.ReasonApproved, "Approve", msg)
+	}
 	if before.Status.Phase == after.Status.Phase {
 		return
 	}

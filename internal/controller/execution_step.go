@@ -19,6 +19,7 @@ func (r *DRPlanExecutionReconciler) step(ctx context.Context, ex *drv1.DRPlanExe
 	now := r.now()
 	st := &ex.Status
 	st.ObservedGeneration = ex.Generation
+	defer notePause(ex, now)
 	plan, err := r.plan(ctx, ex)
 	switch {
 	case err != nil:

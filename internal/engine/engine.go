@@ -47,6 +47,12 @@ type Run struct {
 	// Recorded is what an earlier Sync of this run returned and the reconciler stored (nil before the first
 	// Sync). Engines use it to tell "not started yet" from "started, then removed by someone else".
 	Recorded *v1alpha1.WorkflowExecutionStatus
+	// Paused asks the engine to start no new action of the run while the execution is paused (running
+	// actions finish); false resumes it. Argo: spec.suspend on the Workflow; native: nothing new starts.
+	Paused bool
+	// Approved names the Approval actions a person let go on (the execution's approve annotation): waiting
+	// ones go on. Argo: the suspended node is resumed as `argo resume` does; native: the wait ends.
+	Approved []string
 }
 
 // Key names the run for logs and errors: namespace/execution/stage[index]/workflow(direction).

@@ -35,7 +35,8 @@ import (
 //     revert uses the target's recorded params) and draw a warning.
 //
 // On update the spec is immutable (the CRD says so as well; this is the same rule with a message naming the
-// fields that changed). Metadata changes, such as the cancel annotation, are allowed.
+// fields that changed). Metadata changes, such as the cancel annotation, are allowed; the pause annotation, on
+// create and update, must be "true" or "false".
 type DRPlanExecutionValidator struct {
 	readers
 }
@@ -81,7 +82,7 @@ func (v *DRPlanExecutionValidator) ValidateCreate(ctx context.Context, ex *drv1.
 	if err != nil {
 		return nil, err
 	}
-	var errs field.ErrorList
+	errs := pauseErrors(ex)
 	if len(active) > 0 {
 		errs = append(errs, field.Forbidden(planRefPath, fmt.Sprintf(
 			"DRPlan %s/%s already has an execution in flight: %s; only one execution of a plan may run at a time",
@@ -186,7 +187,7 @@ func (v *DRPlanExecutionValidator) validateExecute(ctx context.Context, ex *drv1
 // ValidateUpdate keeps the spec immutable.
 func (v *DRPlanExecutionValidator) ValidateUpdate(_ context.Context, oldEx, ex *drv1.DRPlanExecution) (admission.Warnings, error) {
 	o, n := oldEx.Spec, ex.Spec
-	var errs field.ErrorList
+	errs := pauseErrors(ex)
 	const msg = "field is immutable: the spec of a DRPlanExecution cannot change; create a new execution instead"
 	if o.PlanRef != n.PlanRef {
 		errs = append(errs, field.Forbidden(planRefPath, msg))

@@ -12,8 +12,9 @@
 // rule, the phase of a revert target, deletion protection) read the API server directly (the manager's
 // APIReader), because a stale cache there means a wrong answer, and these requests are rare.
 //
-// No defaulting webhook: the only defaults worth having (operationType Execute, the failure policies) are
-// CRD schema defaults and are applied by the API server before validation.
+// One mutating webhook, and it defaults nothing: DRPlanExecutionRequester records who paused or resumed an
+// execution, from the request's authenticated user. The defaults worth having (operationType Execute, the
+// failure policies) are CRD schema defaults and are applied by the API server before validation.
 //
 // Messages never carry secret material: they name objects, fields and parameters. Values a user typed into
 // a spec may be echoed back to that user; nothing is logged beyond the request's identity.
@@ -68,6 +69,7 @@ func SetupWebhooksWithOptions(mgr ctrl.Manager, opts Options) error {
 	}
 	return ctrl.NewWebhookManagedBy(mgr, &drv1.DRPlanExecution{}).
 		WithValidator(&DRPlanExecutionValidator{readers: r}).
+		WithDefaulter(DRPlanExecutionRequester{}).
 		Complete()
 }
 

@@ -26,6 +26,10 @@
 //     templates: node type Pod, output parameters declared by the template (valueFrom.jsonPath) filled from the
 //     manifest's apiVersion/kind/metadata and a generated uid; taskResultSynced false first, then true with the
 //     outputs one pass later, as Argo's task results arrive; a failed pod node has taskResultSynced true.
+//   - suspend templates: a Suspend node that stays Running until someone sets it Succeeded (argo resume).
+//   - spec.suspend true: running pod nodes still advance, http nodes do not (Argo reconciles their task sets
+//     after its suspend check), no node is created and the Workflow does not end, not even after a shutdown,
+//     until the suspension is lifted.
 //   - spec.shutdown set: unfinished http and Retry nodes -> Failed "Stopped with strategy 'Terminate'", pod
 //     nodes -> Failed "workflow shutdown with strategy:  Terminate" (two spaces, as Argo writes it); nothing new
 //     starts; the Workflow fails in the same pass, omitting the dependents of stopped http nodes, while the
@@ -217,6 +221,7 @@ func (s *StandIn) Step(wf *wfv1.Workflow) bool {
 	}
 	changed := false
 	shutdown := wf.Spec.Shutdown != ""
+	suspended := wf.Spec.Suspend != nil && *wf.Spec.Suspend
 
 	// 1. Advance running tasks (Argo: pod and task set reconciliation).
 	anyFailed := false
@@ -232,6 +237,12 @@ func (s *StandIn) Step(wf *wfv1.Workflow) bool {
 				changed = true
 				continue
 			}
+			if n.Type == wfv1.NodeTypeSuspend {
+				continue // waits until resumed (argo resume, or the operator's approval)
+			}
+			if suspended && n.Type == wfv1.NodeTypeHTTP {
+				continue // Argo reconciles http task results only when not suspended
+			}
 			if s.advance(wf, tasks[name], mapping[name], n) {
 				changed = true
 			}
@@ -240,8 +251,8 @@ func (s *StandIn) Step(wf *wfv1.Workflow) bool {
 			anyFailed = true
 		}
 	}
-	if changed {
-		return true
+	if changed || suspended {
+		return changed // suspended: Argo starts no node and assesses nothing until spec.suspend is lifted
 	}
 
 	// 2. Create the nodes of tasks whose dependencies are fulfilled (Argo's executeDAG, every pass): Omitted when
@@ -273,6 +284,9 @@ func (s *StandIn) Step(wf *wfv1.Workflow) bool {
 			typ := wfv1.NodeTypePod
 			if tmpl != nil && tmpl.HTTP != nil {
 				typ = wfv1.NodeTypeHTTP
+			}
+			if tmpl != nil && tmpl.Suspend != nil {
+				typ = wfv1.NodeTypeSuspend
 			}
 			if tmpl != nil && tmpl.RetryStrategy != nil {
 				s.put(wf, name, t.Name, wfv1.NodeTypeRetry, wfv1.NodeRunning, "", t)

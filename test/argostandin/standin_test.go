@@ -154,3 +154,27 @@ func TestStandInFailFastAndShutdown(t *testing.T) {
 		g.Expect(a.Phase).To(Equal(drv1.ActionCanceled), a.Name)
 	}
 }
+
+// TestStandInSuspend pins Argo's spec.suspend (operator.go, ShouldSuspend): a running pod node still ends, no
+// node is created after it and the Workflow does not end until the suspension is lifted.
+func TestStandInSuspend(t *testing.T) {
+	g := NewWithT(t)
+	cm := drv1.Action{Name: "cm", ActionBody: drv1.ActionBody{Type: drv1.ActionTypeKubernetesResource,
+		Resource: &drv1.ResourceAction{Operation: drv1.OperationCreate, Manifest: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: m\n  namespace: ns\n"}}}
+	wf := compile(t, drv1.WorkflowFailFast, cm, http("after", "cm"))
+	s := &StandIn{}
+	hold := true
+	s.SetScript(func(Task) Outcome { return Outcome{Hold: hold} })
+	run(s, wf)
+	yes := true
+	wf.Spec.Suspend = &yes
+	hold = false
+	run(s, wf)
+	g.Expect(wf.Status.Nodes[wf.NodeID(wf.Name+".cm")].Phase).To(Equal(wfv1.NodeSucceeded), "the running pod node ends")
+	_, ok := wf.Status.Nodes[wf.NodeID(wf.Name+".after")]
+	g.Expect(ok).To(BeFalse(), "no node starts while suspended")
+	g.Expect(wf.Status.Phase).To(Equal(wfv1.WorkflowRunning))
+	wf.Spec.Suspend = nil
+	run(s, wf)
+	g.Expect(wf.Status.Phase).To(Equal(wfv1.WorkflowSucceeded))
+}

@@ -185,15 +185,35 @@ func TestDrift(t *testing.T) {
 		}
 	}
 
-	var want, got admissionv1.ValidatingWebhookConfiguration
-	readFile(t, "config/webhook/manifests.yaml", &want)
-	convert(t, objs["ValidatingWebhookConfiguration/drplan-operator-validating"], &got)
+	generated := map[string]*unstructured.Unstructured{}
+	webhooks, err := os.ReadFile(filepath.Join(repoRoot(t), "config", "webhook", "manifests.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range decode(t, webhooks) {
+		generated[o.GetKind()] = o
+	}
+	{
+		var want, got admissionv1.ValidatingWebhookConfiguration
+		convert(t, generated["ValidatingWebhookConfiguration"], &want)
+		convert(t, objs["ValidatingWebhookConfiguration/drplan-operator-validating"], &got)
+		for i := range want.Webhooks {
+			want.Webhooks[i].ClientConfig.Service.Name = "drplan-operator-webhook"
+			want.Webhooks[i].ClientConfig.Service.Namespace = releaseNS
+		}
+		if d := cmp.Diff(want.Webhooks, got.Webhooks); d != "" {
+			t.Errorf("the chart's validating webhooks differ from config/webhook/manifests.yaml:\n%s", d)
+		}
+	}
+	var want, got admissionv1.MutatingWebhookConfiguration
+	convert(t, generated["MutatingWebhookConfiguration"], &want)
+	convert(t, objs["MutatingWebhookConfiguration/drplan-operator-mutating"], &got)
 	for i := range want.Webhooks {
 		want.Webhooks[i].ClientConfig.Service.Name = "drplan-operator-webhook"
 		want.Webhooks[i].ClientConfig.Service.Namespace = releaseNS
 	}
 	if d := cmp.Diff(want.Webhooks, got.Webhooks); d != "" {
-		t.Errorf("the chart's webhooks differ from config/webhook/manifests.yaml:\n%s", d)
+		t.Errorf("the chart's mutating webhooks differ from config/webhook/manifests.yaml:\n%s", d)
 	}
 }
 

@@ -58,6 +58,7 @@ func TestInstallOnAPIServer(t *testing.T) {
 		"customresourcedefinition.apiextensions.k8s.io/drplans.dr.bkbcs.tencent.com serverside-applied",
 		"deployment.apps/drplan-controller-manager serverside-applied",
 		"validatingwebhookconfiguration.admissionregistration.k8s.io/drplan-validating-webhook-configuration serverside-applied",
+		"mutatingwebhookconfiguration.admissionregistration.k8s.io/drplan-mutating-webhook-configuration serverside-applied",
 		"secret/drplan-webhook-server-cert serverside-applied",
 		"service/drplan-controller-manager-metrics-service serverside-applied",
 		"clusterrole.rbac.authorization.k8s.io/drplan-cert-rotator serverside-applied",

@@ -133,7 +133,8 @@ var _ = Describe("Shipped manifests", func() {
 		Expect(manager["image"]).To(Equal("controller:latest"), "make deploy replaces this image")
 		Expect(manager["args"]).To(ContainElements("--leader-elect", "--local-control-plane=never", "--webhook-certs=self",
 			"--webhook-cert-secret=drplan-webhook-server-cert", "--webhook-service=drplan-webhook-service",
-			"--webhook-configuration=drplan-validating-webhook-configuration"))
+			"--webhook-configuration=drplan-validating-webhook-configuration",
+			"--mutating-webhook-configuration=drplan-mutating-webhook-configuration"))
 		Expect(manager).To(HaveKey("livenessProbe"))
 		Expect(manager).To(HaveKey("readinessProbe"))
 		sa, _, _ := unstructured.NestedString(dep.Object, "spec", "template", "spec", "serviceAccountName")
@@ -172,6 +173,8 @@ var _ = Describe("Shipped manifests", func() {
 		Expect(names).To(HaveKey("Issuer/drplan-selfsigned-issuer"))
 		Expect(names).NotTo(HaveKey("Role/drplan-cert-rotator"))
 		Expect(names["ValidatingWebhookConfiguration/drplan-validating-webhook-configuration"].GetAnnotations()).
+			To(HaveKeyWithValue("cert-manager.io/inject-ca-from", "drplan-system/drplan-serving-cert"))
+		Expect(names["MutatingWebhookConfiguration/drplan-mutating-webhook-configuration"].GetAnnotations()).
 			To(HaveKeyWithValue("cert-manager.io/inject-ca-from", "drplan-system/drplan-serving-cert"))
 		containers, _, _ := unstructured.NestedSlice(names["Deployment/drplan-controller-manager"].Object, "spec", "template", "spec", "containers")
 		Expect(containers[0].(map[string]any)["args"]).To(ContainElement("--webhook-certs=provided"))

@@ -183,7 +183,7 @@ var _ = Describe("Printer columns, categories and kubectl", func() {
 		},
 		Entry("DRWorkflow", "drworkflows.dr.bkbcs.tencent.com", "drwf", "Actions", "Phase", "Age"),
 		Entry("DRPlan", "drplans.dr.bkbcs.tencent.com", "drp", "Phase", "Stages", "Last Execution", "Age"),
-		Entry("DRPlanExecution", "drplanexecutions.dr.bkbcs.tencent.com", "drpe", "Plan", "Operation", "Phase", "Progress", "Age"),
+		Entry("DRPlanExecution", "drplanexecutions.dr.bkbcs.tencent.com", "drpe", "Plan", "Operation", "Phase", "Paused", "Progress", "Age"),
 	)
 
 	It("serves the columns with the reconciled values in a Table", func() {
@@ -221,7 +221,7 @@ var _ = Describe("Printer columns, categories and kubectl", func() {
 		Expect(out).To(ContainSubstring("drplanexecution.dr.bkbcs.tencent.com/failover-run"))
 		Expect(out).To(MatchRegexp(`(?m)^NAME\s+ACTIONS\s+PHASE\s+AGE`))
 		Expect(out).To(MatchRegexp(`(?m)^NAME\s+PHASE\s+STAGES\s+LAST EXECUTION\s+AGE`))
-		Expect(out).To(MatchRegexp(`(?m)^NAME\s+PLAN\s+OPERATION\s+PHASE\s+PROGRESS\s+AGE`))
+		Expect(out).To(MatchRegexp(`(?m)^NAME\s+PLAN\s+OPERATION\s+PHASE\s+PAUSED\s+PROGRESS\s+AGE`))
 	})
 
 	It("documents the API with `kubectl explain`", func() {

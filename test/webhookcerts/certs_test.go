@@ -30,9 +30,10 @@ import (
 )
 
 const (
-	ns            = "drplan-system"
-	secretName    = "drplan-webhook-server-cert"
-	configuration = "drplan-validating-webhook-configuration"
+	ns                    = "drplan-system"
+	secretName            = "drplan-webhook-server-cert"
+	configuration         = "drplan-validating-webhook-configuration"
+	mutatingConfiguration = "drplan-mutating-webhook-configuration"
 )
 
 func TestSelfProvisionedCertificates(t *testing.T) {
@@ -65,16 +66,34 @@ func TestSelfProvisionedCertificates(t *testing.T) {
 	// certificate gets through --webhook-cert-extra-names.
 	must(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
 	must(t, c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: secretName}, Type: corev1.SecretTypeOpaque}))
-	vwc := &admissionv1.ValidatingWebhookConfiguration{}
 	data, err := os.ReadFile(filepath.Join(root, "config", "webhook", "manifests.yaml"))
 	must(t, err)
-	must(t, yaml.Unmarshal(data, vwc))
-	vwc.Name = configuration
+	byURL := func(cc admissionv1.WebhookClientConfig) admissionv1.WebhookClientConfig {
+		url := fmt.Sprintf("https://localhost:%d%s", port, *cc.Service.Path)
+		return admissionv1.WebhookClientConfig{URL: &url}
+	}
+	vwc, mwc := &admissionv1.ValidatingWebhookConfiguration{}, &admissionv1.MutatingWebhookConfiguration{}
+	for _, doc := range strings.Split(string(data), "\n---\n") {
+		switch {
+		case strings.Contains(doc, "kind: ValidatingWebhookConfiguration"):
+			must(t, yaml.Unmarshal([]byte(doc), vwc))
+		case strings.Contains(doc, "kind: MutatingWebhookConfiguration"):
+			must(t, yaml.Unmarshal([]byte(doc), mwc))
+		}
+	}
+	vwc.Name, mwc.Name = configuration, mutatingConfiguration
 	for i := range vwc.Webhooks {
-		url := fmt.Sprintf("https://localhost:%d%s", port, *vwc.Webhooks[i].ClientConfig.Service.Path)
-		vwc.Webhooks[i].ClientConfig = admissionv1.WebhookClientConfig{URL: &url}
+		vwc.Webhooks[i].ClientConfig = byURL(vwc.Webhooks[i].ClientConfig)
+	}
+	for i := range mwc.Webhooks {
+		mwc.Webhooks[i].ClientConfig = byURL(mwc.Webhooks[i].ClientConfig)
+	}
+	if len(vwc.Webhooks) == 0 || len(mwc.Webhooks) == 0 {
+		t.Fatalf("config/webhook/manifests.yaml: want a validating and a mutating configuration, got %d and %d webhooks",
+			len(vwc.Webhooks), len(mwc.Webhooks))
 	}
 	must(t, c.Create(ctx, vwc))
+	must(t, c.Create(ctx, mwc))
 
 	kubeconfig := writeKubeconfig(t, admin)
 	bin := filepath.Join(t.TempDir(), "manager")
@@ -108,9 +127,21 @@ func TestSelfProvisionedCertificates(t *testing.T) {
 		must(t, os.WriteFile(filepath.Join(certDir, f), secret.Data[f], 0o600))
 	}
 
-	poll(t, ctx, "the caBundle to be the Secret's CA", func() bool {
+	poll(t, ctx, "the validating caBundle to be the Secret's CA", func() bool {
 		got := &admissionv1.ValidatingWebhookConfiguration{}
 		if c.Get(ctx, types.NamespacedName{Name: configuration}, got) != nil {
+			return false
+		}
+		for _, w := range got.Webhooks {
+			if !bytes.Equal(w.ClientConfig.CABundle, secret.Data["ca.crt"]) {
+				return false
+			}
+		}
+		return true
+	})
+	poll(t, ctx, "the mutating caBundle to be the Secret's CA", func() bool {
+		got := &admissionv1.MutatingWebhookConfiguration{}
+		if c.Get(ctx, types.NamespacedName{Name: mutatingConfiguration}, got) != nil {
 			return false
 		}
 		for _, w := range got.Webhooks {

@@ -47,6 +47,7 @@ control-plane: controller-manager
 
 {{- define "drplan.webhookService" -}}{{ include "drplan.fullname" . }}-webhook{{- end }}
 {{- define "drplan.webhookConfiguration" -}}{{ include "drplan.fullname" . }}-validating{{- end }}
+{{- define "drplan.mutatingWebhookConfiguration" -}}{{ include "drplan.fullname" . }}-mutating{{- end }}
 {{- define "drplan.webhookSecret" -}}{{ include "drplan.fullname" . }}-webhook-cert{{- end }}
 {{- define "drplan.selfCerts" -}}{{ and .Values.controller.webhook.enabled (eq .Values.controller.webhook.certificates.provider "self") }}{{- end }}
 {{- define "drplan.certManager" -}}{{ and .Values.controller.webhook.enabled (eq .Values.controller.webhook.certificates.provider "cert-manager") }}{{- end }}

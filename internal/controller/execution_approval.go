@@ -1,0 +1,94 @@
+package controller
+
+import (
+	"fmt"
+	"slices"
+
+	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
+)
+
+// Approval records as a plain function: who let an Approval action go on, the same for both engines and
+// both ways of approving, as far as the operator can know.
+
+// recordApprovals fills in the approval record of every Approval action of cur that succeeded: a record
+// made earlier (in prev) stays; else an action the approve annotation lists was approved by the annotation's
+// requester (the webhook's record, empty without it); else it was resumed from Argo (argo resume, the UI),
+// by someone the operator cannot name. approvals names the workflow's Approval actions.
+func recordApprovals(cur, prev []drv1.ActionStatus, approvals []string, ex *drv1.DRPlanExecution) {
+	if len(approvals) == 0 {
+		return
+	}
+	approved := ex.ApprovedActions()
+	for i := range cur {
+		a := &cur[i]
+		if !slices.Contains(approvals, a.Name) || a.Phase != drv1.ActionSucceeded {
+			continue
+		}
+		for j := range prev {
+			if prev[j].Name == a.Name && prev[j].Approval != nil {
+				a.Approval = prev[j].Approval.DeepCopy()
+			}
+		}
+		if a.Approval != nil {
+			continue
+		}
+		a.Approval = &drv1.ApprovalRecord{ApprovedAt: a.CompletionTime.DeepCopy(), Via: drv1.ApprovalViaArgo}
+		if slices.Contains(approved, a.Name) {
+			a.Approval.Via, a.Approval.ApprovedBy = drv1.ApprovalViaAnnotation, ex.Annotations[drv1.AnnotationApproveRequestedBy]
+		}
+	}
+}
+
+// approvalActions names the Approval actions of a workflow (a forward run's; a reverse run skips them).
+func approvalActions(wf *drv1.DRWorkflow) []string {
+	var out []string
+	for i := range wf.Spec.Actions {
+		if wf.Spec.Actions[i].Type == drv1.ActionTypeApproval {
+			out = append(out, wf.Spec.Actions[i].Name)
+		}
+	}
+	return out
+}
+
+// newApprovals describes the approvals recorded in after and not in before, one event message each.
+func newApprovals(before, after drv1.DRPlanExecutionStatus) []string {
+	seen := map[string]bool{}
+	for _, e := range allEntries(before) {
+		for _, a := range e.entry.ActionStatuses {
+			if a.Approval != nil {
+				seen[e.stage+"/"+e.entry.WorkflowRef.Name+"/"+a.Name] = true
+			}
+		}
+	}
+	var out []string
+	for _, e := range allEntries(after) {
+		for _, a := range e.entry.ActionStatuses {
+			key := e.stage + "/" + e.entry.WorkflowRef.Name + "/" + a.Name
+			if a.Approval == nil || seen[key] {
+				continue
+			}
+			by := a.Approval.ApprovedBy
+			if by == "" {
+				by = "an unknown user"
+			}
+			out = append(out, fmt.Sprintf("action %s of workflow %s (stage %s) approved by %s via %s",
+				a.Name, e.entry.WorkflowRef.Name, e.stage, by, a.Approval.Via))
+		}
+	}
+	return out
+}
+
+type stageEntry struct {
+	stage string
+	entry *drv1.WorkflowExecutionStatus
+}
+
+func allEntries(st drv1.DRPlanExecutionStatus) []stageEntry {
+	var out []stageEntry
+	for i := range st.StageStatuses {
+		for j := range st.StageStatuses[i].WorkflowExecutions {
+			out = append(out, stageEntry{st.StageStatuses[i].Name, &st.StageStatuses[i].WorkflowExecutions[j]})
+		}
+	}
+	return out
+}
