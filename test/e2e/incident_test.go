@@ -3,9 +3,6 @@
 package e2e
 
 import (
-	"os/exec"
-	"path/filepath"
-
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -14,19 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
-	"github.com/drplan/drplan-operator/test/stack"
 )
-
-// argoCLI runs the argo CLI built from the pinned module by the e2e tools, against the stack, in ns.
-func argoCLI(ns string, args ...string) string {
-	GinkgoHelper()
-	opts, err := stack.OptionsFromEnv(repoRoot)
-	Expect(err).NotTo(HaveOccurred())
-	cmd := exec.Command(filepath.Join(opts.ToolsDir, "argo"), append(args, "-n", ns, "--kubeconfig", theStack.Kubeconfig)...)
-	out, err := cmd.CombinedOutput()
-	Expect(err).NotTo(HaveOccurred(), "argo %v: %s", args, out)
-	return string(out)
-}
 
 func approvalAction(name string, deps ...string) drv1.Action {
 	return drv1.Action{Name: name, DependsOn: deps, ActionBody: drv1.ActionBody{Type: drv1.ActionTypeApproval,
@@ -96,7 +81,8 @@ var _ = Describe("Incident controls on the real Argo workflow-controller", func(
 		wf := argoWorkflow(ns, entry(getExecution(ns, "run")))
 		Expect(wf.Status.Nodes[wf.NodeID(wf.Name+".gate-a")].Type).To(Equal(wfv1.NodeTypeSuspend))
 
-		argoCLI(ns, "resume", wf.Name, "--node-field-selector", "displayName=gate-a")
+		out, err := argoCLI("resume", "-n", ns, wf.Name, "--node-field-selector", "displayName=gate-a")
+		Expect(err).NotTo(HaveOccurred(), "argo resume: %s", out)
 		Eventually(gate("gate-a")).Should(HaveField("Phase", drv1.ActionSucceeded))
 		Eventually(gate("gate-b")).Should(HaveField("Phase", drv1.ActionRunning))
 		Consistently(func() []hookRequest { return hooks.Requests("/" + ns + "/after") }, "2s").Should(BeEmpty())
