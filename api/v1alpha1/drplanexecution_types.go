@@ -189,6 +189,10 @@ type ArgoWorkflowRef struct {
 	// uid of the Argo Workflow.
 	// +optional
 	UID types.UID `json:"uid,omitempty"`
+	// url is the Workflow's page in the Argo UI (<base>/workflows/<namespace>/<name>), set when the operator
+	// runs with --argo-ui-url.
+	// +optional
+	URL string `json:"url,omitempty"`
 }
 
 // WorkflowExecutionStatus is the state of one workflow entry of a stage.

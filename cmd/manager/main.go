@@ -49,6 +49,7 @@ type options struct {
 	argoPickupTimeout time.Duration
 	// noCrossNamespaceRefs refuses plans referencing another namespace's DRWorkflow.
 	noCrossNamespaceRefs bool
+	argoUIURL            string
 }
 
 func main() {
@@ -85,6 +86,8 @@ func main() {
 	flag.DurationVar(&o.argoPickupTimeout, "argo-pickup-timeout", argoexec.DefaultPickupTimeout,
 		"How long an Argo Workflow may go unpicked by any workflow-controller before its execution says so "+
 			"(condition PickedUp=False and a Warning event); the run keeps waiting.")
+	flag.StringVar(&o.argoUIURL, "argo-ui-url", "",
+		"Base URL of the Argo UI (e.g. https://argo.example.com); each run's status then links to its Workflow's page (status...argoWorkflow.url).")
 	// Human-readable logs at info level; --zap-log-level=debug shows the reconcilers' verdicts and envtest's steps.
 	zapOpts := zap.Options{Development: true, Level: zapcore.InfoLevel}
 	zapOpts.BindFlags(flag.CommandLine)
@@ -149,7 +152,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	if err := controller.SetupReconcilers(mgr, controller.Options{Engines: built, NoCrossNamespaceRefs: o.noCrossNamespaceRefs}); err != nil {
+	if err := controller.SetupReconcilers(mgr, controller.Options{Engines: built, NoCrossNamespaceRefs: o.noCrossNamespaceRefs, ArgoUIURL: o.argoUIURL}); err != nil {
 		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

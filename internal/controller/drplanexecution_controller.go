@@ -44,6 +44,8 @@ type DRPlanExecutionReconciler struct {
 	DefaultEngine drv1.ExecutorType
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// ArgoUIURL is the Argo UI's base URL; when set, each run's status links to its Workflow's page there.
+	ArgoUIURL string
 	// NoCrossNamespaceRefs fails, before anything runs, an execution whose plan references another
 	// namespace's DRWorkflow (--no-cross-namespace-refs).
 	NoCrossNamespaceRefs bool

@@ -134,6 +134,7 @@ func (r *DRPlanExecutionReconciler) syncEntry(ctx context.Context, ex *drv1.DRPl
 	}
 	prev := e.ActionStatuses
 	applyRun(e, rs, now)
+	linkArgoUI(e.ArgoWorkflow, r.ArgoUIURL)
 	if rs.Waiting != "" {
 		noteWaiting(&ex.Status, rs.Waiting, ex.Generation, now)
 	}

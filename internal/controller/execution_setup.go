@@ -44,6 +44,7 @@ func NewExecutionReconciler(mgr manager.Manager, opts Options) (*DRPlanExecution
 		Sources:              opts.Engines.Sources,
 		DefaultEngine:        opts.Engines.Default,
 		NoCrossNamespaceRefs: opts.NoCrossNamespaceRefs,
+		ArgoUIURL:            opts.ArgoUIURL,
 	}, nil
 }
 

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -49,6 +50,19 @@ func applyRun(e *drv1.WorkflowExecutionStatus, rs engine.RunStatus, now metav1.T
 		e.ActionStatuses = rs.Actions
 	}
 	e.Progress, e.CurrentAction = progressOf(e.ActionStatuses)
+}
+
+// linkArgoUI sets ref's url to its Workflow's page in the Argo UI at base (the UI's route
+// /workflows/<namespace>/<name>); with no base or no Workflow it does nothing.
+func linkArgoUI(ref *drv1.ArgoWorkflowRef, base string) {
+	if ref == nil || base == "" || ref.Name == "" {
+		return
+	}
+	u, err := url.JoinPath(base, "workflows", ref.Namespace, ref.Name)
+	if err != nil {
+		return
+	}
+	ref.URL = u
 }
 
 // failEntry ends an entry Failed with msg before or without its engine's word (no engine, no workflow,

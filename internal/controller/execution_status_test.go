@@ -112,3 +112,25 @@ func TestFirstFailureNamesACanceledWorkflowWhenNoneFailed(t *testing.T) {
 	stages[1].Name, stages[1].WorkflowExecutions[0].WorkflowRef.Name, stages[1].WorkflowExecutions[0].Message = "t", "w", "action a failed: boom"
 	g.Expect(firstFailure(stages)).To(Equal("stage t, workflow w: action a failed: boom"), "a failure comes before a cancel")
 }
+
+func TestLinkArgoUI(t *testing.T) {
+	for _, tc := range []struct {
+		name, base, want string
+		ref              *drv1.ArgoWorkflowRef
+	}{
+		{name: "no base: no link", base: "", ref: &drv1.ArgoWorkflowRef{Name: "wf", Namespace: "shop"}, want: ""},
+		{name: "base without slash", base: "https://argo.example.com", ref: &drv1.ArgoWorkflowRef{Name: "wf", Namespace: "shop"},
+			want: "https://argo.example.com/workflows/shop/wf"},
+		{name: "base under a path with a slash", base: "https://example.com/argo/", ref: &drv1.ArgoWorkflowRef{Name: "wf", Namespace: "shop"},
+			want: "https://example.com/argo/workflows/shop/wf"},
+		{name: "no Workflow yet", base: "https://argo.example.com", ref: &drv1.ArgoWorkflowRef{}, want: ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			linkArgoUI(tc.ref, tc.base)
+			if tc.ref.URL != tc.want {
+				t.Errorf("url = %q, want %q", tc.ref.URL, tc.want)
+			}
+		})
+	}
+	linkArgoUI(nil, "https://argo.example.com") // no Workflow at all: nothing to do, no panic
+}

@@ -18,6 +18,9 @@ type Options struct {
 	// NoCrossNamespaceRefs makes plans whose workflowRefs leave the plan's namespace Invalid, and fails their
 	// executions before anything runs (--no-cross-namespace-refs).
 	NoCrossNamespaceRefs bool
+	// ArgoUIURL is the Argo UI's base URL (--argo-ui-url); when set, each run's status links to its Workflow's
+	// page there.
+	ArgoUIURL string
 }
 
 // SetupReconcilers registers every reconciler of the operator with mgr.
