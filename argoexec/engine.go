@@ -108,6 +108,9 @@ func (e *Engine) Sync(ctx context.Context, run *engine.Run) (engine.RunStatus, e
 	}
 	compiled.Namespace = key.Namespace
 	ensureOwner(run, compiled)
+	if err := e.recordApplyTargets(ctx, compiled); err != nil {
+		return engine.RunStatus{}, err
+	}
 	if err := e.Client.Create(ctx, compiled); err != nil {
 		if !apierrors.IsAlreadyExists(err) {
 			return engine.RunStatus{}, fmt.Errorf("creating Workflow %s: %w", key, err)

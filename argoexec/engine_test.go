@@ -45,6 +45,7 @@ func newEngine(objs ...client.Object) (*Engine, client.Client, *fakeCompiler) {
 	_ = wfv1.AddToScheme(s)
 	_ = v1alpha1.AddToScheme(s)
 	_ = batchv1.AddToScheme(s)
+	_ = corev1.AddToScheme(s)
 	c := fake.NewClientBuilder().WithScheme(s).WithObjects(objs...).Build()
 	fc := &fakeCompiler{}
 	return &Engine{Client: c, APIReader: c, Compiler: fc}, c, fc

@@ -291,6 +291,32 @@ var _ = Describe("DR plans on the real Argo workflow-controller", func() {
 		checkMapping(wf)
 	})
 
+	It("reverts Applies: the object the run's Apply created is deleted, a pre-existing one applied over is kept", func() {
+		ns := newNamespace(configMapRule)
+		before := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "dr-existing", Namespace: ns}, Data: map[string]string{"owner": "platform"}}
+		Expect(k8sClient.Create(ctx, before)).To(Succeed())
+		createWorkflow(ns, "w", "", nil,
+			resourceAction("over", drv1.OperationApply, configMapManifest("dr-existing", ns)),
+			resourceAction("fresh", drv1.OperationApply, configMapManifest("dr-fresh", ns)))
+		createPlan(ns, "p", "w")
+		execute(ns, "run", "p")
+		first := entry(waitPhase(ns, "run", drv1.ExecutionSucceeded))
+		over, fresh := action(first, "over").Outputs.ResourceRef, action(first, "fresh").Outputs.ResourceRef
+		Expect(over.UID).To(Equal(before.UID))
+		Expect(over.Created).To(BeFalse(), "applied over an object that existed before the run")
+		Expect(fresh.Created).To(BeTrue(), "the Apply created dr-fresh")
+		Expect(fresh.UID).To(Equal(configMap(ns, "dr-fresh").UID))
+		Expect(configMap(ns, "dr-existing").Data).To(HaveKeyWithValue("plan", "p"), "the Apply changed the existing object")
+
+		revert(ns, "undo", "p", "run")
+		e := entry(waitPhase(ns, "undo", drv1.ExecutionSucceeded))
+		Expect(actionPhases(e)).To(Equal(map[string]drv1.ActionPhase{"fresh": drv1.ActionSucceeded, "over": drv1.ActionSkipped}))
+		Expect(configMap(ns, "dr-fresh")).To(BeNil(), "the revert deleted the ConfigMap the run's Apply created")
+		kept := configMap(ns, "dr-existing")
+		Expect(kept).NotTo(BeNil(), "the revert kept the ConfigMap that existed before the run")
+		Expect(kept.UID).To(Equal(before.UID))
+	})
+
 	It("cancels a run during a slow HTTP action: Canceled, later actions never run, Argo's Workflow stopped", func() {
 		ns := newNamespace()
 		release := make(chan struct{})

@@ -116,9 +116,12 @@ var _ = Describe("Native engine", Ordered, func() {
 		grantExecutor(ns, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"configmaps"},
 			Verbs: []string{"get", "list", "watch", "create", "patch", "update", "delete"}})
 		Expect(k8sClient.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "old", Namespace: ns}})).To(Succeed())
+		existing := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "existing", Namespace: ns}}
+		Expect(k8sClient.Create(ctx, existing)).To(Succeed())
 		run := nativeRun(ns, drv1.WorkflowFailFast,
 			nativeManifest("create", drv1.OperationCreate, configMapYAML("created", ns)),
 			nativeManifest("apply", drv1.OperationApply, configMapYAML("applied", ns)),
+			nativeManifest("apply-over", drv1.OperationApply, configMapYAML("existing", ns)),
 			nativeManifest("remove", drv1.OperationDelete, configMapYAML("old", ns)),
 			nativeManifest("remove-again", drv1.OperationDelete, configMapYAML("old", ns)))
 		st := driveNative(eng, run, notified)
@@ -133,6 +136,7 @@ var _ = Describe("Native engine", Ordered, func() {
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "applied"}, applied)).To(Succeed())
 		Expect(managers(applied)).To(ContainElement(nativeexec.FieldManager))
 		Expect(nativeAction(st, "apply").Outputs.ResourceRef.Created).To(BeTrue())
+		Expect(nativeAction(st, "apply-over").Outputs.ResourceRef.Created).To(BeFalse(), "applied over an object that existed before")
 		Expect(apierrors.IsNotFound(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "old"}, &corev1.ConfigMap{}))).To(BeTrue())
 		Expect(nativeAction(st, "remove-again").Phase).To(Equal(drv1.ActionSucceeded), "deleting what is gone succeeds")
 
@@ -144,6 +148,10 @@ var _ = Describe("Native engine", Ordered, func() {
 			Expect(apierrors.IsNotFound(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, &corev1.ConfigMap{}))).To(BeTrue(), name)
 		}
 		Expect(nativeAction(rst, "remove").Phase).To(Equal(drv1.ActionSkipped), "a Delete has no inverse")
+		Expect(nativeAction(rst, "apply-over").Phase).To(Equal(drv1.ActionSkipped), "an Apply over an existing object is not undone")
+		kept := &corev1.ConfigMap{}
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "existing"}, kept)).To(Succeed())
+		Expect(kept.UID).To(Equal(existing.UID))
 	})
 
 	It("adopts, after a restart, the object its interrupted Create or Apply made, and nobody else's", func() {
