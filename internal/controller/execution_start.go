@@ -79,14 +79,14 @@ func (r *DRPlanExecutionReconciler) startEntry(ctx context.Context, ex *drv1.DRP
 
 // startRevert builds a Revert's stages: the reverse runs of what its target did. It reports whether the
 // execution ended.
-func (r *DRPlanExecutionReconciler) startRevert(ctx context.Context, ex *drv1.DRPlanExecution, now metav1.Time) bool {
+func (r *DRPlanExecutionReconciler) startRevert(ctx context.Context, ex *drv1.DRPlanExecution, plan *drv1.DRPlan, now metav1.Time) bool {
 	st := &ex.Status
 	target, err := r.revertTarget(ctx, ex)
 	if msg := revertTargetProblem(ex, target, err); msg != "" {
 		endExecution(st, ending{phase: drv1.ExecutionFailed, reason: drv1.ReasonRevertTargetInvalid, message: msg}, ex.Generation, now)
 		return true
 	}
-	st.StageStatuses = reverseStages(target.Status.StageStatuses)
+	st.StageStatuses = reverseStages(plan, target.Status.StageStatuses)
 	if len(st.StageStatuses) == 0 {
 		r.summarize(ex)
 		setRunning(st, "", ex.Generation, now)

@@ -407,6 +407,31 @@ var _ = Describe("DRPlanExecution on Argo", func() {
 			Expect(ex.Status.Progress).To(Equal("2/2"))
 		})
 
+		It("reverts stages in reverse dependency order when the plan lists a dependent stage first", func() {
+			exWorkflow(ns, "w1", "", exConfigMap("c1", "m1"))
+			exWorkflow(ns, "w2", "", exConfigMap("c2", "m2"))
+			exWorkflow(ns, "w3", "", exConfigMap("c3", "m3"))
+			// "last" is listed first and depends on "first"; "aside" depends on nothing.
+			exPlan(ns, "p", "", exStage("last", false, []string{"first"}, "w2"), exStage("first", false, nil, "w1"),
+				exStage("aside", false, nil, "w3"))
+			exExecution(ns, "run", "p")
+			exWaitPhase(ns, "run", drv1.ExecutionSucceeded)
+			exRevert(ns, "undo", "p", "run")
+			ex := exWaitPhase(ns, "undo", drv1.ExecutionSucceeded)
+			byName := map[string]drv1.StageStatus{}
+			var names []string
+			for _, st := range ex.Status.StageStatuses {
+				byName[st.Name] = st
+				names = append(names, st.Name)
+			}
+			Expect(names).To(Equal([]string{"aside", "last", "first"}))
+			last, first := byName["last"], byName["first"]
+			Expect(first.StartTime.Before(last.CompletionTime)).To(BeFalse(), "first is undone after last, which depended on it")
+			for _, st := range ex.Status.StageStatuses {
+				Expect(st.Phase).To(Equal(drv1.ExecutionSucceeded), st.Name)
+			}
+		})
+
 		It("refuses a target that is not a finished Execute of the same plan", func() {
 			exWorkflow(ns, "w", "", exHTTP("a"))
 			exPlan(ns, "p", "", exStage("one", false, nil, "w"))
