@@ -23,6 +23,7 @@ func (r *DRPlanExecutionReconciler) startForward(ctx context.Context, ex *drv1.D
 	var paramErrs, wfErrs []string
 	notFound := false
 	st.StageStatuses = make([]drv1.StageStatus, len(plan.Spec.Stages))
+	workflows := map[[2]int]*drv1.DRWorkflow{}
 	for i := range plan.Spec.Stages {
 		ss := drv1.StageStatus{Name: plan.Spec.Stages[i].Name, Phase: drv1.ExecutionPending}
 		for j := range plan.Spec.Stages[i].Workflows {
@@ -30,8 +31,13 @@ func (r *DRPlanExecutionReconciler) startForward(ctx context.Context, ex *drv1.D
 			ss.WorkflowExecutions = append(ss.WorkflowExecutions, e)
 			paramErrs, wfErrs = append(paramErrs, p.params...), append(wfErrs, p.workflow...)
 			notFound = notFound || p.notFound
+			workflows[[2]int{i, j}] = p.wf
 		}
 		st.StageStatuses[i] = ss
+	}
+	// A parameter no workflow declares is a typo: nothing runs (the webhook denies it first).
+	for _, fe := range translator.ValidateParamNames(plan, func(i, j int) *drv1.DRWorkflow { return workflows[[2]int{i, j}] }, ex) {
+		paramErrs = append(paramErrs, fe.Error())
 	}
 	r.summarize(ex)
 	if end := startEnding(paramErrs, wfErrs, notFound); end != nil {
@@ -46,6 +52,8 @@ func (r *DRPlanExecutionReconciler) startForward(ctx context.Context, ex *drv1.D
 type entryProblems struct {
 	params, workflow []string
 	notFound         bool
+	// wf is the entry's DRWorkflow, nil when it could not be read.
+	wf *drv1.DRWorkflow
 }
 
 // startEntry builds the status of entry j of stage i: its workflow's generation and engine, its resolved
@@ -62,6 +70,7 @@ func (r *DRPlanExecutionReconciler) startEntry(ctx context.Context, ex *drv1.DRP
 		p.workflow = []string{fmt.Sprintf("stage %s: DRWorkflow %s/%s: %v", stage.Name, ref.Namespace, ref.Name, errMsg(err))}
 		return e, p
 	}
+	p.wf = wf
 	e.WorkflowGeneration = wf.Generation
 	e.Engine = r.engineType(wf)
 	params, ferrs := translator.ResolveParams(wf, plan, i, j, ex)
