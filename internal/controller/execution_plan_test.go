@@ -246,3 +246,33 @@ func TestUndoOrder(t *testing.T) {
 		})
 	}
 }
+
+func TestRunbookChange(t *testing.T) {
+	wf := &drv1.DRWorkflow{ObjectMeta: metav1.ObjectMeta{Name: "w", Namespace: "ns", Generation: 3}}
+	plain := &drv1.DRPlanExecution{}
+	optIn := &drv1.DRPlanExecution{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{drv1.AnnotationAllowWorkflowChanges: "true"}}}
+	cases := []struct {
+		name string
+		ran  int64
+		ex   *drv1.DRPlanExecution
+		want []string // substrings; none means allowed
+	}{
+		{"the generation that ran", 3, plain, nil},
+		{"changed since", 2, plain, []string{"DRWorkflow ns/w changed", "used generation 2", "generation 3 now", drv1.AnnotationAllowWorkflowChanges}},
+		{"not recorded", 0, plain, []string{"a generation it did not record", "generation 3 now"}},
+		{"changed, opted in", 2, optIn, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g := NewWithT(t)
+			got := runbookChange(c.ran, wf, c.ex)
+			if c.want == nil {
+				g.Expect(got).To(BeEmpty())
+				return
+			}
+			for _, w := range c.want {
+				g.Expect(got).To(ContainSubstring(w))
+			}
+		})
+	}
+}

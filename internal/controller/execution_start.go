@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -122,6 +123,11 @@ func (r *DRPlanExecutionReconciler) prepareReverse(ctx context.Context, ex *drv1
 			wf := &drv1.DRWorkflow{}
 			err := r.Get(ctx, types.NamespacedName{Namespace: e.WorkflowRef.Namespace, Name: e.WorkflowRef.Name}, wf)
 			if err == nil && src != nil {
+				if change := runbookChange(src.WorkflowGeneration, wf, ex); change != "" {
+					err = errors.New(change)
+				}
+			}
+			if err == nil && src != nil {
 				var ir *translator.IR
 				if ir, err = newRun(ex, stages[i].Name, 0, e, wf, engine.Reverse, src.ActionStatuses).BuildIR(); err == nil {
 					e.ActionStatuses = pendingActions(ir)
@@ -141,6 +147,23 @@ func (r *DRPlanExecutionReconciler) prepareReverse(ctx context.Context, ex *drv1
 		}
 	}
 	return errs
+}
+
+// runbookChange says why a reverse run must not start: the DRWorkflow is not at the generation the run it
+// undoes used (ran; 0 when that run did not record it), so its rollbacks may not be the ones that belong to
+// what ran, and the execution did not opt in with AnnotationAllowWorkflowChanges. "" when it may start.
+func runbookChange(ran int64, wf *drv1.DRWorkflow, ex *drv1.DRPlanExecution) string {
+	if ran == wf.Generation || ex.Annotations[drv1.AnnotationAllowWorkflowChanges] == "true" {
+		return ""
+	}
+	was := fmt.Sprintf("generation %d", ran)
+	if ran == 0 {
+		was = "a generation it did not record"
+	}
+	return fmt.Sprintf("DRWorkflow %s/%s changed since the run being undone: that run used %s, the DRWorkflow is at "+
+		"generation %d now, so its rollbacks may differ from the ones that belong to what ran; to undo with the "+
+		"current definition, create the execution with the annotation %s: \"true\"",
+		wf.Namespace, wf.Name, was, wf.Generation, drv1.AnnotationAllowWorkflowChanges)
 }
 
 // pendingActions is the status of a run's actions before it starts.
