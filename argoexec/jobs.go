@@ -19,6 +19,7 @@ import (
 
 	"github.com/drplan/drplan-operator/api/v1alpha1"
 	"github.com/drplan/drplan-operator/internal/engine"
+	"github.com/drplan/drplan-operator/translator"
 )
 
 // ExecutorClients gives a client that acts as a workflow's executor ServiceAccount: the operator never lends
@@ -101,7 +102,14 @@ func jobsOf(wf *wfv1.Workflow) []workflowJob {
 		if ns == "" {
 			ns = wf.Namespace
 		}
-		jobs = append(jobs, workflowJob{key: types.NamespacedName{Namespace: ns, Name: m.Metadata.Name}, execution: m.Metadata.Labels[v1alpha1.LabelExecution]})
+		// A retried Job action names one Job per attempt (translator.ArgoJobAttemptName).
+		limit := 0
+		if rs := wf.Spec.Templates[i].RetryStrategy; rs != nil && rs.Limit != nil {
+			limit = rs.Limit.IntValue()
+		}
+		for _, name := range translator.ArgoJobAttemptNames(m.Metadata.Name, limit) {
+			jobs = append(jobs, workflowJob{key: types.NamespacedName{Namespace: ns, Name: name}, execution: m.Metadata.Labels[v1alpha1.LabelExecution]})
+		}
 	}
 	return jobs
 }

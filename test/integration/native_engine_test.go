@@ -28,6 +28,7 @@ import (
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
 	"github.com/drplan/drplan-operator/internal/engine"
 	"github.com/drplan/drplan-operator/nativeexec"
+	"github.com/drplan/drplan-operator/translator"
 	"github.com/drplan/drplan-operator/test/testenv"
 )
 
@@ -255,23 +256,32 @@ var _ = Describe("Native engine", Ordered, func() {
 			Namespace: ns, Name: job.Name, UID: job.UID, Created: true}))
 	})
 
-	It("fails a Job whose pods failed past backoffLimit; a retry re-attaches to the same Job, as on Argo", func() {
+	It("retries a Job action with a Job per attempt: the first fails past backoffLimit, the second succeeds, retryCount 1", func() {
 		ns := newNamespace()
 		grantExecutor(ns, rbacv1.PolicyRule{APIGroups: []string{"batch"}, Resources: []string{"jobs"}, Verbs: []string{"get", "create", "delete"}})
 		verify := nativeJob("verify", ns, time.Minute)
-		verify.RetryPolicy = &drv1.RetryPolicy{Limit: 1, Interval: drv1.Duration(100 * time.Millisecond)}
+		verify.RetryPolicy = &drv1.RetryPolicy{Limit: 2, Interval: drv1.Duration(100 * time.Millisecond)}
 		run := nativeRun(ns, drv1.WorkflowFailFast, verify)
 		syncNative(eng, run)
-		job := waitJobRecorded(eng, run, "verify")
-		setJobStatus(job, batchv1.JobStatus{Failed: 2}) // backoffLimit 1
+		stem := translator.JobName(run.Execution.Name, run.StageName, run.EntryIndex, run.Workflow.Name, "verify")
+		first := waitJobRecorded(eng, run, "verify")
+		Expect(first.Name).To(Equal(translator.JobAttemptName(stem, 0)))
+		setJobStatus(first, batchv1.JobStatus{Failed: 2}) // backoffLimit 1
+
+		second := &batchv1.Job{}
+		Eventually(func() error {
+			return k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: translator.JobAttemptName(stem, 1)}, second)
+		}).Should(Succeed(), "the retry creates a Job of its own")
+		setJobStatus(second, batchv1.JobStatus{Succeeded: 1})
 		st := driveNative(eng, run, notified)
-		Expect(st.Phase).To(Equal(drv1.ExecutionFailed))
+		Expect(st.Phase).To(Equal(drv1.ExecutionSucceeded), st.Message)
 		a := nativeAction(st, "verify")
 		Expect(a.RetryCount).To(Equal(int32(1)))
-		Expect(a.Message).To(Equal(fmt.Sprintf("no more retries left after 2 attempts: job %s/%s failed: 2 pods failed (backoffLimit 1)", ns, job.Name)))
+		Expect(a.Outputs.JobRef).To(HaveField("Name", second.Name))
+		Expect(a.Outputs.JobRef.UID).To(Equal(second.UID))
 		jobs := &batchv1.JobList{}
 		Expect(k8sClient.List(ctx, jobs, client.InNamespace(ns))).To(Succeed())
-		Expect(jobs.Items).To(HaveLen(1))
+		Expect(jobs.Items).To(HaveLen(2), "the failed attempt's Job stays for its ttlSecondsAfterFinished")
 	})
 
 	It("deletes a Job that outlives its timeout, and a running Job on cancel", func() {
