@@ -14,12 +14,14 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/drplan/drplan-operator/api/v1alpha1"
 	"github.com/drplan/drplan-operator/internal/engine"
+	"github.com/drplan/drplan-operator/translator"
 )
 
 type fakeCompiler struct {
@@ -246,3 +248,19 @@ func TestSyncStopsJobsOfAWorkflowStoppedFromArgo(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(c.Get(ctx, types.NamespacedName{Namespace: "ns", Name: "j-running"}, &batchv1.Job{})).To(Succeed())
 }
+
+// TestCancelDeletesEveryAttemptsJob: a retried Job action names a Job per attempt ("-{{retries}}" in its
+// manifest); Cancel finds each attempt's Job by the expanded names and deletes the unfinished ones.
+func TestCancelDeletesEveryAttemptsJob(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	tmpl := jobTemplate("retried", translator.ArgoJobAttemptName("j"), "ex")
+	tmpl.RetryStrategy = &wfv1.RetryStrategy{Limit: ptrIntstr(2)}
+	e, c, _ := newEngine(jobWF(tmpl), testJob("j-0", "ex", true), testJob("j-1", "ex", false))
+	e.Executor = &recordingExecutor{client: c}
+	g.Expect(e.Cancel(ctx, testRun())).To(Succeed())
+	g.Expect(c.Get(ctx, types.NamespacedName{Namespace: "ns", Name: "j-0"}, &batchv1.Job{})).To(Succeed(), "finished: kept")
+	g.Expect(apierrors.IsNotFound(c.Get(ctx, types.NamespacedName{Namespace: "ns", Name: "j-1"}, &batchv1.Job{}))).To(BeTrue())
+}
+
+func ptrIntstr(n int) *intstr.IntOrString { v := intstr.FromInt(n); return &v }

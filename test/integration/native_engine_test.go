@@ -28,8 +28,8 @@ import (
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
 	"github.com/drplan/drplan-operator/internal/engine"
 	"github.com/drplan/drplan-operator/nativeexec"
-	"github.com/drplan/drplan-operator/translator"
 	"github.com/drplan/drplan-operator/test/testenv"
+	"github.com/drplan/drplan-operator/translator"
 )
 
 // These specs drive the native engine directly against the suite's real API server, the way the execution
