@@ -71,6 +71,9 @@ func (e *Engine) Sync(ctx context.Context, run *engine.Run) (engine.RunStatus, e
 			if err := e.stopJobs(ctx, wf); err != nil {
 				log.FromContext(ctx).Error(err, "stopping the Jobs of a stopped Workflow", "workflow", key)
 			}
+		} else if err := e.stopEndedActionsJobs(ctx, wf); err != nil {
+			// Best effort as above: the next read of the Workflow tries again.
+			log.FromContext(ctx).Error(err, "stopping the Jobs of Job actions that ended", "workflow", key)
 		}
 		st, err := RunStatus(wf)
 		if err != nil {

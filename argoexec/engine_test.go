@@ -264,3 +264,24 @@ func TestCancelDeletesEveryAttemptsJob(t *testing.T) {
 }
 
 func ptrIntstr(n int) *intstr.IntOrString { v := intstr.FromInt(n); return &v }
+
+// TestSyncStopsTheJobOfAnActionThatEnded: a Job action's step that ended Failed (its activeDeadlineSeconds,
+// enforced by the kubelet) leaves its Job running; Sync deletes it, as the native engine does on a timeout.
+// Jobs of steps still running, and finished Jobs, stay.
+func TestSyncStopsTheJobOfAnActionThatEnded(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	wf := jobWF(jobTemplate("timedout", "j-timedout", "ex"), jobTemplate("running", "j-running", "ex"))
+	for _, task := range []string{"timedout", "running"} {
+		wf.Spec.Templates[0].DAG.Tasks = append(wf.Spec.Templates[0].DAG.Tasks, wfv1.DAGTask{Name: task, Template: task})
+	}
+	wf.Annotations = map[string]string{translator.AnnotationTaskActions: `{"timedout":"timedout","running":"running"}`}
+	addNode(wf, wf.Name+".timedout", wfv1.NodeTypePod, wfv1.NodeFailed, 1, 5, "Pod was active on the node longer than the specified deadline")
+	addNode(wf, wf.Name+".running", wfv1.NodeTypePod, wfv1.NodeRunning, 1, -1, "")
+	e, c, _ := newEngine(wf, testJob("j-timedout", "ex", false), testJob("j-running", "ex", false))
+	e.Executor = &recordingExecutor{client: c}
+	_, err := e.Sync(ctx, testRun())
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(apierrors.IsNotFound(c.Get(ctx, types.NamespacedName{Namespace: "ns", Name: "j-timedout"}, &batchv1.Job{}))).To(BeTrue())
+	g.Expect(c.Get(ctx, types.NamespacedName{Namespace: "ns", Name: "j-running"}, &batchv1.Job{})).To(Succeed())
+}
