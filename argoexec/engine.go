@@ -85,6 +85,9 @@ func (e *Engine) Sync(ctx context.Context, run *engine.Run) (engine.RunStatus, e
 			if err := e.stopJobs(ctx, wf); err != nil {
 				log.FromContext(ctx).Error(err, "stopping the Jobs of a stopped Workflow", "workflow", key)
 			}
+		} else if err := e.stopEndedActionsJobs(ctx, wf); err != nil {
+			// Best effort as above: the next read of the Workflow tries again.
+			log.FromContext(ctx).Error(err, "stopping the Jobs of Job actions that ended", "workflow", key)
 		}
 		st, err := RunStatus(wf)
 		if err != nil {
@@ -122,6 +125,9 @@ func (e *Engine) Sync(ctx context.Context, run *engine.Run) (engine.RunStatus, e
 	}
 	compiled.Namespace = key.Namespace
 	ensureOwner(run, compiled)
+	if err := e.recordApplyTargets(ctx, compiled); err != nil {
+		return engine.RunStatus{}, err
+	}
 	if err := e.Client.Create(ctx, compiled); err != nil {
 		if !apierrors.IsAlreadyExists(err) {
 			return engine.RunStatus{}, fmt.Errorf("creating Workflow %s: %w", key, err)

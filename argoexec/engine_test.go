@@ -14,12 +14,14 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/drplan/drplan-operator/api/v1alpha1"
 	"github.com/drplan/drplan-operator/internal/engine"
+	"github.com/drplan/drplan-operator/translator"
 )
 
 type fakeCompiler struct {
@@ -45,6 +47,7 @@ func newEngine(objs ...client.Object) (*Engine, client.Client, *fakeCompiler) {
 	_ = wfv1.AddToScheme(s)
 	_ = v1alpha1.AddToScheme(s)
 	_ = batchv1.AddToScheme(s)
+	_ = corev1.AddToScheme(s)
 	c := fake.NewClientBuilder().WithScheme(s).WithObjects(objs...).Build()
 	fc := &fakeCompiler{}
 	return &Engine{Client: c, APIReader: c, Compiler: fc}, c, fc
@@ -243,5 +246,42 @@ func TestSyncStopsJobsOfAWorkflowStoppedFromArgo(t *testing.T) {
 	e.Executor = &recordingExecutor{client: c}
 	_, err = e.Sync(ctx, testRun())
 	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(c.Get(ctx, types.NamespacedName{Namespace: "ns", Name: "j-running"}, &batchv1.Job{})).To(Succeed())
+}
+
+// TestCancelDeletesEveryAttemptsJob: a retried Job action names a Job per attempt ("-{{retries}}" in its
+// manifest); Cancel finds each attempt's Job by the expanded names and deletes the unfinished ones.
+func TestCancelDeletesEveryAttemptsJob(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	tmpl := jobTemplate("retried", translator.ArgoJobAttemptName("j"), "ex")
+	tmpl.RetryStrategy = &wfv1.RetryStrategy{Limit: ptrIntstr(2)}
+	e, c, _ := newEngine(jobWF(tmpl), testJob("j-0", "ex", true), testJob("j-1", "ex", false))
+	e.Executor = &recordingExecutor{client: c}
+	g.Expect(e.Cancel(ctx, testRun())).To(Succeed())
+	g.Expect(c.Get(ctx, types.NamespacedName{Namespace: "ns", Name: "j-0"}, &batchv1.Job{})).To(Succeed(), "finished: kept")
+	g.Expect(apierrors.IsNotFound(c.Get(ctx, types.NamespacedName{Namespace: "ns", Name: "j-1"}, &batchv1.Job{}))).To(BeTrue())
+}
+
+func ptrIntstr(n int) *intstr.IntOrString { v := intstr.FromInt(n); return &v }
+
+// TestSyncStopsTheJobOfAnActionThatEnded: a Job action's step that ended Failed (its activeDeadlineSeconds,
+// enforced by the kubelet) leaves its Job running; Sync deletes it, as the native engine does on a timeout.
+// Jobs of steps still running, and finished Jobs, stay.
+func TestSyncStopsTheJobOfAnActionThatEnded(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	wf := jobWF(jobTemplate("timedout", "j-timedout", "ex"), jobTemplate("running", "j-running", "ex"))
+	for _, task := range []string{"timedout", "running"} {
+		wf.Spec.Templates[0].DAG.Tasks = append(wf.Spec.Templates[0].DAG.Tasks, wfv1.DAGTask{Name: task, Template: task})
+	}
+	wf.Annotations = map[string]string{translator.AnnotationTaskActions: `{"timedout":"timedout","running":"running"}`}
+	addNode(wf, wf.Name+".timedout", wfv1.NodeTypePod, wfv1.NodeFailed, 1, 5, "Pod was active on the node longer than the specified deadline")
+	addNode(wf, wf.Name+".running", wfv1.NodeTypePod, wfv1.NodeRunning, 1, -1, "")
+	e, c, _ := newEngine(wf, testJob("j-timedout", "ex", false), testJob("j-running", "ex", false))
+	e.Executor = &recordingExecutor{client: c}
+	_, err := e.Sync(ctx, testRun())
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(apierrors.IsNotFound(c.Get(ctx, types.NamespacedName{Namespace: "ns", Name: "j-timedout"}, &batchv1.Job{}))).To(BeTrue())
 	g.Expect(c.Get(ctx, types.NamespacedName{Namespace: "ns", Name: "j-running"}, &batchv1.Job{})).To(Succeed())
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/drplan/drplan-operator/api/v1alpha1"
 	"github.com/drplan/drplan-operator/internal/engine"
+	"github.com/drplan/drplan-operator/translator"
 )
 
 // ExecutorClients gives a client that acts as a workflow's executor ServiceAccount: the operator never lends
@@ -34,6 +35,38 @@ type ExecutorClients interface {
 // too). Finished Jobs, and Jobs without the execution label the manifest gave them (not ours), are left
 // alone. Without Executor nothing is deleted.
 func (e *Engine) stopJobs(ctx context.Context, wf *wfv1.Workflow) error {
+	return e.stopJobsOf(ctx, wf, func(string) bool { return true })
+}
+
+// stopEndedActionsJobs deletes the unfinished Jobs of Job actions whose step ended Failed or Error while
+// the Workflow goes on: a step stopped by its timeout (activeDeadlineSeconds) leaves the Job it created
+// running, as a shutdown does, and the native engine deletes a Job that outlives its timeout.
+func (e *Engine) stopEndedActionsJobs(ctx context.Context, wf *wfv1.Workflow) error {
+	tasks, err := Tasks(wf)
+	if err != nil {
+		return nil // RunStatus reports an unreadable Workflow
+	}
+	nodes, err := Nodes(wf)
+	if err != nil {
+		return nil
+	}
+	ended := map[string]bool{}
+	for _, t := range tasks {
+		if t.Template == nil {
+			continue
+		}
+		if n, ok := nodes[wf.NodeID(NodeName(wf, t.Name))]; ok && (n.Phase == wfv1.NodeFailed || n.Phase == wfv1.NodeError) {
+			ended[t.Template.Name] = true
+		}
+	}
+	if len(ended) == 0 {
+		return nil
+	}
+	return e.stopJobsOf(ctx, wf, func(template string) bool { return ended[template] })
+}
+
+// stopJobsOf deletes the unfinished Jobs of the templates selected.
+func (e *Engine) stopJobsOf(ctx context.Context, wf *wfv1.Workflow, selected func(template string) bool) error {
 	if e.Executor == nil {
 		return nil
 	}
@@ -46,6 +79,9 @@ func (e *Engine) stopJobs(ctx context.Context, wf *wfv1.Workflow) error {
 		reader = e.APIReader
 	}
 	for _, want := range jobsOf(wf) {
+		if !selected(want.template) {
+			continue
+		}
 		key := want.key
 		job := &batchv1.Job{}
 		if err := reader.Get(ctx, key, job); err != nil {
@@ -78,6 +114,7 @@ func (e *Engine) stopJobs(ctx context.Context, wf *wfv1.Workflow) error {
 type workflowJob struct {
 	key       types.NamespacedName
 	execution string
+	template  string
 }
 
 // jobsOf returns the Jobs the Workflow's resource templates create or apply, from their manifests.
@@ -101,7 +138,15 @@ func jobsOf(wf *wfv1.Workflow) []workflowJob {
 		if ns == "" {
 			ns = wf.Namespace
 		}
-		jobs = append(jobs, workflowJob{key: types.NamespacedName{Namespace: ns, Name: m.Metadata.Name}, execution: m.Metadata.Labels[v1alpha1.LabelExecution]})
+		// A retried Job action names one Job per attempt (translator.ArgoJobAttemptName).
+		limit := 0
+		if rs := wf.Spec.Templates[i].RetryStrategy; rs != nil && rs.Limit != nil {
+			limit = rs.Limit.IntValue()
+		}
+		for _, name := range translator.ArgoJobAttemptNames(m.Metadata.Name, limit) {
+			jobs = append(jobs, workflowJob{key: types.NamespacedName{Namespace: ns, Name: name},
+				execution: m.Metadata.Labels[v1alpha1.LabelExecution], template: wf.Spec.Templates[i].Name})
+		}
 	}
 	return jobs
 }

@@ -186,7 +186,7 @@ func actionStatus(wf *wfv1.Workflow, t Task, node *wfv1.NodeStatus, nodes wfv1.N
 		st.Phase = v1alpha1.ActionRunning
 	}
 	if st.Phase == v1alpha1.ActionSucceeded || st.Phase == v1alpha1.ActionFailed {
-		st.Outputs = outputs(t.Template, node, last)
+		st.Outputs = outputs(wf, t.Template, node, last)
 	}
 	return st
 }
@@ -241,7 +241,7 @@ var non2xx = regexp.MustCompile(`response code: (\d{3})`)
 // outputs reads an action's outputs from a node: http templates leave the response body in outputs.result
 // (Argo records no status code; it is read from a non-2xx failure message when there is one); resource
 // templates set the output parameters named by translator.Output*.
-func outputs(tmpl *wfv1.Template, node, last *wfv1.NodeStatus) *v1alpha1.ActionOutputs {
+func outputs(wf *wfv1.Workflow, tmpl *wfv1.Template, node, last *wfv1.NodeStatus) *v1alpha1.ActionOutputs {
 	o := node.Outputs
 	if o == nil {
 		o = last.Outputs
@@ -287,8 +287,16 @@ func outputs(tmpl *wfv1.Template, node, last *wfv1.NodeStatus) *v1alpha1.ActionO
 	}
 	if r := tmplResource(tmpl); r != nil {
 		// create made it; so did the `apply` the translator uses for a Job action (it waits on the Job with a
-		// successCondition, and re-attaches a retried attempt to the Job the first attempt created).
-		ref.Created = r.Action == "create" || (r.Action == "apply" && ref.Kind == "Job" && group == "batch" && r.SuccessCondition != "")
+		// successCondition, and re-attaches a retried attempt to the Job the first attempt created). Any other
+		// apply made it when the object's UID is not the one recorded before the run (applytargets.go).
+		switch {
+		case r.Action == "create":
+			ref.Created = true
+		case r.Action == "apply" && ref.Kind == "Job" && group == "batch" && r.SuccessCondition != "":
+			ref.Created = true
+		case r.Action == "apply":
+			ref.Created = applyCreated(wf, tmpl.Name, ref.UID)
+		}
 	}
 	out := &v1alpha1.ActionOutputs{}
 	switch {

@@ -38,14 +38,16 @@ const maxBackoff = 10 * time.Minute
 
 // execute runs an action with its retry policy: attempt, and on a retryable failure wait
 // Interval*BackoffFactor^n (with jitter) and try again, up to Retry.Limit retries.
-// resumedSince is the recorded start of an action that was running before a restart, nil for a fresh start.
-func (e *Engine) execute(ctx context.Context, s *runState, a *translator.Action, resumedSince *metav1.Time, progress progressFunc) result {
-	for attempt := int32(0); ; attempt++ {
+// resumedSince is the recorded start of an action that was running before a restart, nil for a fresh start;
+// first is the attempt to start with (the recorded retry count of a resumed action, else 0), so a restart
+// neither repeats an attempt's Job nor gives back a retry.
+func (e *Engine) execute(ctx context.Context, s *runState, a *translator.Action, resumedSince *metav1.Time, first int32, progress progressFunc) result {
+	for attempt := first; ; attempt++ {
 		since := resumedSince
-		if attempt > 0 {
+		if attempt > first {
 			since = nil
 		}
-		out, err := e.attempt(ctx, s, a, since, progress)
+		out, err := e.attempt(ctx, s, a, since, attempt, progress)
 		if ctx.Err() != nil {
 			return result{phase: v1alpha1.ActionCanceled, message: msgCanceled, outputs: out, retries: attempt}
 		}
@@ -89,12 +91,12 @@ func backoff(r translator.Retry, n int32) time.Duration {
 }
 
 // attempt runs one attempt of an action, bounded by its timeout.
-func (e *Engine) attempt(ctx context.Context, s *runState, a *translator.Action, resumedSince *metav1.Time, progress progressFunc) (*v1alpha1.ActionOutputs, error) {
+func (e *Engine) attempt(ctx context.Context, s *runState, a *translator.Action, resumedSince *metav1.Time, n int32, progress progressFunc) (*v1alpha1.ActionOutputs, error) {
 	switch {
 	case a.HTTP != nil:
 		return e.httpAttempt(ctx, s.serviceAccount, a)
 	case a.Resource != nil && a.Resource.WaitFor == translator.WaitJobComplete:
-		return e.jobAttempt(ctx, s, a, progress)
+		return e.jobAttempt(ctx, s, a, n, progress)
 	case a.Resource != nil:
 		return e.resourceAttempt(ctx, s, a, resumedSince)
 	}

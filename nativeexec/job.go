@@ -101,15 +101,19 @@ func (w *jobWatcher) subscribe(key types.NamespacedName) (<-chan struct{}, func(
 	}
 }
 
-// jobAttempt creates the Job under its deterministic name (one that exists with this run's labels is adopted,
-// so a restarted operator re-attaches to it), records jobRef at once (a cancel can then find it), and waits
-// for the informer to show it Complete or Failed. On timeout the Job is deleted.
-func (e *Engine) jobAttempt(runCtx context.Context, s *runState, a *translator.Action, progress progressFunc) (*v1alpha1.ActionOutputs, error) {
+// jobAttempt creates the Job of attempt n under its deterministic name (translator.JobAttemptName when the
+// action is retried: each attempt its own Job; one that exists with this run's labels is adopted, so a
+// restarted operator re-attaches to it), records jobRef at once (a cancel can then find it), and waits for
+// the informer to show it Complete or Failed. On timeout the Job is deleted.
+func (e *Engine) jobAttempt(runCtx context.Context, s *runState, a *translator.Action, n int32, progress progressFunc) (*v1alpha1.ActionOutputs, error) {
 	ctx, cancel := withTimeout(runCtx, a.Timeout)
 	defer cancel()
 	t, err := e.resolve(s, a.Resource)
 	if err != nil {
 		return nil, err
+	}
+	if t.req.PerAttempt {
+		t.name = translator.JobAttemptName(t.req.Name, int(n))
 	}
 	if err := e.jobs.ensure(ctx); err != nil {
 		return nil, err
@@ -118,7 +122,9 @@ func (e *Engine) jobAttempt(runCtx context.Context, s *runState, a *translator.A
 	wake, unsubscribe := e.jobs.subscribe(key)
 	defer unsubscribe()
 
-	obj, err := t.client.Create(ctx, t.object(), metav1.CreateOptions{FieldManager: FieldManager})
+	manifest := t.object()
+	manifest.SetName(t.name)
+	obj, err := t.client.Create(ctx, manifest, metav1.CreateOptions{FieldManager: FieldManager})
 	if apierrors.IsAlreadyExists(err) {
 		obj, err = t.client.Get(ctx, t.name, metav1.GetOptions{})
 		if err == nil && !sameRunLabels(obj, t.req.Object) {
@@ -143,8 +149,7 @@ func (e *Engine) jobAttempt(runCtx context.Context, s *runState, a *translator.A
 			seen = true
 			if done, failure := jobOutcome(job, t.req.JobBackoffLimit); done {
 				if failure != "" {
-					// Retryable like Argo's attempt: the next attempt re-attaches to this Job by name (and
-					// fails again unless someone deleted it), so both engines count the same retries.
+					// Retryable like Argo's attempt: the next attempt creates a Job of its own.
 					return out, fmt.Errorf("job %s failed: %s", key, failure)
 				}
 				return out, nil

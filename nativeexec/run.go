@@ -318,11 +318,13 @@ func (e *Engine) startLocked(s *runState, i int) {
 	s.inFlight++
 	a := s.ir.Actions[i]
 	var resumedSince *metav1.Time
+	first := int32(0)
 	if s.resumed[i] {
 		resumedSince = st.StartTime.DeepCopy()
+		first = st.RetryCount
 	}
 	go func() {
-		res := e.execute(s.ctx, s, &a, resumedSince, func(update func(*v1alpha1.ActionStatus)) {
+		res := e.execute(s.ctx, s, &a, resumedSince, first, func(update func(*v1alpha1.ActionStatus)) {
 			s.mu.Lock()
 			update(&s.actions[i])
 			s.mu.Unlock()

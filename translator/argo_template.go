@@ -65,7 +65,11 @@ func httpTemplate(h *HTTPRequest, timeoutSeconds int64) *wfv1.HTTP {
 // resourceTemplate is the kubectl call of r: its manifest printed by manifestText, and what it waits
 // for.
 func resourceTemplate(r *ResourceRequest) (*wfv1.ResourceTemplate, error) {
-	manifest, err := manifestText(r.Object)
+	obj := r.Object
+	if r.PerAttempt {
+		obj = withName(r.Object, ArgoJobAttemptName(r.Name))
+	}
+	manifest, err := manifestText(obj)
 	if err != nil {
 		return nil, err
 	}
@@ -88,6 +92,23 @@ func resourceTemplate(r *ResourceRequest) (*wfv1.ResourceTemplate, error) {
 	return res, nil
 }
 
+// withName is a copy of obj (a manifest) with metadata.name set; the rest is shared, not modified.
+func withName(obj map[string]any, name string) map[string]any {
+	out := make(map[string]any, len(obj))
+	for k, v := range obj {
+		out[k] = v
+	}
+	meta := map[string]any{}
+	if m, ok := obj["metadata"].(map[string]any); ok {
+		for k, v := range m {
+			meta[k] = v
+		}
+	}
+	meta["name"] = name
+	out["metadata"] = meta
+	return out
+}
+
 // resourceOutputs are the output parameters of every resource template, read back from the object the
 // template created or touched (names from argonames.go).
 func resourceOutputs() []wfv1.Parameter {
@@ -106,8 +127,8 @@ func resourceOutputs() []wfv1.Parameter {
 }
 
 // argoResourceAction maps an operation to kubectl's verb. A Job is created with `apply`: its name is
-// deterministic, so a retried attempt (retryStrategy) re-attaches to the Job the first attempt created and
-// waits on it again, where `create` would fail with AlreadyExists. That is the native engine's behaviour too.
+// deterministic (per attempt when retried), so a pod Argo runs again for the same attempt re-attaches to the
+// Job it created and waits on it, where `create` would fail with AlreadyExists.
 func argoResourceAction(r *ResourceRequest) string {
 	if r.Operation == v1alpha1.OperationCreate && r.WaitFor == WaitJobComplete {
 		return "apply"
@@ -115,8 +136,8 @@ func argoResourceAction(r *ResourceRequest) string {
 	return strings.ToLower(string(r.Operation))
 }
 
-// retryStrategy maps a retry policy to Argo's: retries on failures and errors alike (policy Always), waiting
-// Interval * factor^n. Argo's factor is an integer (ValidateWorkflow refuses fractional multipliers unless
+// retryStrategy maps a retry policy to Argo's: retries on failures and errors alike (policy Always), except
+// the API errors a retry cannot fix (argoRetryWorthIt), waiting Interval * factor^n. Argo's factor is an integer (ValidateWorkflow refuses fractional multipliers unless
 // the workflow runs on the native engine).
 func retryStrategy(r Retry) *wfv1.RetryStrategy {
 	if r.Limit <= 0 {
@@ -125,6 +146,7 @@ func retryStrategy(r Retry) *wfv1.RetryStrategy {
 	return &wfv1.RetryStrategy{
 		Limit:       ptr.To(intstr.FromInt32(r.Limit)),
 		RetryPolicy: wfv1.RetryPolicyAlways,
+		Expression:  argoRetryWorthIt,
 		Backoff: &wfv1.Backoff{
 			Duration: r.Interval.String(),
 			Factor:   ptr.To(intstr.FromInt32(int32(math.Round(r.BackoffFactor)))),

@@ -7,8 +7,8 @@ import (
 
 // Every string the compiled Workflow hands to Argo's own evaluators (DAG `depends`, `when`, http
 // successCondition, resource success/failure conditions, output jsonPaths) is built here, so Argo syntax
-// lives in one place. None of them contains "{{": the operator renders user templates itself and never asks
-// Argo to substitute anything.
+// lives in one place. Only argoRetries contains "{{" (a retried Job attempt's name): the operator renders user
+// templates itself and asks Argo to substitute nothing else.
 
 // argoWhenSkip is the `when` of a task that must not run: Argo evaluates it false and marks the node Skipped.
 const argoWhenSkip = "false"
@@ -52,3 +52,29 @@ const argoSubscriptionBound = "status.bindingClusters.0"
 func argoJSONPath(fieldPath string) string {
 	return "{." + fieldPath + "}"
 }
+
+// argoRetries is Argo's retry number of the attempt (0 first), set in templates with a retryStrategy.
+const argoRetries = "{{retries}}"
+
+// ArgoJobAttemptName is the name a retried Job action's manifest gives its Job on Argo: JobAttemptName with
+// Argo's retry number, so each attempt creates its own Job.
+func ArgoJobAttemptName(name string) string { return name + "-" + argoRetries }
+
+// ArgoJobAttemptNames expands a manifest name made by ArgoJobAttemptName into the Jobs of attempts 0..limit;
+// any other name is returned alone.
+func ArgoJobAttemptNames(manifestName string, limit int) []string {
+	stem, ok := strings.CutSuffix(manifestName, "-"+argoRetries)
+	if !ok {
+		return []string{manifestName}
+	}
+	names := make([]string, 0, limit+1)
+	for n := 0; n <= limit; n++ {
+		names = append(names, JobAttemptName(stem, n))
+	}
+	return names
+}
+
+// argoRetryWorthIt is the retryStrategy expression that gives up at once on an error a retry cannot fix:
+// kubectl's "Error from server (Forbidden|AlreadyExists|Invalid|BadRequest)" in the last attempt's message.
+// The native engine treats the same API errors as permanent, so both engines retry the same failures.
+const argoRetryWorthIt = "!(lastRetry.message matches '[(](Forbidden|AlreadyExists|Invalid|BadRequest)[)]')"

@@ -7,6 +7,13 @@ const (
 	// (task names are sanitised; action names of a reverse run are the rollback actions' names).
 	AnnotationTaskActions = "dr.bkbcs.tencent.com/task-actions"
 
+	// AnnotationApplyTargets holds a JSON object mapping the name of each `apply` resource template (other
+	// than a Job action's) to the UID its object had just before the Workflow was created: "" when it did not
+	// exist. argoexec writes it (the translator stays pure); an Apply whose object's UID after the call differs
+	// created it, so the automatic inverse deletes it. A template missing from the map (the lookup was denied)
+	// counts as not created: the object is left in place rather than a pre-existing one deleted.
+	AnnotationApplyTargets = "dr.bkbcs.tencent.com/apply-targets"
+
 	// EntrypointTemplate is the name of the DAG template every compiled Workflow starts at.
 	EntrypointTemplate = "main"
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -49,6 +50,23 @@ func (o *Objects) Validate() []Problem {
 				}
 			}
 		}
+		if errs := ValidateParamNames(p, o.entryWorkflow(p), nil); len(errs) > 0 {
+			add(planObject(p), errs)
+			broken[planObject(p)] = true
+		}
+	}
+	for _, e := range o.Executions {
+		p := o.plan(e.Namespace, e.Spec.PlanRef)
+		if p == nil || broken[planObject(p)] {
+			continue
+		}
+		if errs := ValidateParamNames(p, o.entryWorkflow(p), e); len(errs) > 0 {
+			for _, fe := range errs {
+				if strings.HasPrefix(fe.Field, "spec.params") {
+					add(executionObject(e), field.ErrorList{fe})
+				}
+			}
+		}
 	}
 	for _, e := range o.Executions {
 		if p := o.plan(e.Namespace, e.Spec.PlanRef); p != nil && broken[planObject(p)] {
@@ -73,6 +91,14 @@ func (o *Objects) Validate() []Problem {
 		}
 	}
 	return unique
+}
+
+// entryWorkflow looks up the DRWorkflow of each stage entry of p among the objects (nil when absent).
+func (o *Objects) entryWorkflow(p *v1alpha1.DRPlan) func(i, j int) *v1alpha1.DRWorkflow {
+	return func(i, j int) *v1alpha1.DRWorkflow {
+		ref := p.Spec.Stages[i].Workflows[j].WorkflowRef
+		return o.workflow(ref.NamespaceOr(p.Namespace), ref.Name)
+	}
 }
 
 // TranslateError carries every problem that stopped a translation.

@@ -144,6 +144,10 @@ type ResourceRequest struct {
 	// OutputRef says which ActionOutputs field the object is recorded in: jobRef, localizationRef,
 	// subscriptionRef or resourceRef.
 	OutputRef string
+	// PerAttempt: each attempt of a retried Job action creates its own Job, named JobAttemptName(Name, n)
+	// for attempt n (0 first); Name is then the common stem. Earlier attempts' Jobs stay until their
+	// ttlSecondsAfterFinished.
+	PerAttempt bool
 }
 
 // Output reference field names (ActionOutputs JSON names).

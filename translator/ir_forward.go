@@ -114,6 +114,8 @@ func buildAction(r *renderer, ir *IR, name string, body *v1alpha1.ActionBody, pa
 		act.HTTP = httpRequest(b.HTTP, idempotencyKey(ir, name))
 	case v1alpha1.ActionTypeJob:
 		act.Resource = jobRequest(b.Job, rendered.spec, ir, name)
+		// A retried attempt gets a Job of its own: re-attaching to the failed one would fail at once.
+		act.Resource.PerAttempt = act.Retry.Limit > 0
 	case v1alpha1.ActionTypeLocalization:
 		l := b.Localization
 		act.Resource = clusternetRequest(KindLocalization, l.Operation, l.Name, l.Namespace, rendered.spec, OutputRefLocalization)

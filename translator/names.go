@@ -22,25 +22,34 @@ func WorkflowName(execution, stage string, entryIndex int, workflow string, reve
 		suffix = "-revert"
 	}
 	readable := execution + "-" + stage + "-" + strconv.Itoa(entryIndex) + "-" + workflow
-	return boundedName(readable, suffix, execution, stage, strconv.Itoa(entryIndex), workflow, suffix)
+	return boundedName(readable, suffix, 0, execution, stage, strconv.Itoa(entryIndex), workflow, suffix)
 }
 
 // JobName is the deterministic name of the Job a Job action creates, so that a restarted engine finds it
 // instead of creating a second one: "<execution>-<action>-<hash>", at most 63 characters.
 func JobName(execution, stage string, entryIndex int, workflow, action string) string {
-	return boundedName(execution+"-"+action, "", execution, stage, strconv.Itoa(entryIndex), workflow, action)
+	return boundedName(execution+"-"+action, "", attemptSuffixRoom, execution, stage, strconv.Itoa(entryIndex), workflow, action)
+}
+
+// attemptSuffixRoom is what JobAttemptName adds at most: "-" and the attempt number (maxRetryLimit + 1
+// attempts, numbered from 0).
+const attemptSuffixRoom = 4
+
+// JobAttemptName is the Job of attempt n (0 first) of a retried Job action whose JobName is name.
+func JobAttemptName(name string, attempt int) string {
+	return name + "-" + strconv.Itoa(attempt)
 }
 
 // boundedName returns sanitize(readable) + suffix + "-" + hash(identity...), cutting readable so the whole fits
-// maxNameLength. The result is a DNS-1123 label.
-func boundedName(readable, suffix string, identity ...string) string {
+// maxNameLength less reserve (room for a suffix the caller adds). The result is a DNS-1123 label.
+func boundedName(readable, suffix string, reserve int, identity ...string) string {
 	h := sha256.New()
 	for _, part := range identity {
 		h.Write([]byte(part))
 		h.Write([]byte{0}) // separator: ("ab","c") and ("a","bc") differ
 	}
 	hash := hex.EncodeToString(h.Sum(nil))[:10]
-	room := maxNameLength - len(suffix) - 1 - len(hash)
+	room := maxNameLength - reserve - len(suffix) - 1 - len(hash)
 	base := sanitizeName(readable)
 	if len(base) > room {
 		base = strings.TrimRight(base[:room], "-")
@@ -78,7 +87,7 @@ func labelValue(v string) string {
 	if len(validation.IsValidLabelValue(v)) == 0 {
 		return v
 	}
-	return boundedName(v, "", v)
+	return boundedName(v, "", 0, v)
 }
 
 // reservedTemplateNames are template names the emitter uses itself; no task may take them.
@@ -105,7 +114,7 @@ func taskNames(actions []string) map[string]string {
 			candidate = a + "-action"
 		}
 		if len(candidate) > maxNameLength || taken[candidate] || reservedTemplateNames[candidate] {
-			candidate = boundedName("a"+a, "", a)
+			candidate = boundedName("a"+a, "", 0, a)
 		}
 		out[a] = candidate
 		taken[candidate] = true

@@ -94,7 +94,7 @@ func TestBoundedNameHash(t *testing.T) {
 			h.Write([]byte{0})
 		}
 		want := hex.EncodeToString(h.Sum(nil))[:10]
-		if got := boundedName("name", "", identity...); !strings.HasSuffix(got, "-"+want) {
+		if got := boundedName("name", "", 0, identity...); !strings.HasSuffix(got, "-"+want) {
 			t.Errorf("%q: got %s, want hash %s", identity, got, want)
 		}
 	}

@@ -19,7 +19,8 @@ import (
 // the execution must). valueFrom is refused (validateParamSource).
 //
 // Parameters the workflow does not declare are passed through unchecked: globalParams are shared by every
-// workflow of a plan, so a value one workflow does not know is normal. Templates still fail on any name
+// workflow of a plan, so a value one workflow does not know is normal (a name that no workflow of the plan
+// declares is a typo, rejected by ValidateParamNames). Templates still fail on any name
 // that is neither declared nor supplied (missingkey=error). The result is sorted by name.
 func ResolveParams(wf *v1alpha1.DRWorkflow, plan *v1alpha1.DRPlan, stageIndex, entryIndex int, exec *v1alpha1.DRPlanExecution) ([]v1alpha1.ParamValue, field.ErrorList) {
 	type resolved struct {

@@ -114,6 +114,9 @@ const (
 const (
 	// AnnotationCancel set to "true" on a DRPlanExecution cancels it.
 	AnnotationCancel = "dr.bkbcs.tencent.com/cancel"
+	// AnnotationAllowWorkflowChanges set to "true" on a DRPlanExecution lets its reverse runs (Revert, plan
+	// Rollback) use a DRWorkflow that changed since the run they undo; without it such a reverse run is refused.
+	AnnotationAllowWorkflowChanges = "dr.bkbcs.tencent.com/allow-workflow-changes"
 
 	LabelPlan      = "dr.bkbcs.tencent.com/plan"
 	LabelExecution = "dr.bkbcs.tencent.com/execution"

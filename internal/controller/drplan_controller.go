@@ -66,11 +66,14 @@ func (r *DRPlanReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res
 		}
 	}()
 
-	refs, err := r.checkWorkflows(ctx, plan)
+	refs, found, err := r.checkWorkflows(ctx, plan)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	errs := translator.ValidatePlan(plan)
+	if len(errs) == 0 {
+		errs = translator.ValidateParamNames(plan, entryWorkflows(plan, found), nil)
+	}
 	if r.NoCrossNamespaceRefs {
 		errs = append(errs, plan.CrossNamespaceRefErrors()...)
 	}
@@ -87,9 +90,11 @@ type workflowCheck struct {
 	Message string
 }
 
-// checkWorkflows looks up every distinct DRWorkflow the plan references, in reference order.
-func (r *DRPlanReconciler) checkWorkflows(ctx context.Context, plan *drv1.DRPlan) ([]workflowCheck, error) {
+// checkWorkflows looks up every distinct DRWorkflow the plan references, in reference order, and returns
+// the Ready ones too (what an invalid workflow declares is not trusted).
+func (r *DRPlanReconciler) checkWorkflows(ctx context.Context, plan *drv1.DRPlan) ([]workflowCheck, map[types.NamespacedName]*drv1.DRWorkflow, error) {
 	var out []workflowCheck
+	found := map[types.NamespacedName]*drv1.DRWorkflow{}
 	for _, ref := range planWorkflowRefs(plan) {
 		wf := &drv1.DRWorkflow{}
 		err := r.Get(ctx, ref, wf)
@@ -97,13 +102,24 @@ func (r *DRPlanReconciler) checkWorkflows(ctx context.Context, plan *drv1.DRPlan
 		case apierrors.IsNotFound(err):
 			out = append(out, workflowCheck{Ref: ref})
 		case err != nil:
-			return nil, fmt.Errorf("reading DRWorkflow %s: %w", ref, err)
+			return nil, nil, fmt.Errorf("reading DRWorkflow %s: %w", ref, err)
 		default:
 			ready, msg := workflowReady(wf)
+			if ready {
+				found[ref] = wf
+			}
 			out = append(out, workflowCheck{Ref: ref, Found: true, Ready: ready, Message: msg})
 		}
 	}
-	return out, nil
+	return out, found, nil
+}
+
+// entryWorkflows looks up the DRWorkflow of each stage entry among the ones found (nil when not found).
+func entryWorkflows(plan *drv1.DRPlan, found map[types.NamespacedName]*drv1.DRWorkflow) func(i, j int) *drv1.DRWorkflow {
+	return func(i, j int) *drv1.DRWorkflow {
+		ref := plan.Spec.Stages[i].Workflows[j].WorkflowRef
+		return found[types.NamespacedName{Namespace: ref.NamespaceOr(plan.Namespace), Name: ref.Name}]
+	}
 }
 
 // planWorkflowRefs lists the distinct DRWorkflows a plan references, namespaces filled in, in plan order.

@@ -116,6 +116,11 @@ func (r *DRPlanExecutionReconciler) syncEntry(ctx context.Context, ex *drv1.DRPl
 	if dir == engine.Reverse {
 		if src := findEntry(recorded, stage, e.WorkflowRef, e.Index); src != nil {
 			reverted = src.ActionStatuses
+			// The workflow may have changed since the reverse runs were prepared (a later stage starts later).
+			if change := runbookChange(src.WorkflowGeneration, wf, ex); change != "" && e.Phase != drv1.ExecutionRunning {
+				failEntry(e, change, now)
+				return nil
+			}
 		}
 	}
 	run := newRun(ex, stage, stageIndex, e, wf, dir, reverted)

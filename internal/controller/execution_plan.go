@@ -44,20 +44,138 @@ func forwardOf(ex *drv1.DRPlanExecution) engine.Direction {
 	return engine.Forward
 }
 
-// stageDeps lists the stages a stage waits for: its dependsOn, or in a plan without any dependsOn (and in
-// reverse runs) the stage before it.
+// stageDeps lists the stages a stage waits for. Forward: its dependsOn, or in a plan without any dependsOn
+// the stage before it. Reverse: reverseDeps.
 func stageDeps(plan *drv1.DRPlan, stages []drv1.StageStatus, i int, dir engine.Direction) []string {
-	if dir == engine.Forward && plan != nil && !plan.Spec.IsSequential() {
+	if dir == engine.Reverse {
+		return reverseDeps(plan, stages, i)
+	}
+	if plan != nil && !plan.Spec.IsSequential() {
 		for k := range plan.Spec.Stages {
 			if plan.Spec.Stages[k].Name == stages[i].Name {
 				return plan.Spec.Stages[k].DependsOn
 			}
 		}
 	}
+	return stageBefore(stages, i)
+}
+
+func stageBefore(stages []drv1.StageStatus, i int) []string {
 	if i == 0 {
 		return nil
 	}
 	return []string{stages[i-1].Name}
+}
+
+// reverseDeps lists the stages the undo of stages[i] waits for, in a reverse list (Revert, Rollback): the
+// undo of every stage that depended on it going forward, directly or through stages with nothing to undo
+// (those are not in the list). So if B depended on A, B is undone before A whatever the plan's list order,
+// and undos of independent stages run at once. Without a DAG plan to read (no plan, a plan without
+// dependsOn, or one that no longer has every stage of the list) the list's own order is kept, one after the
+// other: reverseStages lists the undos in reverse dependency order.
+func reverseDeps(plan *drv1.DRPlan, stages []drv1.StageStatus, i int) []string {
+	if plan == nil || plan.Spec.IsSequential() || !hasStages(plan, stages) {
+		return stageBefore(stages, i)
+	}
+	inList := make(map[string]bool, len(stages))
+	for k := range stages {
+		inList[stages[k].Name] = true
+	}
+	dependents := map[string][]string{}
+	for k := range plan.Spec.Stages {
+		for _, d := range plan.Spec.Stages[k].DependsOn {
+			dependents[d] = append(dependents[d], plan.Spec.Stages[k].Name)
+		}
+	}
+	seen, found := map[string]bool{}, map[string]bool{}
+	var walk func(name string)
+	walk = func(name string) {
+		for _, d := range dependents[name] {
+			if seen[d] {
+				continue
+			}
+			seen[d] = true
+			if inList[d] {
+				found[d] = true
+				continue
+			}
+			walk(d)
+		}
+	}
+	walk(stages[i].Name)
+	var out []string
+	for k := range stages {
+		if found[stages[k].Name] {
+			out = append(out, stages[k].Name)
+		}
+	}
+	return out
+}
+
+// hasStages reports whether the plan has a stage of every name in stages.
+func hasStages(plan *drv1.DRPlan, stages []drv1.StageStatus) bool {
+	names := make(map[string]bool, len(plan.Spec.Stages))
+	for k := range plan.Spec.Stages {
+		names[plan.Spec.Stages[k].Name] = true
+	}
+	for k := range stages {
+		if !names[stages[k].Name] {
+			return false
+		}
+	}
+	return true
+}
+
+// undoOrder is the order in which forward stages are undone: reverse topological order of the plan's
+// stage dependencies (a stage after every stage that depended on it; among independent ones, later listed
+// first), or reverse list order when the plan is sequential, missing, or does not have every stage.
+func undoOrder(plan *drv1.DRPlan, forward []drv1.StageStatus) []int {
+	n := len(forward)
+	order := make([]int, 0, n)
+	if plan == nil || plan.Spec.IsSequential() || !hasStages(plan, forward) {
+		for i := n - 1; i >= 0; i-- {
+			order = append(order, i)
+		}
+		return order
+	}
+	index := make(map[string]int, n)
+	for i := range forward {
+		index[forward[i].Name] = i
+	}
+	deps := make([][]int, n)
+	for k := range plan.Spec.Stages {
+		i, ok := index[plan.Spec.Stages[k].Name]
+		if !ok {
+			continue
+		}
+		for _, d := range plan.Spec.Stages[k].DependsOn {
+			if j, ok := index[d]; ok {
+				deps[i] = append(deps[i], j)
+			}
+		}
+	}
+	// Depth-first topological order (admission rejects cycles; a cycle here just stops the walk).
+	state := make([]int, n) // 0 new, 1 on the path, 2 done
+	var topo []int
+	var visit func(i int)
+	visit = func(i int) {
+		if state[i] != 0 {
+			return
+		}
+		state[i] = 1
+		for _, j := range deps[i] {
+			visit(j)
+		}
+		state[i] = 2
+		topo = append(topo, i)
+	}
+	for i := range forward {
+		visit(i)
+	}
+	for k := len(topo) - 1; k >= 0; k-- {
+		order = append(order, topo[k])
+	}
+	return order
 }
 
 // stageParallel reports whether the plan runs the workflows of stage name at once.

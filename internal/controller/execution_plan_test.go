@@ -72,8 +72,19 @@ func TestStageDeps(t *testing.T) {
 		{"a stage without dependsOn in a DAG plan waits for none", dag, forward, 1, engine.Forward, nil},
 		{"in a plan without dependsOn a stage waits for the one before", seq, forward, 2, engine.Forward, []string{"b"}},
 		{"the first stage waits for none", seq, forward, 0, engine.Forward, nil},
-		{"a reverse run waits for the stage before in reverse order, whatever dependsOn says", dag, reverse, 1, engine.Reverse, []string{"c"}},
-		{"a revert has no plan order: the stage before", nil, reverse, 2, engine.Reverse, []string{"b"}},
+		{"a reverse run of a sequential plan waits for the stage before in reverse order", seq, reverse, 1, engine.Reverse, []string{"c"}},
+		{"a reverse run without a plan: the stage before", nil, reverse, 2, engine.Reverse, []string{"b"}},
+		{"a reverse run waits for the undo of the stages that depended on it", dag, reverse, 2, engine.Reverse, []string{"c"}},
+		{"a reverse run of an independent stage waits for none", dag, reverse, 1, engine.Reverse, nil},
+		{"the undo of a dependent stage waits for none", dag, reverse, 0, engine.Reverse, nil},
+		{"a dependent listed first is still undone first", planOf(drv1.PlanStop, stage("b", "a"), stage("a")),
+			stagesAt("b", pP, "a", pP), 1, engine.Reverse, []string{"b"}},
+		{"through a stage with nothing to undo", planOf(drv1.PlanStop, stage("a"), stage("b", "a"), stage("c", "b")),
+			stagesAt("c", pP, "a", pP), 1, engine.Reverse, []string{"c"}},
+		{"every dependent, in list order", planOf(drv1.PlanStop, stage("a"), stage("b", "a"), stage("c", "a")),
+			stagesAt("c", pP, "b", pP, "a", pP), 2, engine.Reverse, []string{"c", "b"}},
+		{"a plan that lost a stage of the list: the stage before", planOf(drv1.PlanStop, stage("a"), stage("c", "a")),
+			stagesAt("c", pP, "b", pP, "a", pP), 2, engine.Reverse, []string{"b"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -102,8 +113,11 @@ func TestStageGate(t *testing.T) {
 		{"a failure two stages up blocks the stage, naming its own dependency", dag, stagesAt("a", pF, "b", pP, "c", pP, "d", pP), 2, engine.Forward, false, gateBlocked, "b"},
 		{"under Stop an independent stage is held after a failure", dag, stagesAt("a", pF, "b", pP, "c", pP, "d", pP), 3, engine.Forward, true, gateHeld, ""},
 		{"under Continue an independent stage starts after a failure", dag, stagesAt("a", pF, "b", pP, "c", pP, "d", pP), 3, engine.Forward, false, gateStart, ""},
-		{"a reverse stage waits for the one before it", dag, stagesAt("d", pR, "c", pP), 1, engine.Reverse, false, gateWait, ""},
-		{"a reverse stage after a failed one is blocked", dag, stagesAt("d", pF, "c", pP), 1, engine.Reverse, false, gateBlocked, "d"},
+		{"a reverse stage waits for the undo of its dependent", dag, stagesAt("c", pR, "b", pP), 1, engine.Reverse, false, gateWait, ""},
+		{"a reverse stage whose dependent's undo failed is blocked", dag, stagesAt("c", pF, "b", pP), 1, engine.Reverse, false, gateBlocked, "c"},
+		{"an independent reverse stage starts while another is undone", dag, stagesAt("c", pR, "d", pP), 1, engine.Reverse, false, gateStart, ""},
+		{"a sequential plan's reverse stage waits for the one before it", planOf(drv1.PlanStop, stage("c"), stage("d")),
+			stagesAt("d", pR, "c", pP), 1, engine.Reverse, false, gateWait, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -190,6 +204,75 @@ func TestFailurePolicy(t *testing.T) {
 			policy := (&drv1.DRPlanSpec{FailurePolicy: c.policy}).GetFailurePolicy()
 			g.Expect(stopsOnFailure(policy)).To(Equal(c.wantStop))
 			g.Expect(rollsBack(policy, c.stages)).To(Equal(c.wantRollsBack))
+		})
+	}
+}
+
+func TestUndoOrder(t *testing.T) {
+	cases := []struct {
+		name    string
+		plan    *drv1.DRPlan
+		forward []drv1.StageStatus
+		want    []int
+	}{
+		{"sequential: reverse list order", planOf(drv1.PlanStop, stage("a"), stage("b"), stage("c")),
+			stagesAt("a", pS, "b", pS, "c", pS), []int{2, 1, 0}},
+		{"no plan: reverse list order", nil, stagesAt("a", pS, "b", pS), []int{1, 0}},
+		{"a dependent listed first is undone first", planOf(drv1.PlanStop, stage("b", "a"), stage("a")),
+			stagesAt("b", pS, "a", pS), []int{0, 1}},
+		{"a chain listed backwards", planOf(drv1.PlanStop, stage("c", "b"), stage("b", "a"), stage("a")),
+			stagesAt("c", pS, "b", pS, "a", pS), []int{0, 1, 2}},
+		{"diamond", planOf(drv1.PlanStop, stage("d", "b", "c"), stage("a"), stage("b", "a"), stage("c", "a")),
+			stagesAt("d", pS, "a", pS, "b", pS, "c", pS), []int{0, 3, 2, 1}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g := NewWithT(t)
+			got := undoOrder(c.plan, c.forward)
+			g.Expect(got).To(Equal(c.want))
+			// Whatever the order, an undo comes after the undo of everything that depended on it.
+			if c.plan == nil {
+				return
+			}
+			pos := map[string]int{}
+			for k, i := range got {
+				pos[c.forward[i].Name] = k
+			}
+			for _, st := range c.plan.Spec.Stages {
+				for _, d := range st.DependsOn {
+					g.Expect(pos[st.Name]).To(BeNumerically("<", pos[d]), "%s undone before %s", st.Name, d)
+				}
+			}
+		})
+	}
+}
+
+func TestRunbookChange(t *testing.T) {
+	wf := &drv1.DRWorkflow{ObjectMeta: metav1.ObjectMeta{Name: "w", Namespace: "ns", Generation: 3}}
+	plain := &drv1.DRPlanExecution{}
+	optIn := &drv1.DRPlanExecution{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{drv1.AnnotationAllowWorkflowChanges: "true"}}}
+	cases := []struct {
+		name string
+		ran  int64
+		ex   *drv1.DRPlanExecution
+		want []string // substrings; none means allowed
+	}{
+		{"the generation that ran", 3, plain, nil},
+		{"changed since", 2, plain, []string{"DRWorkflow ns/w changed", "used generation 2", "generation 3 now", drv1.AnnotationAllowWorkflowChanges}},
+		{"not recorded", 0, plain, []string{"a generation it did not record", "generation 3 now"}},
+		{"changed, opted in", 2, optIn, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g := NewWithT(t)
+			got := runbookChange(c.ran, wf, c.ex)
+			if c.want == nil {
+				g.Expect(got).To(BeEmpty())
+				return
+			}
+			for _, w := range c.want {
+				g.Expect(got).To(ContainSubstring(w))
+			}
 		})
 	}
 }

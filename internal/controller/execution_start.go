@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -23,6 +24,7 @@ func (r *DRPlanExecutionReconciler) startForward(ctx context.Context, ex *drv1.D
 	var paramErrs, wfErrs []string
 	notFound := false
 	st.StageStatuses = make([]drv1.StageStatus, len(plan.Spec.Stages))
+	workflows := map[[2]int]*drv1.DRWorkflow{}
 	for i := range plan.Spec.Stages {
 		ss := drv1.StageStatus{Name: plan.Spec.Stages[i].Name, Phase: drv1.ExecutionPending}
 		for j := range plan.Spec.Stages[i].Workflows {
@@ -30,8 +32,13 @@ func (r *DRPlanExecutionReconciler) startForward(ctx context.Context, ex *drv1.D
 			ss.WorkflowExecutions = append(ss.WorkflowExecutions, e)
 			paramErrs, wfErrs = append(paramErrs, p.params...), append(wfErrs, p.workflow...)
 			notFound = notFound || p.notFound
+			workflows[[2]int{i, j}] = p.wf
 		}
 		st.StageStatuses[i] = ss
+	}
+	// A parameter no workflow declares is a typo: nothing runs (the webhook denies it first).
+	for _, fe := range translator.ValidateParamNames(plan, func(i, j int) *drv1.DRWorkflow { return workflows[[2]int{i, j}] }, ex) {
+		paramErrs = append(paramErrs, fe.Error())
 	}
 	r.summarize(ex)
 	if end := startEnding(paramErrs, wfErrs, notFound); end != nil {
@@ -46,6 +53,8 @@ func (r *DRPlanExecutionReconciler) startForward(ctx context.Context, ex *drv1.D
 type entryProblems struct {
 	params, workflow []string
 	notFound         bool
+	// wf is the entry's DRWorkflow, nil when it could not be read.
+	wf *drv1.DRWorkflow
 }
 
 // startEntry builds the status of entry j of stage i: its workflow's generation and engine, its resolved
@@ -67,6 +76,7 @@ func (r *DRPlanExecutionReconciler) startEntry(ctx context.Context, ex *drv1.DRP
 		p.workflow = []string{fmt.Sprintf("stage %s: DRWorkflow %s/%s: %v", stage.Name, ref.Namespace, ref.Name, errMsg(err))}
 		return e, p
 	}
+	p.wf = wf
 	e.WorkflowGeneration = wf.Generation
 	e.Engine = r.engineType(wf)
 	params, ferrs := translator.ResolveParams(wf, plan, i, j, ex)
@@ -84,14 +94,14 @@ func (r *DRPlanExecutionReconciler) startEntry(ctx context.Context, ex *drv1.DRP
 
 // startRevert builds a Revert's stages: the reverse runs of what its target did. It reports whether the
 // execution ended.
-func (r *DRPlanExecutionReconciler) startRevert(ctx context.Context, ex *drv1.DRPlanExecution, now metav1.Time) bool {
+func (r *DRPlanExecutionReconciler) startRevert(ctx context.Context, ex *drv1.DRPlanExecution, plan *drv1.DRPlan, now metav1.Time) bool {
 	st := &ex.Status
 	target, err := r.revertTarget(ctx, ex)
 	if msg := revertTargetProblem(ex, target, err); msg != "" {
 		endExecution(st, ending{phase: drv1.ExecutionFailed, reason: drv1.ReasonRevertTargetInvalid, message: msg}, ex.Generation, now)
 		return true
 	}
-	st.StageStatuses = reverseStages(target.Status.StageStatuses)
+	st.StageStatuses = reverseStages(plan, target.Status.StageStatuses)
 	if len(st.StageStatuses) == 0 {
 		r.summarize(ex)
 		setRunning(st, "", ex.Generation, now)
@@ -118,6 +128,11 @@ func (r *DRPlanExecutionReconciler) prepareReverse(ctx context.Context, ex *drv1
 			wf := &drv1.DRWorkflow{}
 			err := r.Get(ctx, types.NamespacedName{Namespace: e.WorkflowRef.Namespace, Name: e.WorkflowRef.Name}, wf)
 			if err == nil && src != nil {
+				if change := runbookChange(src.WorkflowGeneration, wf, ex); change != "" {
+					err = errors.New(change)
+				}
+			}
+			if err == nil && src != nil {
 				var ir *translator.IR
 				if ir, err = newRun(ex, stages[i].Name, 0, e, wf, engine.Reverse, src.ActionStatuses).BuildIR(); err == nil {
 					e.ActionStatuses = pendingActions(ir)
@@ -137,6 +152,23 @@ func (r *DRPlanExecutionReconciler) prepareReverse(ctx context.Context, ex *drv1
 		}
 	}
 	return errs
+}
+
+// runbookChange says why a reverse run must not start: the DRWorkflow is not at the generation the run it
+// undoes used (ran; 0 when that run did not record it), so its rollbacks may not be the ones that belong to
+// what ran, and the execution did not opt in with AnnotationAllowWorkflowChanges. "" when it may start.
+func runbookChange(ran int64, wf *drv1.DRWorkflow, ex *drv1.DRPlanExecution) string {
+	if ran == wf.Generation || ex.Annotations[drv1.AnnotationAllowWorkflowChanges] == "true" {
+		return ""
+	}
+	was := fmt.Sprintf("generation %d", ran)
+	if ran == 0 {
+		was = "a generation it did not record"
+	}
+	return fmt.Sprintf("DRWorkflow %s/%s changed since the run being undone: that run used %s, the DRWorkflow is at "+
+		"generation %d now, so its rollbacks may differ from the ones that belong to what ran; to undo with the "+
+		"current definition, create the execution with the annotation %s: \"true\"",
+		wf.Namespace, wf.Name, was, wf.Generation, drv1.AnnotationAllowWorkflowChanges)
 }
 
 // pendingActions is the status of a run's actions before it starts.

@@ -273,11 +273,11 @@ func setRunning(st *drv1.DRPlanExecutionStatus, msg string, gen int64, now metav
 		Reason: drv1.ReasonRunning, Message: msg, ObservedGeneration: gen, LastTransitionTime: now})
 }
 
-// reverseStages builds the reverse runs of recorded stages: stages in reverse order, in each the entries that
-// have a Succeeded action (their params and action statuses are what the reverse run uses), in reverse order.
-func reverseStages(forward []drv1.StageStatus) []drv1.StageStatus {
+// reverseStages builds the reverse runs of recorded stages: stages in reverse dependency order (undoOrder), in
+// each the entries that have a Succeeded action (their params and action statuses are what the reverse run uses), in reverse order.
+func reverseStages(plan *drv1.DRPlan, forward []drv1.StageStatus) []drv1.StageStatus {
 	var out []drv1.StageStatus
-	for i := len(forward) - 1; i >= 0; i-- {
+	for _, i := range undoOrder(plan, forward) {
 		src := &forward[i]
 		st := drv1.StageStatus{Name: src.Name, Phase: drv1.ExecutionPending}
 		for j := len(src.WorkflowExecutions) - 1; j >= 0; j-- {

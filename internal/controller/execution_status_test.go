@@ -74,7 +74,7 @@ func TestReverseStages(t *testing.T) {
 		{Name: "two", WorkflowExecutions: []drv1.WorkflowExecutionStatus{{WorkflowRef: drv1.ObjectReference{Name: "z"}, ActionStatuses: none}}},
 		{Name: "three", WorkflowExecutions: []drv1.WorkflowExecutionStatus{{WorkflowRef: drv1.ObjectReference{Name: "w"}, ActionStatuses: ok}}},
 	}
-	rev := reverseStages(fwd)
+	rev := reverseStages(nil, fwd)
 	g.Expect(rev).To(HaveLen(2), "a stage with nothing succeeded has nothing to undo")
 	g.Expect(rev[0].Name).To(Equal("three"))
 	g.Expect(rev[1].Name).To(Equal("one"))

@@ -94,7 +94,7 @@ func (r *DRPlanExecutionReconciler) begin(ctx context.Context, ex *drv1.DRPlanEx
 		return true, nil
 	}
 	if ex.Spec.GetOperationType() == drv1.OperationRevert {
-		return r.startRevert(ctx, ex, now), nil
+		return r.startRevert(ctx, ex, plan, now), nil
 	}
 	return r.startForward(ctx, ex, plan, now), nil
 }
@@ -131,7 +131,7 @@ func (r *DRPlanExecutionReconciler) runForward(ctx context.Context, ex *drv1.DRP
 		endExecution(st, settledEnding(st.StageStatuses), ex.Generation, now)
 		return err
 	}
-	st.RollbackStageStatuses = reverseStages(st.StageStatuses)
+	st.RollbackStageStatuses = reverseStages(plan, st.StageStatuses)
 	if len(st.RollbackStageStatuses) == 0 {
 		endExecution(st, nothingToRollBack(st.StageStatuses), ex.Generation, now)
 		return err

@@ -24,6 +24,9 @@ import (
 //     applies files in name order, so a plan routinely arrives before its workflows. The plan's Ready
 //     condition (reconciler) and the execution webhook, which denies running a plan whose workflows are
 //     missing, cover the rest.
+//   - a parameter the plan sets (globalParams, a stage entry's params) that no DRWorkflow it reaches
+//     declares is denied, naming the declared ones (translator.ValidateParamNames; checked over the
+//     workflows that exist).
 //   - delete: denied while the plan has an execution that is not in a terminal phase (status.currentExecution
 //     or any DRPlanExecution whose spec.planRef is the plan); the message names them. Deleting the plan
 //     under a running execution would leave its runs without the plan they came from. When the plan's
@@ -58,15 +61,21 @@ func (v *DRPlanValidator) validate(ctx context.Context, plan *drv1.DRPlan) (admi
 	if err := invalid(gkPlan, plan.Name, errs); err != nil {
 		return nil, err
 	}
-	return v.workflowWarnings(ctx, plan), nil
+	warnings, workflowOf := v.workflowWarnings(ctx, plan)
+	if err := invalid(gkPlan, plan.Name, translator.ValidateParamNames(plan, workflowOf, nil)); err != nil {
+		return nil, err
+	}
+	return warnings, nil
 }
 
 // workflowWarnings warns about stage entries whose DRWorkflow does not exist (or cannot be read), and about
 // entries whose parameters do not resolve from the plan alone (a required one nobody sets, a value of the
-// wrong type): every execution would then have to supply them, or is rejected.
-func (v *DRPlanValidator) workflowWarnings(ctx context.Context, plan *drv1.DRPlan) admission.Warnings {
+// wrong type): every execution would then have to supply them, or is rejected. It also returns the
+// DRWorkflow of each entry (nil when it could not be read), for translator.ValidateParamNames.
+func (v *DRPlanValidator) workflowWarnings(ctx context.Context, plan *drv1.DRPlan) (admission.Warnings, func(i, j int) *drv1.DRWorkflow) {
 	var warnings admission.Warnings
 	workflows := map[types.NamespacedName]*drv1.DRWorkflow{}
+	byEntry := map[[2]int]*drv1.DRWorkflow{}
 	for i, st := range plan.Spec.Stages {
 		for j, e := range st.Workflows {
 			key := types.NamespacedName{Namespace: e.WorkflowRef.NamespaceOr(plan.Namespace), Name: e.WorkflowRef.Name}
@@ -90,6 +99,7 @@ func (v *DRPlanValidator) workflowWarnings(ctx context.Context, plan *drv1.DRPla
 			if wf == nil {
 				continue
 			}
+			byEntry[[2]int{i, j}] = wf
 			_, perrs := translator.ResolveParams(wf, plan, i, j, nil)
 			for _, pe := range perrs {
 				warnings = append(warnings, fmt.Sprintf("%s (DRWorkflow %s): %s; every execution of this plan must set it in spec.params",
@@ -97,7 +107,7 @@ func (v *DRPlanValidator) workflowWarnings(ctx context.Context, plan *drv1.DRPla
 			}
 		}
 	}
-	return warnings
+	return warnings, func(i, j int) *drv1.DRWorkflow { return byEntry[[2]int{i, j}] }
 }
 
 // ValidateDelete denies deleting a DRPlan that has an execution in flight.

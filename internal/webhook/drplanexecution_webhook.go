@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -153,6 +154,7 @@ func (v *DRPlanExecutionValidator) validateExecute(ctx context.Context, ex *drv1
 		problem string
 	}
 	workflows := map[types.NamespacedName]lookup{}
+	byEntry := map[[2]int]*drv1.DRWorkflow{}
 	for i, st := range plan.Spec.Stages {
 		for j, e := range st.Workflows {
 			key := types.NamespacedName{Namespace: e.WorkflowRef.NamespaceOr(plan.Namespace), Name: e.WorkflowRef.Name}
@@ -178,7 +180,15 @@ func (v *DRPlanExecutionValidator) validateExecute(ctx context.Context, ex *drv1
 				errs = append(errs, field.Invalid(planRefPath, ex.Spec.PlanRef, where+": "+l.problem))
 				continue
 			}
+			byEntry[[2]int{i, j}] = l.wf
 			errs = append(errs, entryParamErrors(l.wf, plan, i, j, ex, where)...)
+		}
+	}
+	// A name no workflow of the plan declares is a typo: the execution's own are reported here, the plan's
+	// by its admission and Ready condition.
+	for _, fe := range translator.ValidateParamNames(plan, func(i, j int) *drv1.DRWorkflow { return byEntry[[2]int{i, j}] }, ex) {
+		if strings.HasPrefix(fe.Field, "spec.params") {
+			errs = append(errs, fe)
 		}
 	}
 	return errs, nil

@@ -35,7 +35,8 @@
 //     starts; the Workflow fails in the same pass, omitting the dependents of stopped http nodes, while the
 //     dependents of stopped pod nodes get no node (their task results arrive after Argo assessed the DAG).
 //
-// What it does not do: run pods, evaluate Argo expressions (only the literal when "false"), honour retry
+// What it does not do: run pods, evaluate Argo expressions (only the literal when "false", and a
+// retryStrategy expression, with the expr-lang library Argo uses), honour retry
 // backoff timing (one attempt per pass), synchronization, TTL, pod GC, hooks, steps templates, artifacts.
 // Outcomes of each task come from a Script the test supplies; by default every task succeeds.
 package argostandin
@@ -50,6 +51,7 @@ import (
 	"time"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	"github.com/expr-lang/expr"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/uuid"
@@ -363,6 +365,20 @@ func (s *StandIn) markDone(wf *wfv1.Workflow, name string) {
 	wf.Status.Nodes[n.ID] = n
 }
 
+// retryExpressionAllows evaluates a retryStrategy's expression over the failed last attempt, as Argo does,
+// with the expr-lang library Argo uses; its variable lastRetry carries the attempt's message and status (an
+// expression that does not evaluate to a boolean allows no retry, as in Argo). No expression allows it.
+func retryExpressionAllows(rs *wfv1.RetryStrategy, last *wfv1.NodeStatus) bool {
+	if rs == nil || rs.Expression == "" {
+		return true
+	}
+	env := map[string]any{"lastRetry": map[string]any{"message": last.Message, "status": string(last.Phase),
+		"exitCode": "-1", "duration": "0"}}
+	out, err := expr.Eval(rs.Expression, env)
+	allowed, ok := out.(bool)
+	return err == nil && ok && allowed
+}
+
 func (s *StandIn) addAttempt(wf *wfv1.Workflow, parent string, typ wfv1.NodeType) {
 	p := wf.Status.Nodes[wf.NodeID(parent)]
 	name := fmt.Sprintf("%s(%d)", parent, len(p.Children))
@@ -394,6 +410,8 @@ func (s *StandIn) advance(wf *wfv1.Workflow, dt dagTask, action string, n *wfv1.
 			switch {
 			case last.Phase == wfv1.NodeSucceeded:
 				n.Phase, n.FinishedAt, n.Outputs = wfv1.NodeSucceeded, now(), last.Outputs.DeepCopy()
+			case !retryExpressionAllows(dt.tmpl.RetryStrategy, &last):
+				n.Phase, n.FinishedAt, n.Message, n.Outputs = last.Phase, now(), "retryStrategy.expression evaluated to false", last.Outputs.DeepCopy()
 			case len(n.Children) > limit:
 				n.Phase, n.FinishedAt, n.Message, n.Outputs = last.Phase, now(), "No more retries left", last.Outputs.DeepCopy()
 			default:

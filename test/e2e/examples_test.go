@@ -104,6 +104,8 @@ var _ = Describe("The examples on the real Argo workflow-controller", func() {
 		sub := &unstructured.Unstructured{}
 		sub.SetGroupVersionKind(schema.GroupVersionKind{Group: "apps.clusternet.io", Version: "v1alpha1", Kind: "Subscription"})
 		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: "shop", Name: "shop-standby"}, sub)).To(Succeed())
+		Expect(action(e, "subscribe-standby").Outputs.SubscriptionRef).To(HaveField("Created", BeTrue()))
+		Expect(action(e, "subscribe-standby").Outputs.SubscriptionRef.UID).To(Equal(sub.GetUID()))
 
 		revert(ns, "shop-failover-undo", "shop-failover", "shop-failover-run")
 		undo := waitPhase(ns, "shop-failover-undo", drv1.ExecutionSucceeded)
@@ -113,6 +115,9 @@ var _ = Describe("The examples on the real Argo workflow-controller", func() {
 		err := k8sClient.Get(ctx, client.ObjectKeyFromObject(standby), localization("clusternet-xy34z", "shop-api-failover"))
 		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the revert deleted the Localization the run created: %v", err)
 		Expect(overrideValue("clusternet-ab12c", "shop-api-baseline")).To(Equal(`{"spec":{"replicas":4}}`), "the custom rollback restored the primary")
+		Expect(action(entry(undo), "subscribe-standby").Phase).To(Equal(drv1.ActionSucceeded))
+		err = k8sClient.Get(ctx, client.ObjectKeyFromObject(sub), sub.DeepCopy())
+		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the revert deleted the Subscription the run's Apply created: %v", err)
 	})
 })
 

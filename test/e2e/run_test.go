@@ -157,11 +157,38 @@ var _ = Describe("DR plans on the real Argo workflow-controller", func() {
 		Expect(action(e, "after").Phase).To(Equal(drv1.ActionSkipped))
 		Expect(hooks.Requests("/" + ns + "/doomed")).To(HaveLen(2))
 		Expect(hooks.Requests("/" + ns + "/after")).To(BeEmpty())
-		// The second attempt re-attached to the Job of the first (deterministic name, apply): one Job only.
+		// Each attempt ran a Job of its own (translator.JobAttemptName), and both failed.
 		jobs := &batchv1.JobList{}
 		Expect(k8sClient.List(ctx, jobs, client.InNamespace(ns))).To(Succeed())
-		Expect(jobs.Items).To(HaveLen(1))
+		stem := translator.JobName("run", "main", 0, "w", "check")
+		Expect(jobs.Items).To(ConsistOf(
+			And(HaveField("Name", translator.JobAttemptName(stem, 0)), HaveField("Status.Failed", BeNumerically(">=", 1))),
+			And(HaveField("Name", translator.JobAttemptName(stem, 1)), HaveField("Status.Failed", BeNumerically(">=", 1)))))
 		checkMapping(argoWorkflow(ns, e))
+	})
+
+	It("retries a Job action with a Job per attempt: the first attempt's Job fails, the second's succeeds, retryCount 1", func() {
+		ns := newNamespace()
+		job := withRetry(jobAction("check", ns, false), 1)
+		// kwok fails the pod of the first attempt's Job only (test/stack/kwok-stages.yaml).
+		job.Job.Template.Spec.Raw = []byte(`{"backoffLimit":0,"template":{"metadata":{"annotations":{"drplan.e2e/fail-first-attempt":"true"}},` +
+			`"spec":{"restartPolicy":"Never","containers":[{"name":"main","image":"registry.example/dr/check:1","command":["check"]}]}}}`)
+		createWorkflow(ns, "w", "", nil, job, hookAction(ns, "after", "check"))
+		createPlan(ns, "p", "w")
+		execute(ns, "run", "p")
+		e := entry(waitPhase(ns, "run", drv1.ExecutionSucceeded))
+		check := action(e, "check")
+		Expect(check.Phase).To(Equal(drv1.ActionSucceeded))
+		Expect(check.RetryCount).To(Equal(int32(1)))
+		stem := translator.JobName("run", "main", 0, "w", "check")
+		Expect(check.Outputs.JobRef.Name).To(Equal(translator.JobAttemptName(stem, 1)))
+		first, second := &batchv1.Job{}, &batchv1.Job{}
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: translator.JobAttemptName(stem, 0)}, first)).To(Succeed())
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: translator.JobAttemptName(stem, 1)}, second)).To(Succeed())
+		Expect(first.Status.Failed).To(BeNumerically(">=", 1), "attempt 0 failed")
+		Expect(second.Status.Succeeded).To(BeNumerically(">=", 1), "attempt 1 succeeded")
+		Expect(check.Outputs.JobRef.UID).To(Equal(second.UID))
+		Expect(action(e, "after").Phase).To(Equal(drv1.ActionSucceeded))
 	})
 
 	It("fails a Job action whose pod fails, with a clear message, and runs nothing after it", func() {
@@ -291,6 +318,32 @@ var _ = Describe("DR plans on the real Argo workflow-controller", func() {
 		checkMapping(wf)
 	})
 
+	It("reverts Applies: the object the run's Apply created is deleted, a pre-existing one applied over is kept", func() {
+		ns := newNamespace(configMapRule)
+		before := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "dr-existing", Namespace: ns}, Data: map[string]string{"owner": "platform"}}
+		Expect(k8sClient.Create(ctx, before)).To(Succeed())
+		createWorkflow(ns, "w", "", nil,
+			resourceAction("over", drv1.OperationApply, configMapManifest("dr-existing", ns)),
+			resourceAction("fresh", drv1.OperationApply, configMapManifest("dr-fresh", ns)))
+		createPlan(ns, "p", "w")
+		execute(ns, "run", "p")
+		first := entry(waitPhase(ns, "run", drv1.ExecutionSucceeded))
+		over, fresh := action(first, "over").Outputs.ResourceRef, action(first, "fresh").Outputs.ResourceRef
+		Expect(over.UID).To(Equal(before.UID))
+		Expect(over.Created).To(BeFalse(), "applied over an object that existed before the run")
+		Expect(fresh.Created).To(BeTrue(), "the Apply created dr-fresh")
+		Expect(fresh.UID).To(Equal(configMap(ns, "dr-fresh").UID))
+		Expect(configMap(ns, "dr-existing").Data).To(HaveKeyWithValue("plan", "p"), "the Apply changed the existing object")
+
+		revert(ns, "undo", "p", "run")
+		e := entry(waitPhase(ns, "undo", drv1.ExecutionSucceeded))
+		Expect(actionPhases(e)).To(Equal(map[string]drv1.ActionPhase{"fresh": drv1.ActionSucceeded, "over": drv1.ActionSkipped}))
+		Expect(configMap(ns, "dr-fresh")).To(BeNil(), "the revert deleted the ConfigMap the run's Apply created")
+		kept := configMap(ns, "dr-existing")
+		Expect(kept).NotTo(BeNil(), "the revert kept the ConfigMap that existed before the run")
+		Expect(kept.UID).To(Equal(before.UID))
+	})
+
 	It("cancels a run during a slow HTTP action: Canceled, later actions never run, Argo's Workflow stopped", func() {
 		ns := newNamespace()
 		release := make(chan struct{})
@@ -384,9 +437,10 @@ var _ = Describe("DR plans on the real Argo workflow-controller", func() {
 		Expect(k8sClient.Create(ctx, guarded)).To(Succeed())
 		// A DAG (done depends on plant), so intrude and plant both start.
 		createWorkflow(ns, "w", drv1.WorkflowContinue, nil,
-			resourceAction("intrude", drv1.OperationApply, configMapManifest("guarded", other.Name)),
+			// Retries allowed, but a Forbidden is not worth retrying (both engines give up at once).
+			withRetry(resourceAction("intrude", drv1.OperationApply, configMapManifest("guarded", other.Name)), 2),
 			// A kind the executor's Role does not list, in its own namespace.
-			resourceAction("plant", drv1.OperationCreate, "apiVersion: v1\nkind: Secret\nmetadata:\n  name: planted\n  namespace: "+ns+"\nstringData:\n  k: v\n"),
+			withRetry(resourceAction("plant", drv1.OperationCreate, "apiVersion: v1\nkind: Secret\nmetadata:\n  name: planted\n  namespace: "+ns+"\nstringData:\n  k: v\n"), 2),
 			hookAction(ns, "done", "plant"))
 		createPlan(ns, "p", "w")
 		execute(ns, "run", "p")

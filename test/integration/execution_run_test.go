@@ -12,9 +12,11 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
 	"github.com/drplan/drplan-operator/test/argostandin"
+	"github.com/drplan/drplan-operator/test/testenv"
 	"github.com/drplan/drplan-operator/translator"
 )
 
@@ -177,6 +179,9 @@ var _ = Describe("DRPlanExecution on Argo", func() {
 		Expect(calls.Load()).To(Equal(int32(1)))
 		Expect(ex.Status.StageStatuses[1].WorkflowExecutions[0].Engine).To(Equal(drv1.ExecutorArgo))
 		Expect(exWorkflows(ns)).To(HaveLen(1), "only the Argo entry has a Workflow")
+		for _, st := range ex.Status.StageStatuses {
+			Expect(st.WorkflowExecutions[0].WorkflowGeneration).To(Equal(int64(1)), "each engine's run records the generation it used")
+		}
 	})
 
 	It("skips an action whose when renders false and counts a skipped dependency as satisfied", func() {
@@ -405,6 +410,57 @@ var _ = Describe("DRPlanExecution on Argo", func() {
 			Expect(exAction(two.WorkflowExecutions[0], "c2").Phase).To(Equal(drv1.ActionSucceeded))
 			Expect(exAction(one.WorkflowExecutions[0], "c1").Phase).To(Equal(drv1.ActionSucceeded))
 			Expect(ex.Status.Progress).To(Equal("2/2"))
+		})
+
+		It("reverts stages in reverse dependency order when the plan lists a dependent stage first", func() {
+			exWorkflow(ns, "w1", "", exConfigMap("c1", "m1"))
+			exWorkflow(ns, "w2", "", exConfigMap("c2", "m2"))
+			exWorkflow(ns, "w3", "", exConfigMap("c3", "m3"))
+			// "last" is listed first and depends on "first"; "aside" depends on nothing.
+			exPlan(ns, "p", "", exStage("last", false, []string{"first"}, "w2"), exStage("first", false, nil, "w1"),
+				exStage("aside", false, nil, "w3"))
+			exExecution(ns, "run", "p")
+			exWaitPhase(ns, "run", drv1.ExecutionSucceeded)
+			exRevert(ns, "undo", "p", "run")
+			ex := exWaitPhase(ns, "undo", drv1.ExecutionSucceeded)
+			byName := map[string]drv1.StageStatus{}
+			var names []string
+			for _, st := range ex.Status.StageStatuses {
+				byName[st.Name] = st
+				names = append(names, st.Name)
+			}
+			Expect(names).To(Equal([]string{"aside", "last", "first"}))
+			last, first := byName["last"], byName["first"]
+			Expect(first.StartTime.Before(last.CompletionTime)).To(BeFalse(), "first is undone after last, which depended on it")
+			for _, st := range ex.Status.StageStatuses {
+				Expect(st.Phase).To(Equal(drv1.ExecutionSucceeded), st.Name)
+			}
+		})
+
+		It("refuses a Revert whose DRWorkflow changed since the run, naming both generations, unless the execution opts in", func() {
+			wf := exWorkflow(ns, "w", "", exConfigMap("mark", "m1"))
+			exPlan(ns, "p", "", exStage("one", false, nil, "w"))
+			exExecution(ns, "run", "p")
+			run := exWaitPhase(ns, "run", drv1.ExecutionSucceeded)
+			Expect(run.Status.StageStatuses[0].WorkflowExecutions[0].WorkflowGeneration).To(Equal(int64(1)))
+			Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(wf), wf)).To(Succeed())
+			wf.Spec.Actions = append(wf.Spec.Actions, exHTTP("added-later"))
+			Expect(k8sClient.Update(ctx, wf)).To(Succeed())
+			Expect(wf.Generation).To(Equal(int64(2)))
+
+			exRevert(ns, "undo", "p", "run")
+			refused := exWaitPhase(ns, "undo", drv1.ExecutionFailed)
+			Expect(refused.Status.Message).To(And(ContainSubstring("DRWorkflow "+ns+"/w changed"),
+				ContainSubstring("used generation 1"), ContainSubstring("generation 2 now"),
+				ContainSubstring(drv1.AnnotationAllowWorkflowChanges)))
+			Expect(exWorkflows(ns)).To(HaveLen(1), "nothing of the refused Revert ran")
+
+			optIn := testenv.Revert(ns, "undo-anyway", "p", "run")
+			optIn.Annotations = map[string]string{drv1.AnnotationAllowWorkflowChanges: "true"}
+			Expect(k8sClient.Create(ctx, optIn)).To(Succeed())
+			undone := exWaitPhase(ns, "undo-anyway", drv1.ExecutionSucceeded)
+			Expect(exAction(undone.Status.StageStatuses[0].WorkflowExecutions[0], "mark").Phase).To(Equal(drv1.ActionSucceeded))
+			Expect(exWorkflows(ns)).To(HaveLen(2))
 		})
 
 		It("refuses a target that is not a finished Execute of the same plan", func() {

@@ -29,6 +29,7 @@ import (
 	"github.com/drplan/drplan-operator/internal/engine"
 	"github.com/drplan/drplan-operator/nativeexec"
 	"github.com/drplan/drplan-operator/test/testenv"
+	"github.com/drplan/drplan-operator/translator"
 )
 
 // These specs drive the native engine directly against the suite's real API server, the way the execution
@@ -165,9 +166,12 @@ var _ = Describe("Native engine", Ordered, func() {
 		grantExecutor(ns, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"configmaps"},
 			Verbs: []string{"get", "list", "watch", "create", "patch", "update", "delete"}})
 		Expect(k8sClient.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "old", Namespace: ns}})).To(Succeed())
+		existing := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "existing", Namespace: ns}}
+		Expect(k8sClient.Create(ctx, existing)).To(Succeed())
 		run := nativeRun(ns, drv1.WorkflowFailFast,
 			nativeManifest("create", drv1.OperationCreate, configMapYAML("created", ns)),
 			nativeManifest("apply", drv1.OperationApply, configMapYAML("applied", ns)),
+			nativeManifest("apply-over", drv1.OperationApply, configMapYAML("existing", ns)),
 			nativeManifest("remove", drv1.OperationDelete, configMapYAML("old", ns)),
 			nativeManifest("remove-again", drv1.OperationDelete, configMapYAML("old", ns)))
 		st := driveNative(eng, run, notified)
@@ -182,6 +186,7 @@ var _ = Describe("Native engine", Ordered, func() {
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "applied"}, applied)).To(Succeed())
 		Expect(managers(applied)).To(ContainElement(nativeexec.FieldManager))
 		Expect(nativeAction(st, "apply").Outputs.ResourceRef.Created).To(BeTrue())
+		Expect(nativeAction(st, "apply-over").Outputs.ResourceRef.Created).To(BeFalse(), "applied over an object that existed before")
 		Expect(apierrors.IsNotFound(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "old"}, &corev1.ConfigMap{}))).To(BeTrue())
 		Expect(nativeAction(st, "remove-again").Phase).To(Equal(drv1.ActionSucceeded), "deleting what is gone succeeds")
 
@@ -193,6 +198,10 @@ var _ = Describe("Native engine", Ordered, func() {
 			Expect(apierrors.IsNotFound(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, &corev1.ConfigMap{}))).To(BeTrue(), name)
 		}
 		Expect(nativeAction(rst, "remove").Phase).To(Equal(drv1.ActionSkipped), "a Delete has no inverse")
+		Expect(nativeAction(rst, "apply-over").Phase).To(Equal(drv1.ActionSkipped), "an Apply over an existing object is not undone")
+		kept := &corev1.ConfigMap{}
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "existing"}, kept)).To(Succeed())
+		Expect(kept.UID).To(Equal(existing.UID))
 	})
 
 	It("adopts, after a restart, the object its interrupted Create or Apply made, and nobody else's", func() {
@@ -296,23 +305,32 @@ var _ = Describe("Native engine", Ordered, func() {
 			Namespace: ns, Name: job.Name, UID: job.UID, Created: true}))
 	})
 
-	It("fails a Job whose pods failed past backoffLimit; a retry re-attaches to the same Job, as on Argo", func() {
+	It("retries a Job action with a Job per attempt: the first fails past backoffLimit, the second succeeds, retryCount 1", func() {
 		ns := newNamespace()
 		grantExecutor(ns, rbacv1.PolicyRule{APIGroups: []string{"batch"}, Resources: []string{"jobs"}, Verbs: []string{"get", "create", "delete"}})
 		verify := nativeJob("verify", ns, time.Minute)
-		verify.RetryPolicy = &drv1.RetryPolicy{Limit: 1, Interval: drv1.Duration(100 * time.Millisecond)}
+		verify.RetryPolicy = &drv1.RetryPolicy{Limit: 2, Interval: drv1.Duration(100 * time.Millisecond)}
 		run := nativeRun(ns, drv1.WorkflowFailFast, verify)
 		syncNative(eng, run)
-		job := waitJobRecorded(eng, run, "verify")
-		setJobStatus(job, batchv1.JobStatus{Failed: 2}) // backoffLimit 1
+		stem := translator.JobName(run.Execution.Name, run.StageName, run.EntryIndex, run.Workflow.Name, "verify")
+		first := waitJobRecorded(eng, run, "verify")
+		Expect(first.Name).To(Equal(translator.JobAttemptName(stem, 0)))
+		setJobStatus(first, batchv1.JobStatus{Failed: 2}) // backoffLimit 1
+
+		second := &batchv1.Job{}
+		Eventually(func() error {
+			return k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: translator.JobAttemptName(stem, 1)}, second)
+		}).Should(Succeed(), "the retry creates a Job of its own")
+		setJobStatus(second, batchv1.JobStatus{Succeeded: 1})
 		st := driveNative(eng, run, notified)
-		Expect(st.Phase).To(Equal(drv1.ExecutionFailed))
+		Expect(st.Phase).To(Equal(drv1.ExecutionSucceeded), st.Message)
 		a := nativeAction(st, "verify")
 		Expect(a.RetryCount).To(Equal(int32(1)))
-		Expect(a.Message).To(Equal(fmt.Sprintf("no more retries left after 2 attempts: job %s/%s failed: 2 pods failed (backoffLimit 1)", ns, job.Name)))
+		Expect(a.Outputs.JobRef).To(HaveField("Name", second.Name))
+		Expect(a.Outputs.JobRef.UID).To(Equal(second.UID))
 		jobs := &batchv1.JobList{}
 		Expect(k8sClient.List(ctx, jobs, client.InNamespace(ns))).To(Succeed())
-		Expect(jobs.Items).To(HaveLen(1))
+		Expect(jobs.Items).To(HaveLen(2), "the failed attempt's Job stays for its ttlSecondsAfterFinished")
 	})
 
 	It("deletes a Job that outlives its timeout, and a running Job on cancel", func() {

@@ -123,6 +123,7 @@ var _ = Describe("DRPlan reconciler", func() {
 		wf := cyclicWorkflow(ns, "cycle")
 		Expect(k8sClient.Create(ctx, wf)).To(Succeed())
 		plan := planFor(ns, "blocked", "cycle")
+		plan.Spec.GlobalParams = nil // the workflow declares none
 		Expect(k8sClient.Create(ctx, plan)).To(Succeed())
 		var cond metav1.Condition
 		Eventually(func(g Gomega) metav1.Condition {
@@ -171,6 +172,23 @@ var _ = Describe("DRPlan reconciler", func() {
 			HaveField("Message", And(ContainSubstring("plan is invalid"), ContainSubstring("spec.stages"))),
 		))
 		Expect(plan.Status.Phase).To(Equal(drv1.DRPlanInvalid))
+	})
+
+	It("marks a plan Invalid when its workflow stops declaring a parameter the plan sets, naming it", func() {
+		wf := validWorkflow(ns, "w")
+		wf.Spec.Parameters = append(wf.Spec.Parameters, drv1.Parameter{Name: "zone"})
+		Expect(k8sClient.Create(ctx, wf)).To(Succeed())
+		plan := planFor(ns, "zoned", "w")
+		plan.Spec.GlobalParams = []drv1.ParamValue{{Name: "site", Value: "a"}, {Name: "zone", Value: "z1"}}
+		Expect(k8sClient.Create(ctx, plan)).To(Succeed())
+		Eventually(readyOf(plan)).Should(haveReady(metav1.ConditionTrue, drv1.ReasonValid))
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(wf), wf)).To(Succeed())
+		wf.Spec.Parameters = wf.Spec.Parameters[:1]
+		Expect(k8sClient.Update(ctx, wf)).To(Succeed())
+		Eventually(readyOf(plan)).Should(And(
+			haveReady(metav1.ConditionFalse, drv1.ReasonInvalid),
+			HaveField("Message", And(ContainSubstring("spec.globalParams[1].name"), ContainSubstring(`"zone"`), ContainSubstring("declared: site"))),
+		))
 	})
 
 	It("leaves the execution fields of the status alone", func() {

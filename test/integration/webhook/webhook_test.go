@@ -148,6 +148,14 @@ var _ = Describe("DRPlan admission", func() {
 		))
 	})
 
+	It("rejects a plan or stage parameter no workflow declares, naming it and the declared ones", func(ctx context.Context) {
+		p := plan(ns, "typo", stage("a", nil, "wf"))
+		p.Spec.GlobalParams = []drv1.ParamValue{{Name: "site", Value: "b"}, {Name: "sites", Value: "b"}}
+		p.Spec.Stages[0].Workflows[0].Params = []drv1.ParamValue{{Name: "replica", Value: "2"}}
+		expectInvalid(k8sClient.Create(ctx, p), "spec.globalParams[1].name", `"sites"`,
+			"spec.stages[0].workflows[0].params[0].name", `"replica"`, "replicas, site")
+	})
+
 	It("accepts a plan whose workflows do not exist yet, with a warning naming them", func(ctx context.Context) {
 		wc, rec := clientWithWarnings()
 		p := plan(ns, "early", stage("a", nil, "wf", "later"))
@@ -244,6 +252,13 @@ var _ = Describe("DRPlanExecution admission", func() {
 
 		Expect(k8sClient.Create(ctx, execution(ns, "good-params", "typed",
 			"site=a", "region=eu", "replicas=2", "dryRun=true"))).To(Succeed())
+	})
+
+	It("rejects an execution parameter no workflow of the plan declares, naming it and the declared ones", func(ctx context.Context) {
+		create(ctx, plan(ns, "declared", stage("only", nil, "wf")))
+		expectInvalid(k8sClient.Create(ctx, execution(ns, "typo", "declared", "site=x", "replica=2")),
+			"spec.params[1].name", `"replica"`, "declared: replicas, site")
+		Expect(k8sClient.Create(ctx, execution(ns, "declared-ok", "declared", "site=x", "replicas=2"))).To(Succeed())
 	})
 
 	It("rejects a second execution while one is in flight, and accepts it once the first ended", func(ctx context.Context) {
