@@ -124,13 +124,10 @@ func phaseOrPending(p drv1.ExecutionPhase) drv1.ExecutionPhase {
 	return p
 }
 
-// revertTargetProblem says why a Revert cannot run against target (read with err; nil when it does not
-// exist), or "" when it can.
-func revertTargetProblem(ex, target *drv1.DRPlanExecution, err error) string {
-	switch {
-	case err != nil:
-		return err.Error()
-	case target == nil:
+// revertTargetProblem says why a Revert cannot run against target (nil when it does not exist), or "" when
+// it can.
+func revertTargetProblem(ex, target *drv1.DRPlanExecution) string {
+	if target == nil {
 		return "revert target not found"
 	}
 	return checkRevertTarget(ex, target)

@@ -92,29 +92,34 @@ func (r *DRPlanExecutionReconciler) startEntry(ctx context.Context, ex *drv1.DRP
 	return e, p
 }
 
-// startRevert builds a Revert's stages: the reverse runs of what its target did. It reports whether the
+// startRevert builds a Revert's stages: the reverse runs of what its target did. An error reading the
+// target is returned (the reconcile is retried) rather than failing the Revert on an API hiccup. It reports
+// whether the
 // execution ended.
-func (r *DRPlanExecutionReconciler) startRevert(ctx context.Context, ex *drv1.DRPlanExecution, plan *drv1.DRPlan, now metav1.Time) bool {
+func (r *DRPlanExecutionReconciler) startRevert(ctx context.Context, ex *drv1.DRPlanExecution, plan *drv1.DRPlan, now metav1.Time) (bool, error) {
 	st := &ex.Status
 	target, err := r.revertTarget(ctx, ex)
-	if msg := revertTargetProblem(ex, target, err); msg != "" {
+	if err != nil {
+		return false, fmt.Errorf("reading revert target %s: %w", ex.Spec.RevertExecutionRef, err)
+	}
+	if msg := revertTargetProblem(ex, target); msg != "" {
 		endExecution(st, ending{phase: drv1.ExecutionFailed, reason: drv1.ReasonRevertTargetInvalid, message: msg}, ex.Generation, now)
-		return true
+		return true, nil
 	}
 	st.StageStatuses = reverseStages(plan, target.Status.StageStatuses)
 	if len(st.StageStatuses) == 0 {
 		r.summarize(ex)
 		setRunning(st, "", ex.Generation, now)
 		endExecution(st, nothingToRevert(target.Name), ex.Generation, now)
-		return true
+		return true, nil
 	}
 	if errs := r.prepareReverse(ctx, ex, st.StageStatuses, target.Status.StageStatuses, now); len(errs) > 0 {
 		endExecution(st, ending{phase: drv1.ExecutionFailed, reason: drv1.ReasonWorkflowInvalid, message: joinErrors(errs)}, ex.Generation, now)
-		return true
+		return true, nil
 	}
 	r.summarize(ex)
 	setRunning(st, "reverting "+target.Name, ex.Generation, now)
-	return false
+	return false, nil
 }
 
 // prepareReverse fills the action list of reverse entries by compiling them; an entry that cannot be

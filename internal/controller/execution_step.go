@@ -94,7 +94,7 @@ func (r *DRPlanExecutionReconciler) begin(ctx context.Context, ex *drv1.DRPlanEx
 		return true, nil
 	}
 	if ex.Spec.GetOperationType() == drv1.OperationRevert {
-		return r.startRevert(ctx, ex, plan, now), nil
+		return r.startRevert(ctx, ex, plan, now)
 	}
 	return r.startForward(ctx, ex, plan, now), nil
 }
