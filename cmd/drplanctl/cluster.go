@@ -60,6 +60,17 @@ func (c *cluster) addColor(cmd *cobra.Command) {
 }
 
 // style decides on colour: asked for, or a terminal that is not "dumb" and no NO_COLOR (https://no-color.org).
+// connect is what every command against a cluster starts with: the output style, the client and the
+// namespace.
+func (c *cluster) connect() (view.Style, client.WithWatch, string, error) {
+	s, err := c.style()
+	if err != nil {
+		return view.Style{}, nil, "", err
+	}
+	cl, ns, err := c.client()
+	return s, cl, ns, err
+}
+
 func (c *cluster) style() (view.Style, error) {
 	switch c.color {
 	case "always":
@@ -116,11 +127,7 @@ rollback follows under "rollback". Without, list the executions of the namespace
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: c.completeExecutions,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := c.style()
-			if err != nil {
-				return err
-			}
-			cl, ns, err := c.client()
+			s, cl, ns, err := c.connect()
 			if err != nil {
 				return err
 			}
@@ -170,11 +177,7 @@ func newDescribe(c *cluster) *cobra.Command {
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: c.completeExecutions,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := c.style()
-			if err != nil {
-				return err
-			}
-			cl, ns, err := c.client()
+			s, cl, ns, err := c.connect()
 			if err != nil {
 				return err
 			}
@@ -208,11 +211,7 @@ by spec.executionHistoryLimit), with the running execution, if any, on top.`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: c.completePlans,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := c.style()
-			if err != nil {
-				return err
-			}
-			cl, ns, err := c.client()
+			s, cl, ns, err := c.connect()
 			if err != nil {
 				return err
 			}

@@ -52,11 +52,7 @@ Exit status: 0 when the execution Succeeded, 1 when it Failed or was Canceled (o
 			if (len(args) == 1) == (plan != "") {
 				return usageError("drplanctl watch: give an execution name or -p PLAN (one of them)")
 			}
-			s, err := c.style()
-			if err != nil {
-				return err
-			}
-			cl, ns, err := c.client()
+			s, cl, ns, err := c.connect()
 			if err != nil {
 				return err
 			}
