@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -15,6 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
+	"github.com/drplan/drplan-operator/test/stack"
 	"github.com/drplan/drplan-operator/test/testenv"
 )
 
@@ -159,11 +161,27 @@ The demo stack keeps running (until %s). To look around:
   kubectl get dr -A                  # DRWorkflows, DRPlans, DRPlanExecutions
   kubectl get workflows -A           # the Argo Workflows the operator created
   kubectl get drpe %s -n %s -o yaml
-  argo list -A                       # the same with the argo CLI (not built by this repo; install it separately)
-  argo get -n %s %s
+  export ARGO_SERVER=%s ARGO_SECURE=false ARGO_TOKEN="Bearer none"   # the server checks no token (--auth-mode=server)
+  %s/argo list -A      # the same with the argo CLI (built by make e2e-tools), through the Argo Server
+  %s/argo get -n %s %s
+  curl %s/api/v1/workflows/%s   # the Argo Server's API (the Argo UI is not built here: docs/e2e.md)
 Logs: %s (operator.log, workflow-controller.log, kwok.log, ...) and %s
 Run the demo again (new executions on the same stack): make demo. Stop the stack: make demo-down
-`, info.Expires.Format("15:04"), info.Kubeconfig, kubectlDir(), run, d.ns, d.ns, wf, info.Logs, d.p.serveLog)
+`, info.Expires.Format("15:04"), info.Kubeconfig, kubectlDir(), run, d.ns, strings.TrimPrefix(info.ArgoServer, "http://"),
+		toolsDir(), toolsDir(), d.ns, wf, info.ArgoServer, d.ns, info.Logs, d.p.serveLog)
+}
+
+// toolsDir is where the e2e tools, the argo CLI among them, are.
+func toolsDir() string {
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		return "<DRPLAN_E2E_TOOLS>"
+	}
+	o, err := stack.OptionsFromEnv(root)
+	if err != nil {
+		return "<DRPLAN_E2E_TOOLS>"
+	}
+	return o.ToolsDir
 }
 
 // kubectlDir is where the envtest binaries, kubectl among them, are.

@@ -38,6 +38,8 @@ type readyInfo struct {
 	Logs       string    `json:"logs"`
 	Started    time.Time `json:"started"`
 	Expires    time.Time `json:"expires"`
+	// ArgoServer is the Argo Server's base URL (its API; the UI is not built here).
+	ArgoServer string `json:"argoServer"`
 }
 
 // step writes one progress line for `up` to relay (serve's stdout is serve.log).
@@ -65,7 +67,7 @@ func serveUntilDone(ctx context.Context, p paths, lifetime time.Duration) error 
 	defer stopStack(s)
 
 	mgrCtx, cancelMgr := context.WithCancel(context.Background())
-	mgrDone, err := startOperator(ctx, mgrCtx, s.Config, p)
+	mgrDone, err := startOperator(ctx, mgrCtx, s.Config, p, s.ArgoServerURL)
 	if err != nil {
 		cancelMgr()
 		return err
@@ -75,7 +77,7 @@ func serveUntilDone(ctx context.Context, p paths, lifetime time.Duration) error 
 	if err := prepareDemoNamespace(ctx, s.Config); err != nil {
 		return err
 	}
-	if err := markReady(p, s.Kubeconfig, started, lifetime); err != nil {
+	if err := markReady(p, s.Kubeconfig, s.ArgoServerURL, started, lifetime); err != nil {
 		return err
 	}
 	defer os.Remove(p.ready) // before the stack stops: no `up` should pick a stopping stack
@@ -95,15 +97,16 @@ func startStack(ctx context.Context, p paths, lifetime time.Duration) (*stack.St
 	}
 	o.ArtifactsDir = p.logs
 	o.Lifetime = lifetime
+	o.ArgoServer = true
 	step("starting the stack: etcd, kube-apiserver, kube-scheduler, kube-controller-manager, kwok, "+
-		"workflow-controller, pod runner (logs in %s)", p.logs)
+		"workflow-controller, pod runner, Argo Server (logs in %s)", p.logs)
 	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 	s, err := stack.Start(startCtx, o)
 	if err != nil {
 		return nil, fmt.Errorf("starting the stack (logs in %s): %w", p.logs, err)
 	}
-	step("stack running; API server %s", s.Config.Host)
+	step("stack running; API server %s, Argo Server %s", s.Config.Host, s.ArgoServerURL)
 	return s, nil
 }
 
@@ -120,7 +123,7 @@ func stopStack(s *stack.Stack) {
 // process, as the operator's own ServiceAccount, and returns once its caches have synced. The manager runs
 // under mgrCtx; startCtx bounds only the start. The admission webhooks are not served: nothing would call them
 // without a Service, and the reconcilers validate everything again.
-func startOperator(startCtx, mgrCtx context.Context, admin *rest.Config, p paths) (<-chan error, error) {
+func startOperator(startCtx, mgrCtx context.Context, admin *rest.Config, p paths, argoServer string) (<-chan error, error) {
 	logFile, err := os.OpenFile(filepath.Join(p.logs, "operator.log"), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("creating the operator log: %w", err)
@@ -138,7 +141,12 @@ func startOperator(startCtx, mgrCtx context.Context, admin *rest.Config, p paths
 	if err != nil {
 		return nil, fmt.Errorf("creating the operator's manager: %w", err)
 	}
-	if err := testenv.Reconcilers(mgr, controller.ExecutorArgoDefault); err != nil {
+	engines, err := testenv.Engines(mgr, controller.ExecutorArgoDefault)
+	if err != nil {
+		return nil, fmt.Errorf("setting up the engines: %w", err)
+	}
+	// Each run's status links to its Workflow on the Argo Server (argoWorkflow.url), as --argo-ui-url does.
+	if err := controller.SetupReconcilers(mgr, controller.Options{Engines: engines, ArgoUIURL: argoServer}); err != nil {
 		return nil, fmt.Errorf("setting up the reconcilers: %w", err)
 	}
 	done := make(chan error, 1)
@@ -165,7 +173,7 @@ func stopOperator(cancel context.CancelFunc, done <-chan error) {
 }
 
 // markReady copies the admin kubeconfig to its well-known place and writes the ready marker.
-func markReady(p paths, kubeconfig string, started time.Time, lifetime time.Duration) error {
+func markReady(p paths, kubeconfig, argoServer string, started time.Time, lifetime time.Duration) error {
 	kc, err := os.ReadFile(kubeconfig)
 	if err != nil {
 		return fmt.Errorf("reading the stack's kubeconfig: %w", err)
@@ -174,7 +182,7 @@ func markReady(p paths, kubeconfig string, started time.Time, lifetime time.Dura
 		return fmt.Errorf("writing %s: %w", p.kubeconfig, err)
 	}
 	info, err := json.Marshal(readyInfo{PID: os.Getpid(), Kubeconfig: p.kubeconfig, Logs: p.logs,
-		Started: started, Expires: started.Add(lifetime)})
+		Started: started, Expires: started.Add(lifetime), ArgoServer: argoServer})
 	if err != nil {
 		return err
 	}

@@ -4,70 +4,22 @@ package e2e
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"syscall"
-	"time"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
-	"github.com/drplan/drplan-operator/test/stack"
 )
-
-// startArgoServer runs `argo server` (the same CLI binary, built from the pinned module) against the stack, plain
-// http on a free 127.0.0.1 port, with the server's own credentials (--auth-mode=server: the stack's admin
-// kubeconfig), and stops it when the spec ends. It returns the server's base URL.
-func startArgoServer() string {
-	GinkgoHelper()
-	opts, err := stack.OptionsFromEnv(repoRoot)
-	Expect(err).NotTo(HaveOccurred())
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	Expect(err).NotTo(HaveOccurred())
-	port := l.Addr().(*net.TCPAddr).Port
-	Expect(l.Close()).To(Succeed())
-	logFile, err := os.Create(filepath.Join(artifactsDir, fmt.Sprintf("argo-server-%d.log", port)))
-	Expect(err).NotTo(HaveOccurred())
-	// Under timeout(1), like the stack's processes, so it ends even if this process dies without the cleanup.
-	cmd := exec.Command("timeout", fmt.Sprintf("%ds", int(opts.Lifetime.Seconds())),
-		filepath.Join(opts.ToolsDir, "argo"), "server", "--kubeconfig", theStack.Kubeconfig,
-		"--auth-mode=server", "--secure=false", "--port", fmt.Sprint(port), "--namespace", "argo")
-	cmd.Env = append(os.Environ(), "ARGO_SERVER=")
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	Expect(cmd.Start()).To(Succeed())
-	DeferCleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		_, _ = cmd.Process.Wait()
-		logFile.Close()
-	})
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	Eventually(func() error {
-		resp, err := http.Get(base + "/api/v1/version")
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("version: %s", resp.Status)
-		}
-		return nil
-	}, time.Minute).Should(Succeed(), "argo server up (log in %s)", logFile.Name())
-	return base
-}
 
 // The Argo Server serves the operator's Workflows to the Argo UI and to the CLI (ARGO_SERVER). The UI itself is not
 // built here (docs/e2e.md says why); the server's API, which the UI reads, is.
 var _ = Describe("The Argo Server on the operator's Workflows", func() {
 	It("lists a plan's runs by label and serves one run's nodes, named after the actions, through its API and to the CLI", func() {
-		base := startArgoServer()
+		base := theStack.ArgoServerURL // the stack runs it (stack.Options.ArgoServer), as make demo does
+		Expect(base).NotTo(BeEmpty())
 		ns := newNamespace()
 		hooks.On("/"+ns+"/notify", hookBehaviour{})
 		createWorkflow(ns, "checks", "", nil, hookAction(ns, "notify"), jobAction("verify", ns, false, "notify"))

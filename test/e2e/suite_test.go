@@ -89,6 +89,7 @@ var _ = BeforeSuite(func() {
 	// Never skip: a suite that silently passes without its binaries tests nothing.
 	Expect(err).NotTo(HaveOccurred(), "the e2e stack needs its binaries: run `make e2e-tools` (or `make test-e2e`, which builds them)")
 	artifactsDir = opts.ArtifactsDir
+	opts.ArgoServer = true // what the Argo UI and `ARGO_SERVER=... argo` read; argo_server_test.go
 	// A previous run's logs would mix with this run's.
 	Expect(os.RemoveAll(artifactsDir)).To(Succeed())
 

@@ -43,6 +43,9 @@ type Options struct {
 	// WebhookPaths, when set, are webhook configurations envtest installs pointing at a local port with a
 	// certificate of its own (Env.WebhookInstallOptions says which), for an operator in this process to serve.
 	WebhookPaths []string
+	// ArgoServer also starts the Argo Server (`argo server`, the argo CLI of ToolsDir) once the stack is ready;
+	// Stack.ArgoServerURL is then its base URL.
+	ArgoServer bool
 }
 
 // OptionsFromEnv reads KUBEBUILDER_ASSETS (default ~/.cache/drplan/k8s-1.37.2), DRPLAN_E2E_TOOLS (default

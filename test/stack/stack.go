@@ -25,6 +25,8 @@ type Stack struct {
 	Config     *rest.Config // administrator
 	Kubeconfig string       // path of an admin kubeconfig file (for kubectl and for people)
 	Env        *envtest.Environment
+	// ArgoServerURL is the Argo Server's base URL (http://127.0.0.1:<port>) when Options.ArgoServer is set.
+	ArgoServerURL string
 
 	opts     Options
 	client   kubernetes.Interface
@@ -73,6 +75,12 @@ func (s *Stack) start(ctx context.Context) error {
 		{"kwok, kube-scheduler, kube-controller-manager, workflow-controller", s.startChildren},
 		{"pod runner", func() (err error) { s.runner, err = startPodRunner(ctx, s.client, s.Config, s.opts); return err }},
 		{"readiness", func() error { return s.waitReady(ctx) }},
+	}
+	if s.opts.ArgoServer {
+		steps = append(steps, struct {
+			name string
+			run  func() error
+		}{"Argo Server", func() error { return s.startArgoServer(ctx) }})
 	}
 	begin := time.Now()
 	for _, step := range steps {

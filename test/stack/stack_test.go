@@ -4,6 +4,7 @@ package stack
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -49,6 +50,7 @@ func TestStack(t *testing.T) {
 	t.Run("resource and http templates run in parallel", func(t *testing.T) { testParallel(t, c) })
 	t.Run("failing pod is retried by Argo", func(t *testing.T) { testRetry(t, c) })
 	t.Run("job controller, kwok and garbage collector run a Job", func(t *testing.T) { testJob(t, c) })
+	t.Run("the Argo Server lists the Workflows the tests ran", func(t *testing.T) { testArgoServer(t, s, c) })
 	t.Run("Stop is idempotent", func(t *testing.T) {
 		g := NewWithT(t)
 		start := time.Now()
@@ -69,6 +71,7 @@ func startStack(t *testing.T) (*Stack, client.Client) {
 	// Beside the e2e suite's directory, not in it: that suite empties its directory when it starts.
 	o.ArtifactsDir = filepath.Join(filepath.Dir(o.ArtifactsDir), "stack-test", time.Now().Format("20060102-150405.000"))
 	o.Lifetime = 15 * time.Minute
+	o.ArgoServer = true
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	start := time.Now()
@@ -379,4 +382,28 @@ func TestFailedStartStopsEverything(t *testing.T) {
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(syscall.Kill(pid, 0)).To(MatchError(syscall.ESRCH), "%s (pid %d) still runs", name, pid)
 	}
+}
+
+// testArgoServer: the stack's Argo Server (Options.ArgoServer) serves, through its API, the Workflows of the test
+// namespace that the API server holds.
+func testArgoServer(t *testing.T, s *Stack, c client.Client) {
+	g := NewWithT(t)
+	g.Expect(s.ArgoServerURL).To(HavePrefix("http://127.0.0.1:"))
+	stored := &wfv1.WorkflowList{}
+	g.Expect(c.List(context.Background(), stored, client.InNamespace(testNS))).To(Succeed())
+	g.Expect(stored.Items).NotTo(BeEmpty())
+	resp, err := http.Get(s.ArgoServerURL + "/api/v1/workflows/" + testNS)
+	g.Expect(err).NotTo(HaveOccurred())
+	defer resp.Body.Close()
+	g.Expect(resp.StatusCode).To(Equal(http.StatusOK))
+	served := &wfv1.WorkflowList{}
+	g.Expect(json.NewDecoder(resp.Body).Decode(served)).To(Succeed())
+	var want, got []string
+	for _, wf := range stored.Items {
+		want = append(want, wf.Name)
+	}
+	for _, wf := range served.Items {
+		got = append(got, wf.Name)
+	}
+	g.Expect(got).To(ConsistOf(want))
 }
