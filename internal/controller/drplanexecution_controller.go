@@ -59,6 +59,8 @@ type DRPlanExecutionReconciler struct {
 	superseded sync.Map // types.NamespacedName -> map[string]bool (guarded by the workqueue: one reconcile per key)
 	// running holds the executions last seen Running (types.NamespacedName -> true), for the gauge.
 	running sync.Map
+	// approvals counts, per execution entry, the Approval actions last seen waiting, for the gauge.
+	approvals approvalWaits
 }
 
 func (r *DRPlanExecutionReconciler) now() metav1.Time {

@@ -144,7 +144,9 @@ func (r *DRPlanExecutionReconciler) syncEntry(ctx context.Context, ex *drv1.DRPl
 		noteWaiting(&ex.Status, rs.Waiting, ex.Generation, now)
 	}
 	if dir == engine.Forward {
-		recordApprovals(e.ActionStatuses, prev, approvalActions(wf), ex)
+		approvals := approvalActions(wf)
+		recordApprovals(e.ActionStatuses, prev, approvals, ex)
+		r.approvals.set(types.NamespacedName{Namespace: ex.Namespace, Name: ex.Name}, ex.Spec.PlanRef, entryKey(stage, e), waitingApprovals(e.ActionStatuses, approvals))
 	}
 	return nil
 }

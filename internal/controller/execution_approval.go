@@ -3,6 +3,7 @@ package controller
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
 )
@@ -50,8 +51,16 @@ func approvalActions(wf *drv1.DRWorkflow) []string {
 	return out
 }
 
-// newApprovals describes the approvals recorded in after and not in before, one event message each.
-func newApprovals(before, after drv1.DRPlanExecutionStatus) []string {
+// approvalNote is an approval newly recorded: the event's message, how it came (via) and how long the
+// action waited from its start (negative when a time is missing).
+type approvalNote struct {
+	message string
+	via     drv1.ApprovalVia
+	waited  time.Duration
+}
+
+// newApprovals describes the approvals recorded in after and not in before.
+func newApprovals(before, after drv1.DRPlanExecutionStatus) []approvalNote {
 	seen := map[string]bool{}
 	for _, e := range allEntries(before) {
 		for _, a := range e.entry.ActionStatuses {
@@ -60,7 +69,7 @@ func newApprovals(before, after drv1.DRPlanExecutionStatus) []string {
 			}
 		}
 	}
-	var out []string
+	var out []approvalNote
 	for _, e := range allEntries(after) {
 		for _, a := range e.entry.ActionStatuses {
 			key := e.stage + "/" + e.entry.WorkflowRef.Name + "/" + a.Name
@@ -71,8 +80,16 @@ func newApprovals(before, after drv1.DRPlanExecutionStatus) []string {
 			if by == "" {
 				by = "an unknown user"
 			}
-			out = append(out, fmt.Sprintf("action %s of workflow %s (stage %s) approved by %s via %s",
-				a.Name, e.entry.WorkflowRef.Name, e.stage, by, a.Approval.Via))
+			waited := time.Duration(-1)
+			if a.StartTime != nil && a.Approval.ApprovedAt != nil {
+				waited = max(a.Approval.ApprovedAt.Sub(a.StartTime.Time), 0)
+			}
+			out = append(out, approvalNote{
+				message: fmt.Sprintf("action %s of workflow %s (stage %s) approved by %s via %s",
+					a.Name, e.entry.WorkflowRef.Name, e.stage, by, a.Approval.Via),
+				via:    a.Approval.Via,
+				waited: waited,
+			})
 		}
 	}
 	return out

@@ -5,7 +5,9 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
 )
@@ -52,13 +54,48 @@ func TestRecordApprovals(t *testing.T) {
 
 func TestNewApprovals(t *testing.T) {
 	g := NewWithT(t)
-	st := func(rec *drv1.ApprovalRecord) drv1.DRPlanExecutionStatus {
+	started := metav1.NewTime(time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC))
+	approvedAt := metav1.NewTime(started.Add(90 * time.Second))
+	st := func(rec *drv1.ApprovalRecord, start *metav1.Time) drv1.DRPlanExecutionStatus {
 		return drv1.DRPlanExecutionStatus{StageStatuses: []drv1.StageStatus{{Name: "s", WorkflowExecutions: []drv1.WorkflowExecutionStatus{{
-			WorkflowRef: drv1.ObjectReference{Name: "w"}, ActionStatuses: []drv1.ActionStatus{{Name: "gate", Approval: rec}}}}}}}
+			WorkflowRef: drv1.ObjectReference{Name: "w"}, ActionStatuses: []drv1.ActionStatus{{Name: "gate", StartTime: start, Approval: rec}}}}}}}
 	}
-	rec := &drv1.ApprovalRecord{ApprovedBy: "alice", Via: drv1.ApprovalViaAnnotation}
-	g.Expect(newApprovals(st(nil), st(rec))).To(Equal([]string{"action gate of workflow w (stage s) approved by alice via Annotation"}))
-	g.Expect(newApprovals(st(rec), st(rec))).To(BeEmpty(), "an event on the transition only")
-	g.Expect(newApprovals(st(nil), st(&drv1.ApprovalRecord{Via: drv1.ApprovalViaArgo}))).To(Equal(
-		[]string{"action gate of workflow w (stage s) approved by an unknown user via Argo"}))
+	rec := &drv1.ApprovalRecord{ApprovedBy: "alice", ApprovedAt: &approvedAt, Via: drv1.ApprovalViaAnnotation}
+	g.Expect(newApprovals(st(nil, &started), st(rec, &started))).To(Equal([]approvalNote{{
+		message: "action gate of workflow w (stage s) approved by alice via Annotation",
+		via:     drv1.ApprovalViaAnnotation, waited: 90 * time.Second}}))
+	g.Expect(newApprovals(st(rec, &started), st(rec, &started))).To(BeEmpty(), "an event on the transition only")
+	g.Expect(newApprovals(st(nil, nil), st(&drv1.ApprovalRecord{Via: drv1.ApprovalViaArgo}, nil))).To(Equal([]approvalNote{{
+		message: "action gate of workflow w (stage s) approved by an unknown user via Argo",
+		via:     drv1.ApprovalViaArgo, waited: -1}}), "no start or approval time: no wait to observe")
+}
+
+func TestApprovalWaitsGaugeFollowsEntriesAndDropsEndedExecutions(t *testing.T) {
+	g := NewWithT(t)
+	var w approvalWaits
+	a := types.NamespacedName{Namespace: "gauge-ns", Name: "a"}
+	b := types.NamespacedName{Namespace: "gauge-ns", Name: "b"}
+	waiting := func() float64 { return testutil.ToFloat64(approvalsWaiting.WithLabelValues("gauge-ns", "p")) }
+	w.set(a, "p", "one/w1", 2)
+	w.set(a, "p", "one/w2", 1)
+	w.set(b, "p", "one/w1", 1)
+	g.Expect(waiting()).To(Equal(4.0))
+	w.set(a, "p", "one/w1", 2) // a sync that changed nothing
+	w.set(a, "p", "one/w1", 0) // both approved
+	g.Expect(waiting()).To(Equal(2.0))
+	w.drop(a) // stopped running: its remaining wait goes
+	g.Expect(waiting()).To(Equal(1.0))
+	w.drop(a)
+	w.drop(b)
+	g.Expect(waiting()).To(BeZero())
+	w.set(a, "p", "one/w1", 0) // nothing waiting: nothing remembered
+	g.Expect(w.byExec).To(BeEmpty())
+}
+
+func TestWaitingApprovalsCountsRunningApprovalActionsOnly(t *testing.T) {
+	statuses := []drv1.ActionStatus{
+		{Name: "gate", Phase: drv1.ActionRunning}, {Name: "gate2", Phase: drv1.ActionSucceeded},
+		{Name: "notify", Phase: drv1.ActionRunning}, {Name: "gate3", Phase: drv1.ActionPending},
+	}
+	NewWithT(t).Expect(waitingApprovals(statuses, []string{"gate", "gate2", "gate3"})).To(Equal(1))
 }

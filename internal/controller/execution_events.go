@@ -20,9 +20,11 @@ func (r *DRPlanExecutionReconciler) recordTransitions(ctx context.Context, befor
 		r.event(after, corev1.EventTypeWarning, c.Reason, "Wait", c.Message)
 	}
 	r.recordPause(before, after)
-	for _, msg := range newApprovals(before.Status, after.Status) {
-		r.event(after, corev1.EventTypeNormal, drv1.ReasonApproved, "Approve", msg)
+	approved := newApprovals(before.Status, after.Status)
+	for _, a := range approved {
+		r.event(after, corev1.EventTypeNormal, drv1.ReasonApproved, "Approve", a.message)
 	}
+	observeApprovals(after, approved)
 	if before.Status.Phase == after.Status.Phase {
 		return
 	}

@@ -13,8 +13,6 @@ import (
 // Plans are few and long-lived, so plan and plan_namespace are bounded labels. The plan's namespace is
 // "plan_namespace", not "namespace": a ServiceMonitor without honorLabels renames a scraped "namespace" to
 // "exported_namespace" and puts the operator pod's own namespace in its place.
-//
-// There is no approval-wait metric: the API has no approval gates, so nothing could feed it honestly.
 var (
 	executionsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "drplan_executions_total",
@@ -39,6 +37,16 @@ var (
 		Name: "drplan_action_retries_total",
 		Help: "Retries (attempts after the first) of the actions of finished runs, by plan and action type.",
 	}, []string{"plan_namespace", "plan", "type"})
+	approvalWaitSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "drplan_approval_wait_seconds",
+		Help: "Time Approval actions waited for a person, from the action's start to its approval, by plan and how it was approved (Annotation, Argo).",
+		// 10 s to about 11 h: a go-ahead comes in seconds (a drill) or hours (a decision to fail over).
+		Buckets: prometheus.ExponentialBuckets(10, 2, 13),
+	}, []string{"plan_namespace", "plan", "via"})
+	approvalsWaiting = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "drplan_approvals_waiting",
+		Help: "Approval actions waiting for a person now, in executions Running in this operator, by plan.",
+	}, []string{"plan_namespace", "plan"})
 	executionsRunning = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "drplan_executions_running",
 		Help: "DRPlanExecutions currently Running in this operator (runs in flight).",
@@ -46,7 +54,8 @@ var (
 )
 
 func init() {
-	metrics.Registry.MustRegister(executionsTotal, executionDuration, actionsTotal, actionDuration, actionRetriesTotal, executionsRunning)
+	metrics.Registry.MustRegister(executionsTotal, executionDuration, actionsTotal, actionDuration, actionRetriesTotal, executionsRunning,
+		approvalWaitSeconds, approvalsWaiting)
 }
 
 // observeFinished records a finished execution and its actions (forward and rollback). types maps action

@@ -23,6 +23,7 @@ func (r *DRPlanExecutionReconciler) trackRunning(key types.NamespacedName, runni
 	if _, loaded := r.running.LoadAndDelete(key); loaded {
 		executionsRunning.Dec()
 	}
+	r.approvals.drop(key)
 }
 
 // isStale reports whether ex is a copy our own writes already replaced; a fresh copy clears the memory.

@@ -35,6 +35,8 @@ var _ = Describe("Metrics endpoint", func() {
 		exPlan(ns, "bad", "", exStage("one", false, nil, "bad"))
 		exWorkflow(ns, "held", "", exHTTP("wait"))
 		exPlan(ns, "held", "", exStage("one", false, nil, "held"))
+		exWorkflow(ns, "gated", "", exApproval("gate"), exHTTP("after", "gate"))
+		exPlan(ns, "gated", "", exStage("one", false, nil, "gated"))
 
 		exExecution(ns, "run-good", "good")
 		good := exWaitPhase(ns, "run-good", drv1.ExecutionSucceeded)
@@ -48,6 +50,14 @@ var _ = Describe("Metrics endpoint", func() {
 		exWaitPhase(ns, "run-held", drv1.ExecutionSucceeded)
 		Eventually(func() float64 { return scrape()["drplan_executions_running"].GetMetric()[0].GetGauge().GetValue() }).
 			Should(Equal(inFlight - 1))
+
+		// An Approval action waits: counted as waiting while it does, its wait timed once approved.
+		exExecution(ns, "run-gated", "gated")
+		Eventually(func() float64 { return planGauge(scrape(), "drplan_approvals_waiting", ns, "gated") }).Should(Equal(1.0))
+		gated := exGet(ns, "run-gated")
+		Expect(k8sClient.Patch(ctx, gated, rawMerge([]byte(`{"metadata":{"annotations":{"`+drv1.AnnotationApprove+`":"gate"}}}`)))).To(Succeed())
+		gated = exWaitPhase(ns, "run-gated", drv1.ExecutionSucceeded)
+		Expect(planGauge(scrape(), "drplan_approvals_waiting", ns, "gated")).To(BeZero())
 
 		fams := scrape()
 		plan := func(p string, more ...string) map[string]string {
@@ -72,6 +82,11 @@ var _ = Describe("Metrics endpoint", func() {
 		// The status keeps whole seconds; the operator observed the same run with its own clock's fraction.
 		Expect(h.GetSampleSum()).To(BeNumerically("~", took, 1.0))
 
+		wait := histogram(fams, "drplan_approval_wait_seconds", plan("gated", "via", string(drv1.ApprovalViaAnnotation)))
+		Expect(wait.GetSampleCount()).To(Equal(uint64(1)))
+		gate := exAction(gated.Status.StageStatuses[0].WorkflowExecutions[0], "gate")
+		Expect(wait.GetSampleSum()).To(BeNumerically("~", gate.Approval.ApprovedAt.Sub(gate.StartTime.Time).Seconds(), 1.0))
+
 		checkDashboard(fams)
 	})
 })
@@ -87,6 +102,19 @@ func scrape() map[string]*dto.MetricFamily {
 	fams, err := p.TextToMetricFamilies(resp.Body)
 	Expect(err).NotTo(HaveOccurred())
 	return fams
+}
+
+// planGauge is the value of a gauge family's series for a plan (zero when it has none).
+func planGauge(fams map[string]*dto.MetricFamily, name, ns, plan string) float64 {
+	GinkgoHelper()
+	if _, ok := fams[name]; !ok {
+		return 0
+	}
+	sum := 0.0
+	for _, m := range matching(fams, name, map[string]string{"plan_namespace": ns, "plan": plan}) {
+		sum += m.GetGauge().GetValue()
+	}
+	return sum
 }
 
 // matching are the series of a family whose labels include want.
