@@ -76,7 +76,7 @@ func (e *Engine) Sync(ctx context.Context, run *engine.Run) (engine.RunStatus, e
 		if err := e.applyPause(ctx, run.Paused, wf); err != nil {
 			return engine.RunStatus{}, fmt.Errorf("suspending or resuming Workflow %s: %w", key, err)
 		}
-		if err := e.approve(ctx, run.Approved, wf); err != nil {
+		if err := e.endApprovals(ctx, run.Approved, wf); err != nil {
 			return engine.RunStatus{}, fmt.Errorf("approving in Workflow %s: %w", key, err)
 		}
 		if wf.Spec.Shutdown != "" {

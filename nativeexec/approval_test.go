@@ -6,8 +6,11 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
 
 	"github.com/drplan/drplan-operator/api/v1alpha1"
+	"github.com/drplan/drplan-operator/internal/engine"
 )
 
 func approvalAction(name string, deps ...string) v1alpha1.Action {
@@ -50,4 +53,54 @@ func TestCancelEndsAWaitingApproval(t *testing.T) {
 	st = driveToEnd(t, e, run, notified)
 	g.Expect(st.Phase).To(Equal(v1alpha1.ExecutionCanceled))
 	g.Expect(actionNamed(t, st, "go-ahead").Phase).To(Equal(v1alpha1.ActionCanceled))
+}
+
+func TestApprovalTimeoutEndsTheWaitByItsOutcome(t *testing.T) {
+	for _, tc := range []struct {
+		outcome   v1alpha1.ApprovalTimeoutOutcome
+		wantPhase v1alpha1.ActionPhase
+		wantRun   v1alpha1.ExecutionPhase
+		afterRuns int
+	}{
+		{"", v1alpha1.ActionFailed, v1alpha1.ExecutionFailed, 0},
+		{v1alpha1.ApprovalTimeoutContinue, v1alpha1.ActionSucceeded, v1alpha1.ExecutionSucceeded, 1},
+	} {
+		t.Run(string(tc.outcome), func(t *testing.T) {
+			g := NewWithT(t)
+			srv := newHookServer(t, nil)
+			clock := time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
+			notified := make(chan types.NamespacedName, 64)
+			e, err := New(Options{Config: &rest.Config{Host: "https://127.0.0.1:1"}, Now: func() time.Time { return clock },
+				Notify: func(n types.NamespacedName) {
+					select {
+					case notified <- n:
+					default:
+					}
+				}})
+			g.Expect(err).NotTo(HaveOccurred())
+			gate := approvalAction("go-ahead")
+			gate.Timeout = v1alpha1.Duration(10 * time.Minute)
+			if tc.outcome != "" {
+				gate.Approval.TimeoutOutcome = tc.outcome
+			}
+			run := testRun(testWorkflow("", gate, httpAction("after", srv.URL+"/after", "go-ahead")))
+			st, err := e.Sync(context.Background(), run)
+			g.Expect(err).NotTo(HaveOccurred())
+			record(run, st)
+
+			clock = clock.Add(10*time.Minute - time.Second)
+			st, _ = e.Sync(context.Background(), run)
+			g.Expect(actionNamed(t, st, "go-ahead").Phase).To(Equal(v1alpha1.ActionRunning), "a second before the deadline")
+			record(run, st)
+
+			clock = clock.Add(time.Second)
+			st = driveToEnd(t, e, run, notified)
+			gateSt := actionNamed(t, st, "go-ahead")
+			g.Expect(gateSt.Phase).To(Equal(tc.wantPhase))
+			g.Expect(engine.EndedByApprovalTimeout(gateSt.Message)).To(BeTrue(), gateSt.Message)
+			g.Expect(gateSt.Message).To(ContainSubstring("10m0s"))
+			g.Expect(st.Phase).To(Equal(tc.wantRun))
+			g.Expect(srv.callsTo("/after")).To(Equal(tc.afterRuns))
+		})
+	}
 }

@@ -168,6 +168,7 @@ func (e *Engine) Sync(ctx context.Context, run *engine.Run) (engine.RunStatus, e
 	s.mu.Lock()
 	s.paused = run.Paused
 	e.endApprovalsLocked(s, append([]string{}, run.Approved...), v1alpha1.ActionSucceeded, "approved")
+	e.expireApprovalsLocked(s)
 	e.scheduleLocked(s)
 	snap := s.snapshotLocked()
 	s.mu.Unlock()

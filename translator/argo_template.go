@@ -25,6 +25,7 @@ func actionTemplate(a *Action, name string) (wfv1.Template, error) {
 	switch {
 	case a.Approval != nil:
 		tmpl.Suspend = &wfv1.SuspendTemplate{}
+		tmpl.Metadata = approvalMetadata(a.Approval)
 	case a.HTTP != nil:
 		tmpl.HTTP = httpTemplate(a.HTTP, timeoutSeconds)
 	case a.Resource != nil:

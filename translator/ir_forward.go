@@ -126,7 +126,8 @@ func buildAction(r *renderer, ir *IR, name string, body *v1alpha1.ActionBody, pa
 			act.Resource.WaitFor = WaitSubscriptionBound
 		}
 	case v1alpha1.ActionTypeApproval:
-		act.Approval = &ApprovalRequest{Message: b.Approval.Message}
+		act.Approval = approvalRequest(b, b.Approval.Message)
+		act.Timeout = act.Approval.Timeout // no default: a person is not timed unless the plan says so
 	case v1alpha1.ActionTypeKubernetesResource:
 		req, err := manifestRequest(b.Resource, path.Child("resource", "manifest"))
 		if err != nil {

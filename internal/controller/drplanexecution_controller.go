@@ -146,12 +146,16 @@ func (r *DRPlanExecutionReconciler) Reconcile(ctx context.Context, req reconcile
 	before := ex.DeepCopy()
 	var stepErr error
 	stepped := false
+	ctx, wakeUp := withWake(ctx)
 	defer func() {
 		if !stepped {
 			return // step panicked: write nothing half-computed; controller-runtime reports the panic
 		}
 		o, werr := r.writeStatus(ctx, before, ex, stepErr)
 		res, err = result(ctx, o, werr)
+		if d := wakeUp.after(time.Now()); err == nil && res.RequeueAfter == 0 && d > 0 && !ex.Status.Phase.IsTerminal() {
+			res.RequeueAfter = d
+		}
 	}()
 	stepErr, stepped = r.step(ctx, ex), true
 	return res, err

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
+	"github.com/drplan/drplan-operator/internal/engine"
 )
 
 // Approval records as a plain function: who let an Approval action go on, the same for both engines and
@@ -14,7 +15,8 @@ import (
 // recordApprovals fills in the approval record of every Approval action of cur that succeeded: a record
 // made earlier (in prev) stays; else an action the approve annotation lists was approved by the annotation's
 // requester (the webhook's record, empty without it); else it was resumed from Argo (argo resume, the UI),
-// by someone the operator cannot name. approvals names the workflow's Approval actions.
+// by someone the operator cannot name. One that an engine ended by its timeout (outcome Continue) is recorded
+// via Timeout, with no approver, even when the annotation came later. approvals names the workflow's Approval actions.
 func recordApprovals(cur, prev []drv1.ActionStatus, approvals []string, ex *drv1.DRPlanExecution) {
 	if len(approvals) == 0 {
 		return
@@ -34,7 +36,10 @@ func recordApprovals(cur, prev []drv1.ActionStatus, approvals []string, ex *drv1
 			continue
 		}
 		a.Approval = &drv1.ApprovalRecord{ApprovedAt: a.CompletionTime.DeepCopy(), Via: drv1.ApprovalViaArgo}
-		if slices.Contains(approved, a.Name) {
+		switch {
+		case engine.EndedByApprovalTimeout(a.Message):
+			a.Approval.Via = drv1.ApprovalViaTimeout
+		case slices.Contains(approved, a.Name):
 			a.Approval.Via, a.Approval.ApprovedBy = drv1.ApprovalViaAnnotation, ex.Annotations[drv1.AnnotationApproveRequestedBy]
 		}
 	}
@@ -80,15 +85,20 @@ func newApprovals(before, after drv1.DRPlanExecutionStatus) []approvalNote {
 			if by == "" {
 				by = "an unknown user"
 			}
+			msg := fmt.Sprintf("action %s of workflow %s (stage %s) approved by %s via %s",
+				a.Name, e.entry.WorkflowRef.Name, e.stage, by, a.Approval.Via)
+			if a.Approval.Via == drv1.ApprovalViaTimeout {
+				msg = fmt.Sprintf("action %s of workflow %s (stage %s) went on without approval: %s",
+					a.Name, e.entry.WorkflowRef.Name, e.stage, a.Message)
+			}
 			waited := time.Duration(-1)
 			if a.StartTime != nil && a.Approval.ApprovedAt != nil {
 				waited = max(a.Approval.ApprovedAt.Sub(a.StartTime.Time), 0)
 			}
 			out = append(out, approvalNote{
-				message: fmt.Sprintf("action %s of workflow %s (stage %s) approved by %s via %s",
-					a.Name, e.entry.WorkflowRef.Name, e.stage, by, a.Approval.Via),
-				via:    a.Approval.Via,
-				waited: waited,
+				message: msg,
+				via:     a.Approval.Via,
+				waited:  waited,
 			})
 		}
 	}
@@ -105,6 +115,23 @@ func allEntries(st drv1.DRPlanExecutionStatus) []stageEntry {
 	for i := range st.StageStatuses {
 		for j := range st.StageStatuses[i].WorkflowExecutions {
 			out = append(out, stageEntry{st.StageStatuses[i].Name, &st.StageStatuses[i].WorkflowExecutions[j]})
+		}
+	}
+	return out
+}
+
+// approvalDeadlines are the times at which the waiting Approval actions of statuses (of workflow wf) time out.
+func approvalDeadlines(statuses []drv1.ActionStatus, wf *drv1.DRWorkflow) []time.Time {
+	var out []time.Time
+	for i := range wf.Spec.Actions {
+		a := &wf.Spec.Actions[i]
+		if a.Type != drv1.ActionTypeApproval || a.Timeout == nil || a.Timeout.Duration <= 0 {
+			continue
+		}
+		for _, st := range statuses {
+			if st.Name == a.Name && st.Phase == drv1.ActionRunning && st.StartTime != nil {
+				out = append(out, st.StartTime.Add(a.Timeout.Duration))
+			}
 		}
 	}
 	return out

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
+	"github.com/drplan/drplan-operator/internal/engine"
 )
 
 func TestRecordApprovals(t *testing.T) {
@@ -41,6 +43,11 @@ func TestRecordApprovals(t *testing.T) {
 			&drv1.ApprovalRecord{ApprovedAt: &at, Via: drv1.ApprovalViaAnnotation}},
 		{"resumed from Argo", done("gate"), nil, ex("", ""), &drv1.ApprovalRecord{ApprovedAt: &at, Via: drv1.ApprovalViaArgo}},
 		{"an earlier record stays", done("gate"), []drv1.ActionStatus{{Name: "gate", Approval: earlier}}, ex("gate", "mallory"), earlier},
+		{"went on by its timeout, even with the annotation set later", func() drv1.ActionStatus {
+			a := done("gate")
+			_, a.Message = engine.ApprovalTimeoutEnd(time.Minute, drv1.ApprovalTimeoutContinue)
+			return a
+		}(), nil, ex("gate", "alice"), &drv1.ApprovalRecord{ApprovedAt: &at, Via: drv1.ApprovalViaTimeout}},
 		{"still waiting: no record", drv1.ActionStatus{Name: "gate", Phase: drv1.ActionRunning}, nil, ex("", ""), nil},
 		{"not an Approval action", done("notify"), nil, ex("notify", "alice"), nil},
 	} {
@@ -68,6 +75,47 @@ func TestNewApprovals(t *testing.T) {
 	g.Expect(newApprovals(st(nil, nil), st(&drv1.ApprovalRecord{Via: drv1.ApprovalViaArgo}, nil))).To(Equal([]approvalNote{{
 		message: "action gate of workflow w (stage s) approved by an unknown user via Argo",
 		via:     drv1.ApprovalViaArgo, waited: -1}}), "no start or approval time: no wait to observe")
+
+	timedOut := st(&drv1.ApprovalRecord{ApprovedAt: &approvedAt, Via: drv1.ApprovalViaTimeout}, &started)
+	_, timedOut.StageStatuses[0].WorkflowExecutions[0].ActionStatuses[0].Message = engine.ApprovalTimeoutEnd(90*time.Second, drv1.ApprovalTimeoutContinue)
+	g.Expect(newApprovals(st(nil, &started), timedOut)).To(Equal([]approvalNote{{
+		message: "action gate of workflow w (stage s) went on without approval: no approval within 1m30s: went on without approval (timeoutOutcome Continue)",
+		via:     drv1.ApprovalViaTimeout, waited: 90 * time.Second}}))
+}
+
+func TestApprovalDeadlines(t *testing.T) {
+	start := metav1.NewTime(time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC))
+	approval := func(name string, timeout time.Duration) drv1.Action {
+		a := drv1.Action{Name: name, ActionBody: drv1.ActionBody{Type: drv1.ActionTypeApproval, Approval: &drv1.ApprovalAction{Message: "m"}}}
+		if timeout > 0 {
+			a.Timeout = drv1.Duration(timeout)
+		}
+		return a
+	}
+	wf := &drv1.DRWorkflow{Spec: drv1.DRWorkflowSpec{Actions: []drv1.Action{
+		approval("timed", 10*time.Minute), approval("untimed", 0), approval("done", time.Minute),
+		{Name: "http", ActionBody: drv1.ActionBody{Type: drv1.ActionTypeHTTP, Timeout: drv1.Duration(time.Minute)}},
+	}}}
+	statuses := []drv1.ActionStatus{
+		{Name: "timed", Phase: drv1.ActionRunning, StartTime: &start},
+		{Name: "untimed", Phase: drv1.ActionRunning, StartTime: &start},
+		{Name: "done", Phase: drv1.ActionSucceeded, StartTime: &start},
+		{Name: "http", Phase: drv1.ActionRunning, StartTime: &start},
+	}
+	NewWithT(t).Expect(approvalDeadlines(statuses, wf)).To(Equal([]time.Time{start.Add(10 * time.Minute)}))
+}
+
+func TestWakeKeepsTheEarliestAndWaitsAtLeastASecond(t *testing.T) {
+	g := NewWithT(t)
+	now := time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
+	ctx, w := withWake(context.Background())
+	g.Expect(w.after(now)).To(BeZero(), "nothing asked for")
+	noteWake(ctx, now.Add(time.Hour))
+	noteWake(ctx, now.Add(10*time.Second))
+	noteWake(ctx, now.Add(time.Minute))
+	g.Expect(w.after(now)).To(Equal(10*time.Second + 500*time.Millisecond))
+	g.Expect(w.after(now.Add(time.Hour))).To(Equal(minWakeDelay), "a deadline passed: look again soon")
+	noteWake(context.Background(), now) // no collector: ignored
 }
 
 func TestApprovalWaitsGaugeFollowsEntriesAndDropsEndedExecutions(t *testing.T) {

@@ -22,6 +22,10 @@ func (r *DRPlanExecutionReconciler) recordTransitions(ctx context.Context, befor
 	r.recordPause(before, after)
 	approved := newApprovals(before.Status, after.Status)
 	for _, a := range approved {
+		if a.via == drv1.ApprovalViaTimeout {
+			r.event(after, corev1.EventTypeWarning, drv1.ReasonApprovalTimedOut, "Approve", a.message)
+			continue
+		}
 		r.event(after, corev1.EventTypeNormal, drv1.ReasonApproved, "Approve", a.message)
 	}
 	observeApprovals(after, approved)

@@ -3,6 +3,8 @@
 package e2e
 
 import (
+	"time"
+
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -99,5 +101,54 @@ var _ = Describe("Incident controls on the real Argo workflow-controller", func(
 		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(wf), wf)).To(Succeed())
 		Expect(wf.Status.Nodes[wf.NodeID(wf.Name+".gate-b")].Message).To(ContainSubstring(drv1.AnnotationApprove))
 		checkMapping(wf)
+	})
+
+	It("ends an Approval at its timeout by its outcome (Continue, Fail), and `argo stop --node-field-selector` refuses one", func() {
+		ns := newNamespace()
+		timed := func(name string, outcome drv1.ApprovalTimeoutOutcome, deps ...string) drv1.Action {
+			a := approvalAction(name, deps...)
+			a.Timeout = drv1.Duration(3 * time.Second)
+			a.Approval.TimeoutOutcome = outcome
+			return a
+		}
+		createWorkflow(ns, "w", "", nil, timed("soft", drv1.ApprovalTimeoutContinue), hookAction(ns, "between", "soft"),
+			timed("hard", drv1.ApprovalTimeoutFail, "between"), hookAction(ns, "after", "hard"))
+		createPlan(ns, "p", "w")
+		execute(ns, "run", "p")
+		ex := waitPhase(ns, "run", drv1.ExecutionFailed)
+		e := entry(ex)
+		soft, hard := action(e, "soft"), action(e, "hard")
+		Expect(soft.Phase).To(Equal(drv1.ActionSucceeded))
+		Expect(soft.Message).To(Equal("no approval within 3s: went on without approval (timeoutOutcome Continue)"))
+		Expect(soft.Approval).To(HaveField("Via", drv1.ApprovalViaTimeout))
+		Expect(hooks.Requests("/" + ns + "/between")).To(HaveLen(1))
+		Expect(hard.Phase).To(Equal(drv1.ActionFailed))
+		Expect(hard.Message).To(Equal("no approval within 3s (timeout 3s, timeoutOutcome Fail)"))
+		Expect(hooks.Requests("/" + ns + "/after")).To(BeEmpty())
+		wf := argoWorkflow(ns, e)
+		Expect(wf.Status.Nodes[wf.NodeID(wf.Name+".soft")].Phase).To(Equal(wfv1.NodeSucceeded))
+		Expect(wf.Status.Nodes[wf.NodeID(wf.Name+".hard")].Phase).To(Equal(wfv1.NodeFailed))
+		checkMapping(wf)
+
+		// A refusal from Argo: the suspended node is stopped as Failed, with the refuser's message.
+		ns = newNamespace()
+		createWorkflow(ns, "w", "", nil, approvalAction("gate"), hookAction(ns, "after", "gate"))
+		createPlan(ns, "p", "w")
+		execute(ns, "run", "p")
+		Eventually(func(g Gomega) drv1.ActionPhase {
+			ex := getExecution(ns, "run")
+			g.Expect(ex.Status.StageStatuses).NotTo(BeEmpty())
+			g.Expect(entry(ex).ActionStatuses).NotTo(BeEmpty())
+			return action(entry(ex), "gate").Phase
+		}).Should(Equal(drv1.ActionRunning))
+		wf = argoWorkflow(ns, entry(getExecution(ns, "run")))
+		out, err := argoCLI("stop", "-n", ns, wf.Name, "--node-field-selector", "displayName=gate", "--message", "standby not ready")
+		Expect(err).NotTo(HaveOccurred(), "argo stop: %s", out)
+		ex = waitPhase(ns, "run", drv1.ExecutionFailed)
+		gate := action(entry(ex), "gate")
+		Expect(gate.Phase).To(Equal(drv1.ActionFailed))
+		Expect(gate.Message).To(ContainSubstring("standby not ready"))
+		Expect(gate.Approval).To(BeNil())
+		Expect(hooks.Requests("/" + ns + "/after")).To(BeEmpty())
 	})
 })

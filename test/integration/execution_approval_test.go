@@ -112,4 +112,55 @@ var _ = Describe("Approval actions", func() {
 		Expect(gate.Approval).To(HaveField("Via", drv1.ApprovalViaAnnotation))
 		Expect(gate.Approval.ApprovedAt).NotTo(BeNil())
 	})
+
+	DescribeTable("an Approval with a timeout ends at its deadline by its timeoutOutcome, the same on both engines",
+		func(executor drv1.ExecutorType, outcome drv1.ApprovalTimeoutOutcome) {
+			var after atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { after.Add(1) }))
+			DeferCleanup(srv.Close)
+			if executor == drv1.ExecutorArgo {
+				argoStandIn()
+			}
+			gate := exApproval("gate")
+			gate.Timeout = drv1.Duration(3 * time.Second)
+			gate.Approval.TimeoutOutcome = outcome
+			wf := &drv1.DRWorkflow{ObjectMeta: metav1.ObjectMeta{Name: "w", Namespace: ns}, Spec: drv1.DRWorkflowSpec{
+				Executor: &drv1.ExecutorSpec{Type: executor},
+				Actions: []drv1.Action{gate, {Name: "after", DependsOn: []string{"gate"}, ActionBody: drv1.ActionBody{Type: drv1.ActionTypeHTTP,
+					HTTP: &drv1.HTTPAction{URL: srv.URL + "/after", Method: http.MethodPost}}}}}}
+			Expect(k8sClient.Create(ctx, wf)).To(Succeed())
+			exPlan(ns, "p", "", exStage("one", false, nil, "w"))
+			exExecution(ns, "run", "p")
+			Eventually(gatePhase).Should(Equal(drv1.ActionRunning))
+
+			if outcome == drv1.ApprovalTimeoutContinue {
+				ex := exWaitPhase(ns, "run", drv1.ExecutionSucceeded)
+				g := exAction(ex.Status.StageStatuses[0].WorkflowExecutions[0], "gate")
+				Expect(g.Phase).To(Equal(drv1.ActionSucceeded))
+				Expect(g.Message).To(Equal("no approval within 3s: went on without approval (timeoutOutcome Continue)"))
+				Expect(g.Approval).To(HaveField("Via", drv1.ApprovalViaTimeout))
+				Expect(g.Approval.ApprovedBy).To(BeEmpty())
+				Expect(g.CompletionTime.Sub(g.StartTime.Time)).To(BeNumerically(">=", 3*time.Second))
+				Eventually(func(gg Gomega) []string { return execEventReasons(gg, ex) }).Should(ContainElement(drv1.ReasonApprovalTimedOut))
+				if executor == drv1.ExecutorNative {
+					Expect(after.Load()).To(Equal(int32(1)))
+				}
+				Expect(exAction(ex.Status.StageStatuses[0].WorkflowExecutions[0], "after").Phase).To(Equal(drv1.ActionSucceeded))
+				return
+			}
+			ex := exWaitPhase(ns, "run", drv1.ExecutionFailed)
+			e := ex.Status.StageStatuses[0].WorkflowExecutions[0]
+			g := exAction(e, "gate")
+			Expect(g.Phase).To(Equal(drv1.ActionFailed))
+			Expect(g.Message).To(Equal("no approval within 3s (timeout 3s, timeoutOutcome Fail)"))
+			Expect(g.Approval).To(BeNil(), "nobody approved")
+			Expect(ex.Status.Message).To(ContainSubstring("action gate failed: no approval within 3s"))
+			Expect(after.Load()).To(BeZero())
+			Expect(exAction(e, "after").Phase).NotTo(Equal(drv1.ActionSucceeded))
+		},
+		Entry("Argo, timeoutOutcome Fail (the default)", drv1.ExecutorArgo, drv1.ApprovalTimeoutOutcome("")),
+		Entry("Argo, timeoutOutcome Continue", drv1.ExecutorArgo, drv1.ApprovalTimeoutContinue),
+		Entry("native, timeoutOutcome Fail (the default)", drv1.ExecutorNative, drv1.ApprovalTimeoutOutcome("")),
+		Entry("native, timeoutOutcome Continue", drv1.ExecutorNative, drv1.ApprovalTimeoutContinue),
+	)
 })
