@@ -95,6 +95,14 @@ type Engine interface {
 	Cancel(ctx context.Context, run *Run) error
 }
 
+// ExternalRunFinder is implemented by engines whose runs can be copied or restarted outside the operator
+// (Argo: argo resubmit, argo retry). The reconciler asks it about every execution, running or ended, and
+// reports what it finds (api/v1alpha1/outside.go); nothing found is ever recorded as the execution's run.
+type ExternalRunFinder interface {
+	// ExternalRuns describes, one sentence each in a stable order, the runs of ex made outside the operator.
+	ExternalRuns(ctx context.Context, ex *v1alpha1.DRPlanExecution) ([]string, error)
+}
+
 // Counts summarises action phases.
 func Counts(actions []v1alpha1.ActionStatus) v1alpha1.ExecutionSummary {
 	var s v1alpha1.ExecutionSummary
