@@ -18,18 +18,19 @@ import (
 // owner references (workflow/util.FormulateResubmitWorkflow), so it is owned by the execution.
 const labelResubmittedFrom = "workflows.argoproj.io/resubmitted-from-workflow"
 
-// ExternalRuns lists the Workflows owned by ex that are not its runs as the operator made them: copies made
-// by `argo resubmit`, and recorded runs that run again after ex ended Failed (`argo retry`).
-func (e *Engine) ExternalRuns(ctx context.Context, ex *drv1.DRPlanExecution) ([]string, error) {
+// ExternalChanges lists what was done from Argo to the Workflows owned by ex: copies made by `argo resubmit`,
+// recorded runs that run again after ex ended Failed (`argo retry`), and runs of a running ex suspended from
+// Argo (`argo suspend`, the UI) and not by the operator.
+func (e *Engine) ExternalChanges(ctx context.Context, ex *drv1.DRPlanExecution) ([]string, error) {
 	list := &wfv1.WorkflowList{}
 	if err := e.Client.List(ctx, list, client.InNamespace(ex.Namespace), client.HasLabels{drv1.LabelExecution}); err != nil {
 		return nil, fmt.Errorf("listing the Workflows of execution %s/%s: %w", ex.Namespace, ex.Name, err)
 	}
-	return externalRuns(ex, list.Items), nil
+	return externalChanges(ex, list.Items), nil
 }
 
-// externalRuns is ExternalRuns' decision on the Workflows read.
-func externalRuns(ex *drv1.DRPlanExecution, wfs []wfv1.Workflow) []string {
+// externalChanges is ExternalChanges' decision on the Workflows read.
+func externalChanges(ex *drv1.DRPlanExecution, wfs []wfv1.Workflow) []string {
 	recorded := recordedWorkflows(ex)
 	var out []string
 	for i := range wfs {
@@ -42,14 +43,25 @@ func externalRuns(ex *drv1.DRPlanExecution, wfs []wfv1.Workflow) []string {
 				"again outside this execution, and its results are not recorded here", wf.Name, from, phaseOrPending(wf)))
 			continue
 		}
-		if ex.Status.Phase == drv1.ExecutionFailed && slices.Contains(recorded, wf.UID) && !wf.Status.Phase.Completed() &&
-			wf.Status.Phase != "" && wf.Spec.Shutdown == "" {
+		if !slices.Contains(recorded, wf.UID) || wf.Status.Phase.Completed() || wf.Status.Phase == "" || wf.Spec.Shutdown != "" {
+			continue
+		}
+		switch {
+		case ex.Status.Phase == drv1.ExecutionFailed:
 			out = append(out, fmt.Sprintf("Workflow %s runs again after this execution ended Failed (`argo retry`): "+
 				"its new results are not recorded here, and the plan is not locked for it", wf.Name))
+		case ex.Status.Phase == drv1.ExecutionRunning && suspendedFromArgo(wf):
+			out = append(out, fmt.Sprintf("Workflow %s is suspended from Argo (`argo suspend` or the UI): none of its "+
+				"actions starts until `argo resume %s`", wf.Name, wf.Name))
 		}
 	}
 	sort.Strings(out)
 	return out
+}
+
+// suspendedFromArgo reports whether wf is suspended by someone other than the operator's pause.
+func suspendedFromArgo(wf *wfv1.Workflow) bool {
+	return wf.Spec.Suspend != nil && *wf.Spec.Suspend && wf.Annotations[drv1.AnnotationSuspendedByOperator] != "true"
 }
 
 func recordedWorkflows(ex *drv1.DRPlanExecution) []types.UID {

@@ -208,13 +208,13 @@ func (r *DRPlanExecutionReconciler) ensureFinalizer(ctx context.Context, ex *drv
 }
 
 // afterTerminal makes sure the plan shows a finished execution and its lock is released, and keeps the
-// ExternalRuns condition true: Argo's controls can copy or restart a finished run.
+// ExternalChanges condition true: Argo's controls can copy or restart a finished run.
 func (r *DRPlanExecutionReconciler) afterTerminal(ctx context.Context, ex *drv1.DRPlanExecution) (reconcile.Result, error) {
 	if err := r.releasePlanLock(ctx, ex); err != nil {
 		return transient(ctx, err)
 	}
 	before := ex.DeepCopy()
-	if err := r.noteExternalRuns(ctx, ex, r.now()); err != nil {
+	if err := r.noteExternalChanges(ctx, ex, r.now()); err != nil {
 		return transient(ctx, err)
 	}
 	if statusChanged(before.Status, ex.Status) {

@@ -95,12 +95,14 @@ type Engine interface {
 	Cancel(ctx context.Context, run *Run) error
 }
 
-// ExternalRunFinder is implemented by engines whose runs can be copied or restarted outside the operator
-// (Argo: argo resubmit, argo retry). The reconciler asks it about every execution, running or ended, and
-// reports what it finds (api/v1alpha1/outside.go); nothing found is ever recorded as the execution's run.
-type ExternalRunFinder interface {
-	// ExternalRuns describes, one sentence each in a stable order, the runs of ex made outside the operator.
-	ExternalRuns(ctx context.Context, ex *v1alpha1.DRPlanExecution) ([]string, error)
+// ExternalChangeFinder is implemented by engines whose runs can be copied, restarted or held outside the
+// operator (Argo: argo resubmit, argo retry, argo suspend). The reconciler asks it about every execution,
+// running or ended, and reports what it finds (api/v1alpha1/outside.go); nothing found is ever recorded as
+// the execution's run.
+type ExternalChangeFinder interface {
+	// ExternalChanges describes, one sentence each in a stable order, what was done to ex's runs outside
+	// the operator and still has effect.
+	ExternalChanges(ctx context.Context, ex *v1alpha1.DRPlanExecution) ([]string, error)
 }
 
 // Counts summarises action phases.
