@@ -106,6 +106,9 @@ func argoWhen(c *Condition, tasks map[string]string) (string, error) {
 	return "{{=" + text + "}}", nil
 }
 
+// IsArgoRuntimeWhen tells a task `when` that argoWhen compiled (an expression tag) from a literal one.
+func IsArgoRuntimeWhen(when string) bool { return strings.HasPrefix(when, "{{=") }
+
 // argoTaskField is the Argo expression of one field a condition reads of a task. Phases map to ours: Argo's
 // Omitted is Skipped, Error is Failed (as argoexec reports them). Outputs of a task that recorded none (it was
 // skipped) read as "", as on the native engine; `?.` and `??` keep Argo from waiting for a variable that will
