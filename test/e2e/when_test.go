@@ -47,7 +47,7 @@ var _ = Describe("A when on an earlier action's result", func() {
 			Expect(actionPhases(e)).To(Equal(map[string]drv1.ActionPhase{"check-health": drv1.ActionSucceeded,
 				"promote": want, "announce": drv1.ActionSucceeded}))
 			Expect(action(e, "check-health").Outputs.HTTPResponse.Body).To(Equal(body))
-			Expect(hooks.Requests("/" + ns + "/announce")).To(HaveLen(1), "a skipped dependency satisfies")
+			Expect(hooks.Requests("/"+ns+"/announce")).To(HaveLen(1), "a skipped dependency satisfies")
 			if runs {
 				Expect(hooks.Requests("/" + ns + "/promote")).To(HaveLen(1))
 				Expect(ex.Status.Summary.Skipped).To(BeZero())
