@@ -176,8 +176,8 @@ func printCondition(n ast.Node, ref func(action, field string) (string, error)) 
 
 // conditionString prints s as a double-quoted expr-lang string. Quotes, backslashes, braces and control
 // characters are written as \uXXXX escapes, so the text holds no "{{" or "}}" (Argo's tag delimiters) and no
-// backslash that Argo's JSON round trip of a `when` could misread; <, > and & stay as they are (Argo's JSON
-// fix-up rewrites their \u escapes).
+// backslash but those escapes, which survive Argo's JSON round trip of a `when`; <, > and & stay as they are
+// (Argo's JSON fix-up rewrites the text \u003c, \u003e and \u0026 wherever it appears).
 func conditionString(s string) string {
 	var b strings.Builder
 	b.WriteByte('"')

@@ -25,8 +25,8 @@ import (
 
 // Condition is a run-time `when`, checked and with its parameters filled in.
 type Condition struct {
-	// Expr is the canonical expression over `outputs["ACTION"].FIELD`: what the native engine evaluates, with
-	// an `outputs` variable shaped like ConditionOutputs.
+	// Expr is the canonical expression, fully parenthesised, reading outputs["ACTION"]["FIELD"] (the field's
+	// dotted path one key): what the native engine evaluates (EvaluateCondition) and EmitArgo compiles.
 	Expr string
 	// Reads names the actions whose results Expr reads, sorted.
 	Reads []string

@@ -2,6 +2,7 @@ package translator
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -266,4 +267,50 @@ func TestRuntimeWhenMissingParameter(t *testing.T) {
 	g.Expect(FieldErrors(err)).To(ContainElement(And(
 		HaveField("Field", "spec.actions[3].when"),
 		HaveField("Detail", ContainSubstring(`parameter "other" is not set`)))))
+}
+
+// FuzzRuntimeWhen feeds arbitrary run-time conditions and parameter values through admission, compilation and
+// Argo's own substitution. It must never panic; whatever is accepted compiles into exactly one Argo expression
+// tag that Argo resolves to "true" or "false", and the native evaluation agrees with it. Without -fuzz only the
+// seeds run.
+func FuzzRuntimeWhen(f *testing.F) {
+	f.Add("{{ .outputs.create-localization.phase == 'Succeeded' }}", "x", `{"ok":true}`)
+	f.Add("{{ .outputs.notify-start.httpResponse.body == .params.expected }}", "}}{{=", "}}{{=")
+	f.Add(`{{ .outputs.notify-start.httpResponse.body contains "\u007d}" || !(.outputs.notify-start.phase in ['Skipped']) }}`, `\u003c`, `\"}}`)
+	f.Add("{{ .outputs.notify-start.httpResponse.body startsWith .params.expected and .outputs.create-subscription.subscriptionRef.name >= 'a' }}", "\n'\"", "\x00")
+	f.Fuzz(func(t *testing.T, when, param, body string) {
+		wf := whenWorkflow(t, "{{ true }}")
+		wf.Spec.Actions[3].When = when
+		if !isRuntimeWhen(when) || len(ValidateWorkflow(wf)) > 0 {
+			return
+		}
+		ir, err := BuildForward(Input{Workflow: wf, Namespace: "shop", Params: paramValues("expected", param)})
+		if err != nil {
+			return // e.g. a parameter it names is not set
+		}
+		argoWF, err := EmitArgo(ir, EmitOptions{})
+		if err != nil {
+			t.Fatalf("accepted %q but cannot emit it: %v", when, err)
+		}
+		argoWhen := argoWF.Spec.Templates[0].DAG.Tasks[3].When
+		if strings.Count(argoWhen, "{{") != 1 || strings.Count(argoWhen, "}}") != 1 {
+			t.Fatalf("%q compiled into %q", when, argoWhen)
+		}
+		tasks := map[string]argoTask{
+			"notify-start":        {status: "Succeeded", result: body},
+			"create-localization": {status: "Succeeded", params: map[string]string{"name": "promote", "namespace": "n"}},
+			"create-subscription": {status: "Skipped"},
+		}
+		native, err := EvaluateCondition(ir.Actions[3].When, []v1alpha1.ActionStatus{
+			{Name: "notify-start", Phase: v1alpha1.ActionSucceeded, Outputs: &v1alpha1.ActionOutputs{HTTPResponse: &v1alpha1.HTTPResponse{Body: body}}},
+			{Name: "create-localization", Phase: v1alpha1.ActionSucceeded, Outputs: &v1alpha1.ActionOutputs{LocalizationRef: &v1alpha1.ResourceRef{Name: "promote", Namespace: "n"}}},
+			{Name: "create-subscription", Phase: v1alpha1.ActionSkipped},
+		})
+		if err != nil {
+			t.Fatalf("native evaluation of %q: %v", ir.Actions[3].When.Expr, err)
+		}
+		if got := argoDecides(t, argoWhen, tasks); got != strconv.FormatBool(native) {
+			t.Fatalf("%q: argo decided %q, native %v (argo when %s)", when, got, native, argoWhen)
+		}
+	})
 }
