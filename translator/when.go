@@ -109,10 +109,14 @@ const conditionSupportedForm = `write one {{ }} holding a comparison of an earli
 	`{{ .outputs.create-localization.phase == 'Succeeded' }} or ` +
 	`{{ .outputs.notify.httpResponse.body contains '"ok":true' && .params.dryRun != 'true' }}`
 
-// isRuntimeWhen reports whether when reads the results of actions of the run: it mentions outputs. Such a
-// `when` could never render at compile time (forward runs have no outputs), so nothing that worked is taken.
+// runtimeRef finds a read of outputs: `.outputs` starting a reference (not `.params.outputsDir`), or upstream's
+// `$(outputs.`.
+var runtimeRef = regexp.MustCompile(`(^|[^A-Za-z0-9_\])])\.outputs\b|\$\(outputs\.`)
+
+// isRuntimeWhen reports whether when reads the results of actions of the run. Such a `when` could never render
+// at compile time (forward runs have no outputs), so nothing that worked before is taken from the templates.
 func isRuntimeWhen(when string) bool {
-	return strings.Contains(when, ".outputs") || strings.Contains(when, "$(outputs.")
+	return runtimeRef.MatchString(when)
 }
 
 // conditionScope is what a run-time `when` of one action may read: the fields of each action it depends on,

@@ -108,6 +108,22 @@ func TestRuntimeWhenRejected(t *testing.T) {
 	}
 }
 
+// A `when` on params stays a compile-time template, also when a parameter's name starts with "outputs".
+func TestStaticWhenIsNotRuntime(t *testing.T) {
+	g := NewWithT(t)
+	wf := whenWorkflow(t, `{{ eq .params.outputsDir "/tmp" }}`)
+	wf.Spec.Parameters = append(wf.Spec.Parameters, v1alpha1.Parameter{Name: "outputsDir"})
+	g.Expect(ValidateWorkflow(wf)).To(BeEmpty())
+	ir, err := BuildForward(Input{Workflow: wf, Namespace: "shop", Params: paramValues("outputsDir", "/var")})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(ir.Actions[3].When).To(BeNil())
+	g.Expect(ir.Actions[3].Skipped).To(BeTrue())
+	g.Expect(ir.Actions[3].SkipReason).To(Equal("when rendered false"))
+	for _, when := range []string{"{{ .outputs.a.phase }}", "x == {{(.outputs.a)}}", "$(outputs.a.phase)"} {
+		g.Expect(isRuntimeWhen(when)).To(BeTrue(), when)
+	}
+}
+
 func TestRuntimeWhenStatusCodeOnNative(t *testing.T) {
 	g := NewWithT(t)
 	wf := whenWorkflow(t, "{{ .outputs.notify-start.httpResponse.statusCode == 200 }}")
