@@ -76,4 +76,39 @@ var _ = Describe("A when on an earlier action's result", func() {
 		Entry("native, healthy: runs", drv1.ExecutorNative, healthy, true),
 		Entry("native, unhealthy: skipped", drv1.ExecutorNative, unhealthy, false),
 	)
+
+	// The name of the object an earlier resource action created: an output parameter of Argo's resource
+	// template (read once the task result arrived), the recorded resourceRef on the native engine.
+	DescribeTable("reads the name of the object an earlier action created",
+		func(engine drv1.ExecutorType, wantName string, runs bool) {
+			ns := newNamespace(configMapRule)
+			notify := hookAction(ns, "notify", "mark")
+			notify.When = "{{ .outputs.mark.resourceRef.name == '" + wantName + "' }}"
+			wf := &drv1.DRWorkflow{ObjectMeta: metav1.ObjectMeta{Name: "named", Namespace: ns},
+				Spec: drv1.DRWorkflowSpec{Executor: &drv1.ExecutorSpec{Type: engine}, Actions: []drv1.Action{
+					resourceAction("mark", drv1.OperationCreate, configMapManifest("dr-marker", ns)), notify}}}
+			Expect(k8sClient.Create(ctx, wf)).To(Succeed())
+			createPlan(ns, "p", "named")
+			execute(ns, "run", "p")
+
+			e := entry(waitPhase(ns, "run", drv1.ExecutionSucceeded))
+			Expect(e.Engine).To(Equal(engine))
+			Expect(action(e, "mark").Outputs.ResourceRef.Name).To(Equal("dr-marker"))
+			if runs {
+				Expect(action(e, "notify").Phase).To(Equal(drv1.ActionSucceeded))
+				Expect(hooks.Requests("/" + ns + "/notify")).To(HaveLen(1))
+			} else {
+				Expect(action(e, "notify").Phase).To(Equal(drv1.ActionSkipped))
+				Expect(action(e, "notify").Message).To(Equal(translator.WhenFalseMessage))
+				Expect(hooks.Requests("/" + ns + "/notify")).To(BeEmpty())
+			}
+			if engine == drv1.ExecutorArgo {
+				checkMapping(argoWorkflow(ns, e))
+			}
+		},
+		Entry("Argo, the name matches: runs", drv1.ExecutorArgo, "dr-marker", true),
+		Entry("Argo, another name: skipped", drv1.ExecutorArgo, "dr-other", false),
+		Entry("native, the name matches: runs", drv1.ExecutorNative, "dr-marker", true),
+		Entry("native, another name: skipped", drv1.ExecutorNative, "dr-other", false),
+	)
 })
