@@ -62,6 +62,8 @@ type Task struct {
 	Action string
 	// Template is the task's template, nil when the Workflow does not define it.
 	Template *wfv1.Template
+	// RuntimeWhen: the task's `when` is a run-time condition the translator compiled (an expression tag).
+	RuntimeWhen bool
 }
 
 // Tasks lists the tasks of the entrypoint DAG in workflow order, with the action each runs (read from the
@@ -102,7 +104,7 @@ func Tasks(wf *wfv1.Workflow) ([]Task, error) {
 				break
 			}
 		}
-		tasks = append(tasks, Task{Name: t.Name, Action: action, Template: tmpl})
+		tasks = append(tasks, Task{Name: t.Name, Action: action, Template: tmpl, RuntimeWhen: translator.IsArgoRuntimeWhen(t.When)})
 	}
 	return tasks, nil
 }
@@ -169,6 +171,11 @@ func actionStatus(wf *wfv1.Workflow, t Task, node *wfv1.NodeStatus, nodes wfv1.N
 		st.CompletionTime = timePtr(node.FinishedAt)
 		if st.StartTime == nil {
 			st.StartTime = st.CompletionTime
+		}
+		if node.Phase == wfv1.NodeSkipped && t.RuntimeWhen && strings.HasPrefix(node.Message, "when '") {
+			// Argo writes the resolved text ("when 'false' evaluated false"); the native engine's words
+			// for the same skip say what was decided.
+			st.Message = translator.WhenFalseMessage
 		}
 		if node.Phase == wfv1.NodeOmitted && wf.Spec.Shutdown != "" {
 			// After a shutdown Argo still omits the dependents of the tasks it stopped ("omitted: depends

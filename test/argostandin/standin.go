@@ -15,7 +15,8 @@
 //   - tasks whose template has a retryStrategy get a Retry node holding the final phase whose children are
 //     the attempts "<node>(0)", "<node>(1)", ... flagged nodeFlag.retried; an exhausted Retry node ends with
 //     Argo's message "No more retries left" and its last attempt's phase; it takes the last attempt's outputs.
-//   - `when` that is literally "false" -> a Skipped node "when 'false' evaluated false"; a task whose depends
+//   - `when` that is "false", literally or once its expression tag is resolved with Argo's own template library
+//     over the tasks' status and outputs -> a Skipped node "when 'false' evaluated false"; a task whose depends
 //     logic cannot be met (a dependency neither Succeeded nor Skipped nor Daemoned, no continueOn) -> an
 //     Omitted node "omitted: depends condition not met".
 //   - DAG failFast holds nothing back: Argo v3.7 reads it only when it assesses the DAG's phase, so after a
@@ -35,8 +36,8 @@
 //     starts; the Workflow fails in the same pass, omitting the dependents of stopped http nodes, while the
 //     dependents of stopped pod nodes get no node (their task results arrive after Argo assessed the DAG).
 //
-// What it does not do: run pods, evaluate Argo expressions (only the literal when "false", and a
-// retryStrategy expression, with the expr-lang library Argo uses), honour retry
+// What it does not do: run pods, evaluate Argo expressions other than a `when` (through Argo's
+// util/template) and a retryStrategy expression (with the expr-lang library Argo uses), honour retry
 // backoff timing (one attempt per pass), synchronization, TTL, pod GC, hooks, steps templates, artifacts.
 // Outcomes of each task come from a Script the test supplies; by default every task succeeds.
 package argostandin
@@ -51,6 +52,7 @@ import (
 	"time"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	"github.com/argoproj/argo-workflows/v3/util/template"
 	"github.com/expr-lang/expr"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -278,8 +280,8 @@ func (s *StandIn) Step(wf *wfv1.Workflow) bool {
 		case !run:
 			s.put(wf, name, t.Name, wfv1.NodeTypeSkipped, wfv1.NodeOmitted, "omitted: depends condition not met", t)
 			s.markDone(wf, name)
-		case strings.TrimSpace(t.When) == "false":
-			s.put(wf, name, t.Name, wfv1.NodeTypeSkipped, wfv1.NodeSkipped, fmt.Sprintf("when '%s' evaluated false", t.When), t)
+		case s.resolveWhen(wf, main.DAG.Tasks, t.When) == "false":
+			s.put(wf, name, t.Name, wfv1.NodeTypeSkipped, wfv1.NodeSkipped, "when 'false' evaluated false", t)
 			s.markDone(wf, name)
 		default:
 			tmpl := tasks[t.Name].tmpl
@@ -317,6 +319,51 @@ func (s *StandIn) Step(wf *wfv1.Workflow) bool {
 		return s.finish(wf, wfv1.WorkflowFailed, "")
 	}
 	return s.finish(wf, wfv1.WorkflowSucceeded, "")
+}
+
+// resolveWhen is a task's `when` as the controller resolves it before deciding (dag.go,
+// resolveDependencyReferences): JSON-marshalled, its tags substituted by Argo's own template.ReplaceStrictAny
+// over the tasks' variables (status, outputs.result, outputs.parameters; a Retry node carries its last
+// attempt's phase and outputs), and unmarshalled. Every finished task is in scope, not only the ancestors: the
+// translator lets a `when` read only its ancestors, so the answer is the same. A `when` it cannot resolve is
+// returned as written.
+func (s *StandIn) resolveWhen(wf *wfv1.Workflow, tasks []wfv1.DAGTask, when string) string {
+	when = strings.TrimSpace(when)
+	if !strings.Contains(when, "{{") {
+		return when
+	}
+	scope := map[string]any{}
+	for i := range tasks {
+		n := s.node(wf, tasks[i].Name)
+		if n == nil || !n.Fulfilled() {
+			continue
+		}
+		prefix := "tasks." + tasks[i].Name
+		scope[prefix+".status"] = string(n.Phase)
+		if o := n.Outputs; o != nil {
+			if o.Result != nil {
+				scope[prefix+".outputs.result"] = *o.Result
+			}
+			for _, p := range o.Parameters {
+				if p.Value != nil {
+					scope[prefix+".outputs.parameters."+p.Name] = p.Value.String()
+				}
+			}
+		}
+	}
+	raw, err := json.Marshal(when)
+	if err != nil {
+		return when
+	}
+	out, err := template.ReplaceStrictAny(string(raw), scope, []string{"tasks", "steps"})
+	if err != nil {
+		return when
+	}
+	var resolved string
+	if err := json.Unmarshal([]byte(out), &resolved); err != nil {
+		return when
+	}
+	return resolved
 }
 
 func (s *StandIn) node(wf *wfv1.Workflow, task string) *wfv1.NodeStatus {
