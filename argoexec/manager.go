@@ -1,9 +1,15 @@
 package argoexec
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/source"
@@ -11,12 +17,30 @@ import (
 	"github.com/drplan/drplan-operator/api/v1alpha1"
 )
 
-// Served returns nil when the API server serves Argo's Workflow CRD, else why not: without it the Argo
-// engine cannot run anything, and its watch could not start.
-func Served(mapper meta.RESTMapper) error {
+// ErrDiscovery wraps a discovery failure that is not an answer: the API server could not say whether it
+// serves Argo's Workflow kind.
+var ErrDiscovery = errors.New("cannot tell whether the API server serves Argo's Workflow kind")
+
+// discoveryBackoff retries a failing discovery for about 50 s (0.2 s doubling to 10 s, 10 tries).
+var discoveryBackoff = wait.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Cap: 10 * time.Second, Steps: 10}
+
+// Served returns nil when the API server serves Argo's Workflow CRD, the RESTMapper's no-match error when it
+// does not (the Argo engine then cannot run anything, and its watch could not start). Any other error (the
+// API server briefly unavailable while the operator starts) is retried with discoveryBackoff and then
+// returned wrapped in ErrDiscovery: the operator must fail its start and be restarted rather than run without
+// its Argo engine by mistake, failing every Argo run with "engine Argo is not available" (what the API fault
+// test in test/integration/execlifecycle found).
+func Served(ctx context.Context, mapper meta.RESTMapper) error {
 	gvk := wfv1.WorkflowSchemaGroupVersionKind
-	_, err := mapper.RESTMapping(schema.GroupKind{Group: gvk.Group, Kind: gvk.Kind})
-	return err
+	var last error
+	err := wait.ExponentialBackoffWithContext(ctx, discoveryBackoff, func(context.Context) (bool, error) {
+		_, last = mapper.RESTMapping(schema.GroupKind{Group: gvk.Group, Kind: gvk.Kind})
+		return last == nil || meta.IsNoMatchError(last), nil
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrDiscovery, last)
+	}
+	return last
 }
 
 // NewForManager builds the Argo engine on the manager's clients: reads through its cache, compiles with the

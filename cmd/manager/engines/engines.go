@@ -4,6 +4,8 @@
 package engines
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -31,7 +33,10 @@ func Build(mgr manager.Manager, choice controller.ExecutorChoice, pickupTimeout 
 		ByType:  map[drv1.ExecutorType]engine.Engine{drv1.ExecutorNative: native},
 		Sources: []source.Source{native.Source()},
 	}
-	argoNotServed := argoexec.Served(mgr.GetRESTMapper())
+	argoNotServed := argoexec.Served(context.Background(), mgr.GetRESTMapper())
+	if errors.Is(argoNotServed, argoexec.ErrDiscovery) {
+		return controller.Engines{}, argoNotServed
+	}
 	if argoNotServed == nil {
 		argo := argoexec.NewForManager(mgr)
 		argo.PickupTimeout = pickupTimeout
