@@ -126,6 +126,7 @@ func ActionStatuses(wf *wfv1.Workflow) ([]v1alpha1.ActionStatus, error) {
 	if err != nil {
 		return nil, err
 	}
+	nodes = withReleasedResults(wf, nodes)
 	byName := make(map[string]*wfv1.NodeStatus, len(nodes))
 	for id := range nodes {
 		n := nodes[id]
@@ -136,8 +137,21 @@ func ActionStatuses(wf *wfv1.Workflow) ([]v1alpha1.ActionStatus, error) {
 		node := byName[NodeName(wf, t.Name)]
 		out = append(out, actionStatus(wf, t, node, nodes))
 	}
+	if dagFailFast(wf) && firstFailed(out) != "" {
+		// As natively: under FailFast nothing runs after a failure, and what did not run says so, also what
+		// Argo omitted behind the failure.
+		for i := range out {
+			if out[i].Phase == v1alpha1.ActionSkipped && strings.HasPrefix(out[i].Message, "omitted:") {
+				out[i].Message = msgNotRun
+			}
+		}
+	}
 	return out, nil
 }
+
+// msgNotRun is the message of an action that did not run because the workflow stopped after a failure, the
+// native engine's words.
+const msgNotRun = "not run: the workflow stopped after a failure"
 
 func actionStatus(wf *wfv1.Workflow, t Task, node *wfv1.NodeStatus, nodes wfv1.Nodes) v1alpha1.ActionStatus {
 	st := v1alpha1.ActionStatus{Name: t.Action, Phase: v1alpha1.ActionPending}
@@ -177,7 +191,7 @@ func actionStatus(wf *wfv1.Workflow, t Task, node *wfv1.NodeStatus, nodes wfv1.N
 			// for the same skip say what was decided.
 			st.Message = translator.WhenFalseMessage
 		}
-		if node.Phase == wfv1.NodeOmitted && wf.Spec.Shutdown != "" {
+		if node.Phase == wfv1.NodeOmitted && wf.Spec.Shutdown != "" && !released(wf) {
 			// After a shutdown Argo still omits the dependents of the tasks it stopped ("omitted: depends
 			// condition not met"): they did not run because the run was canceled.
 			st.Phase, st.Message = v1alpha1.ActionCanceled, "canceled"
@@ -187,7 +201,15 @@ func actionStatus(wf *wfv1.Workflow, t Task, node *wfv1.NodeStatus, nodes wfv1.N
 		st.CompletionTime = timePtr(node.FinishedAt)
 		st.Message = failureMessage(node, last)
 		if stoppedByShutdown(wf, st.Message) {
-			st.Phase = v1alpha1.ActionCanceled
+			switch {
+			case !released(wf):
+				st.Phase = v1alpha1.ActionCanceled
+			case last != node && last.Phase.FailedOrError() && !stoppedByShutdown(wf, last.Message):
+				// Ended by the operator after a FailFast hold while waiting to retry: its last attempt's failure.
+				st.Message = last.Message
+			default:
+				st.Phase, st.Message = v1alpha1.ActionSkipped, msgNotRun
+			}
 		}
 	default: // Pending (created, not yet running) and Running
 		st.Phase = v1alpha1.ActionRunning
@@ -363,11 +385,11 @@ func RunStatus(wf *wfv1.Workflow) (engine.RunStatus, error) {
 		return st, nil
 	}
 	st.CompletionTime = timePtr(wf.Status.FinishedAt)
-	canceled := wf.Spec.Shutdown != ""
+	canceled := wf.Spec.Shutdown != "" && !released(wf)
 	if canceled {
 		markUnstarted(st.Actions, v1alpha1.ActionCanceled, "canceled")
 	} else {
-		markUnstarted(st.Actions, v1alpha1.ActionSkipped, "not run: the workflow stopped after a failure")
+		markUnstarted(st.Actions, v1alpha1.ActionSkipped, msgNotRun)
 	}
 	c := engine.Counts(st.Actions)
 	switch {
