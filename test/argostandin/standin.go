@@ -30,7 +30,9 @@
 //   - suspend templates: a Suspend node that stays Running until someone sets it Succeeded (argo resume).
 //   - spec.suspend true: running pod nodes still advance, http nodes do not (Argo reconciles their task sets
 //     after its suspend check), no node is created and the Workflow does not end, not even after a shutdown,
-//     until the suspension is lifted.
+//     until the suspension is lifted. An http call still ends meanwhile, as Argo's agent ends it: its result
+//     goes to the status of the WorkflowTaskSet named like the Workflow (status.nodes by node ID, the agent's
+//     NodeResult), and reaches the node on the first pass without suspend and without shutdown.
 //   - spec.shutdown set: unfinished http and Retry nodes -> Failed "Stopped with strategy 'Terminate'", pod
 //     nodes -> Failed "workflow shutdown with strategy:  Terminate" (two spaces, as Argo writes it); nothing new
 //     starts; the Workflow fails in the same pass, omitting the dependents of stopped http nodes, while the
@@ -56,6 +58,7 @@ import (
 	"github.com/expr-lang/expr"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/uuid"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -100,6 +103,9 @@ type StandIn struct {
 
 	mu     sync.Mutex
 	script Script
+	// taskSets holds the http results the agent part recorded under spec.suspend, by Workflow, until they
+	// reach the nodes; Pass writes them to the WorkflowTaskSet.
+	taskSets map[types.NamespacedName]map[string]wfv1.NodeResult
 	paused atomic.Bool
 	// Writes counts status updates the stand-in made (node transitions written).
 	Writes  atomic.Int64
@@ -166,7 +172,11 @@ func (s *StandIn) Pass(ctx context.Context) error {
 		if wf.Status.Phase.Completed() || wf.DeletionTimestamp != nil {
 			continue
 		}
-		if s.Step(wf) {
+		changed := s.Step(wf)
+		if err := s.writeTaskSet(ctx, wf); err != nil {
+			return err
+		}
+		if changed {
 			if err := s.Client.Update(ctx, wf); err != nil {
 				if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
 					continue
@@ -245,7 +255,12 @@ func (s *StandIn) Step(wf *wfv1.Workflow) bool {
 				continue // waits until resumed (argo resume, or the operator's approval)
 			}
 			if suspended && n.Type == wfv1.NodeTypeHTTP {
-				continue // Argo reconciles http task results only when not suspended
+				s.agentResult(wf, tasks[name], mapping[name], n) // the agent ends the call; Argo shows it later
+				continue
+			}
+			if s.applyAgentResult(wf, n) {
+				changed = true
+				continue
 			}
 			if s.advance(wf, tasks[name], mapping[name], n) {
 				changed = true
