@@ -200,6 +200,9 @@ func actionStatus(wf *wfv1.Workflow, t Task, node *wfv1.NodeStatus, nodes wfv1.N
 		st.Phase = v1alpha1.ActionFailed
 		st.CompletionTime = timePtr(node.FinishedAt)
 		st.Message = failureMessage(node, last)
+		if named := timeoutMessage(t.Template, last.Message); named != last.Message && strings.HasSuffix(st.Message, last.Message) {
+			st.Message = strings.TrimSuffix(st.Message, last.Message) + named
+		}
 		if stoppedByShutdown(wf, st.Message) {
 			switch {
 			case !released(wf):

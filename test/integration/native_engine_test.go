@@ -340,7 +340,7 @@ var _ = Describe("Native engine", Ordered, func() {
 		st := driveNative(eng, slow, notified)
 		Expect(st.Phase).To(Equal(drv1.ExecutionFailed))
 		ref := nativeAction(st, "slow").Outputs.JobRef
-		Expect(nativeAction(st, "slow").Message).To(ContainSubstring("did not complete within 2s; deleted it"))
+		Expect(nativeAction(st, "slow").Message).To(Equal("timed out after 2s: job " + ns + "/" + ref.Name + " did not complete; deleted it"))
 		Expect(apierrors.IsNotFound(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: ref.Name}, &batchv1.Job{}))).To(BeTrue())
 
 		canceled := nativeRun(ns, drv1.WorkflowFailFast, nativeJob("held", ns, time.Minute))
