@@ -106,7 +106,7 @@ type StandIn struct {
 	// taskSets holds the http results the agent part recorded under spec.suspend, by Workflow, until they
 	// reach the nodes; Pass writes them to the WorkflowTaskSet.
 	taskSets map[types.NamespacedName]map[string]wfv1.NodeResult
-	paused atomic.Bool
+	paused   atomic.Bool
 	// Writes counts status updates the stand-in made (node transitions written).
 	Writes  atomic.Int64
 	onWrite func(wf *wfv1.Workflow)

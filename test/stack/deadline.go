@@ -32,9 +32,9 @@ func activeDeadline(pod *corev1.Pod, fallbackStart time.Time) (time.Time, bool) 
 	return start.Add(time.Duration(*pod.Spec.ActiveDeadlineSeconds) * time.Second), true
 }
 
-// deadlinePatch is the status the kubelet gives a pod it killed at its active deadline: every container
-// killed (137). Argo reads the wait container's non-zero exit as "no task result will come" and fulfils the
-// node (operator.go, assessNodeStatus).
+// deadlinePatch is the status the kubelet gives a pod it stopped at its active deadline: every container
+// terminated (137). The run got SIGTERM first, as from the kubelet, on which argoexec finalizes its task
+// result (cmd/argoexec: signal.NotifyContext; resource.go: FinalizeOutput deferred), so Argo fulfils the node.
 func deadlinePatch(pod *corev1.Pod, started metav1.Time) map[string]any {
 	terminated := corev1.ContainerStateTerminated{ExitCode: 137, Reason: "Error", StartedAt: started, FinishedAt: metav1.Now()}
 	statuses := make([]corev1.ContainerStatus, 0, len(pod.Spec.Containers))

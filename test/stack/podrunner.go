@@ -265,7 +265,13 @@ func (r *podRunner) exec(pod *corev1.Pod, args []string) (int, string, error) {
 	cmd.Stdout = io.MultiWriter(runLog, &out)
 	cmd.Stderr = cmd.Stdout
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.Cancel = func() error {
+		if errors.Is(context.Cause(ctx), errPastDeadline) {
+			// As the kubelet: SIGTERM first (argoexec then finalizes its task result), SIGKILL after WaitDelay.
+			return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		}
+		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
 	cmd.WaitDelay = 5 * time.Second
 	if !r.isolate && args[0] == "resource" {
 		r.resource.Lock()
