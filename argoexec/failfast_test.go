@@ -8,6 +8,7 @@ import (
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/drplan/drplan-operator/api/v1alpha1"
 )
@@ -174,3 +175,40 @@ func phasesOf(actions []v1alpha1.ActionStatus) map[string]v1alpha1.ActionPhase {
 	}
 	return out
 }
+
+// A retried action waiting for its next attempt when the hold began: the suspension starts no attempt, and
+// the end reports it not retried, as the native engine does (an action out of retries says so instead).
+func TestFailFastEndOfARetryingAction(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		limit int
+		want  string
+	}{
+		{"retries left", 3, "not retried: the workflow stopped after a failure: exit 1"},
+		{"out of retries", 0, "No more retries left: exit 1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			wf := testWF("w", [3]string{"bad", "bad", "create"}, [3]string{"flaky", "flaky", "create"})
+			for i := range wf.Spec.Templates {
+				if wf.Spec.Templates[i].Name == "flaky" {
+					wf.Spec.Templates[i].RetryStrategy = &wfv1.RetryStrategy{Limit: intOrString(tc.limit)}
+				}
+			}
+			wf.Annotations[v1alpha1.AnnotationFailFastHold] = "bad"
+			wf.Annotations[v1alpha1.AnnotationFailFastEnded] = "{}"
+			wf.Spec.Shutdown = wfv1.ShutdownStrategyTerminate
+			addNode(wf, "w.bad", wfv1.NodeTypePod, wfv1.NodeFailed, 1, 2, "already exists")
+			addNode(wf, "w.flaky", wfv1.NodeTypeRetry, wfv1.NodeFailed, 1, 4, "Stopped with strategy 'Terminate'")
+			retryChild(wf, "w.flaky", 0, wfv1.NodeTypePod, wfv1.NodeFailed, 1, 2, "exit 1")
+			wf.Status.Phase = wfv1.WorkflowFailed
+			rs, err := RunStatus(wf)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(rs.Phase).To(Equal(v1alpha1.ExecutionFailed))
+			g.Expect(rs.Actions[1].Phase).To(Equal(v1alpha1.ActionFailed))
+			g.Expect(rs.Actions[1].Message).To(Equal(tc.want))
+		})
+	}
+}
+
+func intOrString(n int) *intstr.IntOrString { v := intstr.FromInt(n); return &v }

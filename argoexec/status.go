@@ -149,6 +149,17 @@ func ActionStatuses(wf *wfv1.Workflow) ([]v1alpha1.ActionStatus, error) {
 	return out, nil
 }
 
+// msgNotRetried starts the message of an action whose retry the FailFast hold kept from starting, the native
+// engine's words.
+const msgNotRetried = "not retried: the workflow stopped after a failure: "
+
+func tmplRetry(t *wfv1.Template) *wfv1.RetryStrategy {
+	if t == nil {
+		return nil
+	}
+	return t.RetryStrategy
+}
+
 // msgNotRun is the message of an action that did not run because the workflow stopped after a failure, the
 // native engine's words.
 const msgNotRun = "not run: the workflow stopped after a failure"
@@ -208,8 +219,12 @@ func actionStatus(wf *wfv1.Workflow, t Task, node *wfv1.NodeStatus, nodes wfv1.N
 			case !released(wf):
 				st.Phase = v1alpha1.ActionCanceled
 			case last != node && last.Phase.FailedOrError() && !stoppedByShutdown(wf, last.Message):
-				// Ended by the operator after a FailFast hold while waiting to retry: its last attempt's failure.
-				st.Message = last.Message
+				// Ended by the operator after a FailFast hold while its next attempt waited: not retried, as
+				// natively (or out of retries, which Argo could not record under the suspension).
+				st.Message = msgNotRetried + timeoutMessage(t.Template, last.Message)
+				if rs := tmplRetry(t.Template); rs != nil && rs.Limit != nil && int(st.RetryCount) >= rs.Limit.IntValue() {
+					st.Message = "No more retries left: " + timeoutMessage(t.Template, last.Message)
+				}
 			default:
 				st.Phase, st.Message = v1alpha1.ActionSkipped, msgNotRun
 			}

@@ -407,3 +407,20 @@ func TestReverseRunsRollbacksAndSkipsHTTPWithoutOne(t *testing.T) {
 	g.Expect(srv.order()).To(Equal([]string{"/undo-b"}))
 	g.Expect(strings.ToLower(actionNamed(t, st, "a").Message)).To(ContainSubstring("no automatic inverse"))
 }
+
+// Under FailFast a retry is new work after a failure: an action waiting to retry when another failed for good
+// is not retried (on Argo the held Workflow starts no new attempt either).
+func TestFailFastStopsRetries(t *testing.T) {
+	g := NewWithT(t)
+	srv := newHookServer(t, map[string]http.HandlerFunc{"/bad": fail500, "/flaky": fail500})
+	e, notified := testEngine(t)
+	run := testRun(testWorkflow(v1alpha1.WorkflowFailFast, httpAction("bad", srv.URL+"/bad"),
+		withRetry(httpAction("flaky", srv.URL+"/flaky"), 3, 500*time.Millisecond), httpAction("after", srv.URL+"/after", "bad")))
+	st := driveToEnd(t, e, run, notified)
+	g.Expect(st.Phase).To(Equal(v1alpha1.ExecutionFailed))
+	flaky := actionNamed(t, st, "flaky")
+	g.Expect(flaky.Phase).To(Equal(v1alpha1.ActionFailed))
+	g.Expect(flaky.Message).To(Equal(msgNotRetried + "received response code 500, want 2xx"))
+	g.Expect(flaky.RetryCount).To(BeZero())
+	g.Expect(srv.callsTo("/flaky")).To(Equal(1))
+}
