@@ -21,7 +21,8 @@
 //     Omitted node "omitted: depends condition not met".
 //   - DAG failFast holds nothing back: Argo v3.7 reads it only when it assesses the DAG's phase, so after a
 //     failure the tasks that do not depend on it still start, under failFast true or false alike.
-//   - http templates: node type HTTP, outputs.result is the body (on failure too); a failure says
+//   - http templates: node type HTTP, outputs.result is the body (on failure too; none when the call got no
+//     answer, e.g. past its timeoutSeconds: Outcome.NoResponse); a failure says
 //     "successCondition '<condition>' evaluated false" when the template has a successCondition (the
 //     translator always writes one) and "received non-2xx response code: N" only without one. Resource
 //     templates: node type Pod, output parameters declared by the template (valueFrom.jsonPath) filled from the
@@ -80,6 +81,9 @@ type Outcome struct {
 	Result string
 	// StatusCode of an http call; >= 300 fails with Argo's non-2xx message.
 	StatusCode int
+	// NoResponse fails an http call that got no answer (a transport error, its timeout): the agent then
+	// records Message and no outputs.
+	NoResponse bool
 	// Params override output parameter values by name.
 	Params map[string]string
 }
@@ -511,6 +515,9 @@ func (s *StandIn) advance(wf *wfv1.Workflow, dt dagTask, action string, n *wfv1.
 		target.Outputs = &wfv1.Outputs{Result: &o.Result}
 		if code >= 300 || code < 200 {
 			fail = true
+		}
+		if o.NoResponse {
+			target.Outputs, fail = nil, true
 		}
 		if fail && msg == "" {
 			// Argo's agent names the status code only when the template has no successCondition; the
