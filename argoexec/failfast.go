@@ -50,7 +50,10 @@ type holdState struct {
 	running   int    // nodes still running (stillRunning)
 }
 
-// holdFor decides the next step.
+// holdFor decides the next step. It holds on any failure of a running FailFast Workflow, also when Argo would
+// have nothing left to start: an http result Argo records at the end of a pass makes its dependents ready
+// only in the next one, so "nothing runs" does not mean "nothing starts". Such a Workflow then ends through
+// the shutdown as well (its message "Stopped with strategy 'Terminate'"; AnnotationFailFastEnded says why).
 func holdFor(s holdState) holdStep {
 	switch {
 	case s.ended:
