@@ -273,9 +273,12 @@ func withReleasedResults(wf *wfv1.Workflow, nodes wfv1.Nodes) wfv1.Nodes {
 		if n.Type != wfv1.NodeTypeRetry || !stoppedByShutdown(wf, n.Message) {
 			continue
 		}
+		// A recorded success is the action's; a recorded failure leaves the Retry node stopped, which the
+		// mapping reports as not retried (or out of retries), as natively.
 		if attempts := retryAttempts(&n, out); len(attempts) > 0 {
-			if _, ok := results[attempts[len(attempts)-1].ID]; ok {
-				n.Phase, n.Message = attempts[len(attempts)-1].Phase, ""
+			last := attempts[len(attempts)-1]
+			if _, ok := results[last.ID]; ok && last.Phase == wfv1.NodeSucceeded {
+				n.Phase, n.Message = wfv1.NodeSucceeded, ""
 				out[id] = n
 			}
 		}

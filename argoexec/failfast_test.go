@@ -2,6 +2,7 @@ package argoexec
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
@@ -212,3 +213,40 @@ func TestFailFastEndOfARetryingAction(t *testing.T) {
 }
 
 func intOrString(n int) *intstr.IntOrString { v := intstr.FromInt(n); return &v }
+
+// An http action with retries whose attempt ended under the hold: its recorded result decides, a success as
+// Succeeded, a failure as not retried.
+func TestFailFastEndOfARetriedHTTPAction(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		result    wfv1.NodeResult
+		wantPhase v1alpha1.ActionPhase
+		wantMsg   string
+	}{
+		{"the attempt succeeded", wfv1.NodeResult{Phase: wfv1.NodeSucceeded}, v1alpha1.ActionSucceeded, ""},
+		{"the attempt failed", wfv1.NodeResult{Phase: wfv1.NodeFailed, Message: "received non-2xx response code: 503"},
+			v1alpha1.ActionFailed, "not retried: the workflow stopped after a failure: received non-2xx response code: 503"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			wf := testWF("w", [3]string{"bad", "bad", "create"}, [3]string{"call", "call", "http"})
+			for i := range wf.Spec.Templates {
+				if wf.Spec.Templates[i].Name == "call" {
+					wf.Spec.Templates[i].RetryStrategy = &wfv1.RetryStrategy{Limit: intOrString(2)}
+				}
+			}
+			wf.Annotations[v1alpha1.AnnotationFailFastHold] = "bad"
+			ended, _ := json.Marshal(map[string]wfv1.NodeResult{wf.NodeID("w.call(0)"): tc.result})
+			wf.Annotations[v1alpha1.AnnotationFailFastEnded] = string(ended)
+			wf.Spec.Shutdown = wfv1.ShutdownStrategyTerminate
+			addNode(wf, "w.bad", wfv1.NodeTypePod, wfv1.NodeFailed, 1, 2, "already exists")
+			addNode(wf, "w.call", wfv1.NodeTypeRetry, wfv1.NodeFailed, 1, 4, "Stopped with strategy 'Terminate'")
+			retryChild(wf, "w.call", 0, wfv1.NodeTypeHTTP, wfv1.NodeFailed, 1, 4, "Stopped with strategy 'Terminate'")
+			wf.Status.Phase = wfv1.WorkflowFailed
+			rs, err := RunStatus(wf)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(rs.Actions[1].Phase).To(Equal(tc.wantPhase))
+			g.Expect(rs.Actions[1].Message).To(Equal(tc.wantMsg))
+		})
+	}
+}
