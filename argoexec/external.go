@@ -59,9 +59,11 @@ func externalChanges(ex *drv1.DRPlanExecution, wfs []wfv1.Workflow) []string {
 	return out
 }
 
-// suspendedFromArgo reports whether wf is suspended by someone other than the operator's pause.
+// suspendedFromArgo reports whether wf is suspended by someone other than the operator (its pause, or its
+// FailFast hold, failfast.go).
 func suspendedFromArgo(wf *wfv1.Workflow) bool {
-	return wf.Spec.Suspend != nil && *wf.Spec.Suspend && wf.Annotations[drv1.AnnotationSuspendedByOperator] != "true"
+	_, held := wf.Annotations[drv1.AnnotationFailFastHold]
+	return wf.Spec.Suspend != nil && *wf.Spec.Suspend && wf.Annotations[drv1.AnnotationSuspendedByOperator] != "true" && !held
 }
 
 func recordedWorkflows(ex *drv1.DRPlanExecution) []types.UID {

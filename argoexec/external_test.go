@@ -32,6 +32,8 @@ func TestExternalChanges(t *testing.T) {
 	suspended.Spec.Suspend = ptrb(true)
 	pausedByUs := suspended
 	pausedByUs.Annotations = map[string]string{drv1.AnnotationSuspendedByOperator: "true"}
+	heldByUs := suspended
+	heldByUs.Annotations = map[string]string{drv1.AnnotationFailFastHold: "bad"}
 	othersCopy := workflow("other-k2x9p", "other-copy", "other-ex", wfv1.WorkflowRunning, map[string]string{labelResubmittedFrom: "other"})
 
 	const copyMsg = "Workflow run-s-w-k2x9p is a copy of run-s-w made with `argo resubmit` (phase Running): it runs its actions " +
@@ -54,6 +56,7 @@ func TestExternalChanges(t *testing.T) {
 		{"another execution's copy", ex(drv1.ExecutionFailed), []wfv1.Workflow{othersCopy}, nil},
 		{"a running run suspended from Argo", ex(drv1.ExecutionRunning), []wfv1.Workflow{suspended}, []string{suspendMsg}},
 		{"a running run suspended by the pause annotation", ex(drv1.ExecutionRunning), []wfv1.Workflow{pausedByUs}, nil},
+		{"a running run held after a FailFast failure", ex(drv1.ExecutionRunning), []wfv1.Workflow{heldByUs}, nil},
 		{"both, in a stable order", ex(drv1.ExecutionFailed), []wfv1.Workflow{retried, copyOf}, []string{retryMsg, copyMsg}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -292,7 +292,22 @@ func TestShutdownNodeShapesOfTheRealController(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(rs.Actions[0].Phase).To(Equal(v1alpha1.ActionFailed))
 	g.Expect(rs.Actions[2].Phase).To(Equal(v1alpha1.ActionSkipped))
+	// Under FailFast (Argo's default for a DAG) it says it did not run, as natively; under Continue Argo's words.
+	g.Expect(rs.Actions[2].Message).To(Equal(msgNotRun))
+	mainDAG(wf).FailFast = new(bool)
+	rs, err = RunStatus(wf)
+	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(rs.Actions[2].Message).To(Equal("omitted: depends condition not met"))
+}
+
+// mainDAG is the entrypoint DAG of a testWF Workflow.
+func mainDAG(wf *wfv1.Workflow) *wfv1.DAGTemplate {
+	for i := range wf.Spec.Templates {
+		if wf.Spec.Templates[i].Name == "main" {
+			return wf.Spec.Templates[i].DAG
+		}
+	}
+	return nil
 }
 
 func TestArgoErrorWithoutTaskFailure(t *testing.T) {

@@ -62,6 +62,11 @@ func (e *Engine) execute(ctx context.Context, s *runState, a *translator.Action,
 			}
 			return result{phase: v1alpha1.ActionFailed, message: msg, outputs: out, retries: attempt}
 		}
+		if s.stopsRetries() {
+			// FailFast: another action failed for good; a retry would be new work after the failure, and on
+			// Argo the held Workflow starts no new attempt either.
+			return result{phase: v1alpha1.ActionFailed, message: msgNotRetried + err.Error(), outputs: out, retries: attempt}
+		}
 		retries := attempt + 1
 		progress(func(st *v1alpha1.ActionStatus) {
 			st.RetryCount = retries
@@ -72,7 +77,25 @@ func (e *Engine) execute(ctx context.Context, s *runState, a *translator.Action,
 			return result{phase: v1alpha1.ActionCanceled, message: msgCanceled, outputs: out, retries: retries}
 		case <-time.After(backoff(a.Retry, attempt)):
 		}
+		if s.stopsRetries() { // another action failed while this one waited to retry
+			return result{phase: v1alpha1.ActionFailed, message: msgNotRetried + err.Error(), outputs: out, retries: attempt}
+		}
 	}
+}
+
+// msgNotRetried starts the message of a retryable failure not retried because the workflow stopped after
+// another action's failure (FailFast); the Argo engine words it the same.
+const msgNotRetried = "not retried: the workflow stopped after a failure: "
+
+// stopsRetries: under FailFast, no retry starts once an action failed for good (nor after a cancel, which
+// ends the attempt through its context anyway).
+func (s *runState) stopsRetries() bool {
+	if s == nil || s.ir == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stoppedLocked()
 }
 
 // backoff is the wait before retry n+1: Interval*BackoffFactor^n, spread by ±10% so that runs retrying

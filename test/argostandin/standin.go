@@ -21,7 +21,8 @@
 //     Omitted node "omitted: depends condition not met".
 //   - DAG failFast holds nothing back: Argo v3.7 reads it only when it assesses the DAG's phase, so after a
 //     failure the tasks that do not depend on it still start, under failFast true or false alike.
-//   - http templates: node type HTTP, outputs.result is the body (on failure too); a failure says
+//   - http templates: node type HTTP, outputs.result is the body (on failure too; none when the call got no
+//     answer, e.g. past its timeoutSeconds: Outcome.NoResponse); a failure says
 //     "successCondition '<condition>' evaluated false" when the template has a successCondition (the
 //     translator always writes one) and "received non-2xx response code: N" only without one. Resource
 //     templates: node type Pod, output parameters declared by the template (valueFrom.jsonPath) filled from the
@@ -30,7 +31,9 @@
 //   - suspend templates: a Suspend node that stays Running until someone sets it Succeeded (argo resume).
 //   - spec.suspend true: running pod nodes still advance, http nodes do not (Argo reconciles their task sets
 //     after its suspend check), no node is created and the Workflow does not end, not even after a shutdown,
-//     until the suspension is lifted.
+//     until the suspension is lifted. An http call still ends meanwhile, as Argo's agent ends it: its result
+//     goes to the status of the WorkflowTaskSet named like the Workflow (status.nodes by node ID, the agent's
+//     NodeResult), and reaches the node on the first pass without suspend and without shutdown.
 //   - spec.shutdown set: unfinished http and Retry nodes -> Failed "Stopped with strategy 'Terminate'", pod
 //     nodes -> Failed "workflow shutdown with strategy:  Terminate" (two spaces, as Argo writes it); nothing new
 //     starts; the Workflow fails in the same pass, omitting the dependents of stopped http nodes, while the
@@ -56,6 +59,7 @@ import (
 	"github.com/expr-lang/expr"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/uuid"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -77,6 +81,9 @@ type Outcome struct {
 	Result string
 	// StatusCode of an http call; >= 300 fails with Argo's non-2xx message.
 	StatusCode int
+	// NoResponse fails an http call that got no answer (a transport error, its timeout): the agent then
+	// records Message and no outputs.
+	NoResponse bool
 	// Params override output parameter values by name.
 	Params map[string]string
 }
@@ -100,7 +107,10 @@ type StandIn struct {
 
 	mu     sync.Mutex
 	script Script
-	paused atomic.Bool
+	// taskSets holds the http results the agent part recorded under spec.suspend, by Workflow, until they
+	// reach the nodes; Pass writes them to the WorkflowTaskSet.
+	taskSets map[types.NamespacedName]map[string]wfv1.NodeResult
+	paused   atomic.Bool
 	// Writes counts status updates the stand-in made (node transitions written).
 	Writes  atomic.Int64
 	onWrite func(wf *wfv1.Workflow)
@@ -166,7 +176,11 @@ func (s *StandIn) Pass(ctx context.Context) error {
 		if wf.Status.Phase.Completed() || wf.DeletionTimestamp != nil {
 			continue
 		}
-		if s.Step(wf) {
+		changed := s.Step(wf)
+		if err := s.writeTaskSet(ctx, wf); err != nil {
+			return err
+		}
+		if changed {
 			if err := s.Client.Update(ctx, wf); err != nil {
 				if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
 					continue
@@ -245,7 +259,12 @@ func (s *StandIn) Step(wf *wfv1.Workflow) bool {
 				continue // waits until resumed (argo resume, or the operator's approval)
 			}
 			if suspended && n.Type == wfv1.NodeTypeHTTP {
-				continue // Argo reconciles http task results only when not suspended
+				s.agentResult(wf, tasks[name], mapping[name], n) // the agent ends the call; Argo shows it later
+				continue
+			}
+			if s.applyAgentResult(wf, n) {
+				changed = true
+				continue
 			}
 			if s.advance(wf, tasks[name], mapping[name], n) {
 				changed = true
@@ -496,6 +515,9 @@ func (s *StandIn) advance(wf *wfv1.Workflow, dt dagTask, action string, n *wfv1.
 		target.Outputs = &wfv1.Outputs{Result: &o.Result}
 		if code >= 300 || code < 200 {
 			fail = true
+		}
+		if o.NoResponse {
+			target.Outputs, fail = nil, true
 		}
 		if fail && msg == "" {
 			// Argo's agent names the status code only when the template has no successCondition; the

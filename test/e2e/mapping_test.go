@@ -115,6 +115,9 @@ func replay(real *wfv1.Workflow) *wfv1.Workflow {
 				}
 			}
 		}
+		if target.Type == wfv1.NodeTypeHTTP && target.Phase.FailedOrError() && (target.Outputs == nil || target.Outputs.Result == nil) {
+			o.NoResponse = true // no answer (its timeout): the agent recorded no body
+		}
 		if m := responseCode.FindStringSubmatch(target.Message); m != nil {
 			o.StatusCode, _ = strconv.Atoi(m[1])
 		}

@@ -43,6 +43,10 @@ func Build(mgr manager.Manager, choice controller.ExecutorChoice, pickupTimeout 
 		engines.ByType[drv1.ExecutorArgo] = argo
 		// The second source wakes an execution when its Workflow reaches the pickup deadline.
 		engines.Sources = append(engines.Sources, argoexec.WorkflowSource(mgr), argo.Source())
+		// The third wakes a FailFast hold when an http call ends under it (argoexec/failfast.go).
+		if argoexec.TaskSetServed(mgr.GetRESTMapper()) == nil {
+			engines.Sources = append(engines.Sources, argoexec.TaskSetSource(mgr))
+		}
 	}
 	if engines.Default, err = controller.DefaultEngine(choice, argoNotServed); err != nil {
 		return controller.Engines{}, err
