@@ -163,6 +163,9 @@ func (e *Engine) applyFailFast(ctx context.Context, paused bool, wf *wfv1.Workfl
 	default:
 		return nil
 	}
+	// With the resourceVersion read: a Workflow Argo completed since (the failure was its last node) is not
+	// held after the fact; the conflict makes the next Sync decide again from the fresh copy.
+	patch["metadata"].(map[string]any)["resourceVersion"] = wf.ResourceVersion
 	raw, _ := json.Marshal(patch)
 	return client.IgnoreNotFound(e.Client.Patch(ctx, wf, client.RawPatch(types.MergePatchType, raw)))
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -134,13 +135,27 @@ func withTimeout(ctx context.Context, d time.Duration) (context.Context, context
 	return context.WithTimeoutCause(ctx, d, fmt.Errorf("timed out after %s", d))
 }
 
-// timeoutErr puts the attempt's timeout in front of an error caused by it ("timed out after 30s: ...").
+// timeoutErr puts the attempt's timeout in front of an error caused by it ("timed out after 30s: ..."). An
+// error that already ends with the cause (net/http reports context.Cause: "POST <url>: timed out after 2s")
+// has it moved to the front, not said twice.
 func timeoutErr(ctx context.Context, err error) error {
 	if ctx.Err() == nil {
 		return err
 	}
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
+		if text, ok := strings.CutSuffix(err.Error(), ": "+cause.Error()); ok {
+			return fmt.Errorf("%v: %w", cause, relabeled{err, text})
+		}
 		return fmt.Errorf("%v: %w", cause, err)
 	}
 	return err
 }
+
+// relabeled is err with another text; errors.Is and As still see err.
+type relabeled struct {
+	err  error
+	text string
+}
+
+func (r relabeled) Error() string { return r.text }
+func (r relabeled) Unwrap() error { return r.err }

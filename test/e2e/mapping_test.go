@@ -142,7 +142,8 @@ func replay(real *wfv1.Workflow) *wfv1.Workflow {
 		if idle > 2 && real.Spec.Shutdown != "" && fake.Spec.Shutdown == "" {
 			fake.Spec.Shutdown = real.Spec.Shutdown
 		}
-		Expect(idle).To(BeNumerically("<", 10), "the stand-in's replay of %s is stuck:\n%s", real.Name, nodeTable(fake))
+		Expect(idle).To(BeNumerically("<", 10), "the stand-in's replay of %s is stuck:\n%s\n(real spec.suspend %v, annotations %v)",
+			real.Name, nodeTable(fake), real.Spec.Suspend, real.Annotations)
 	}
 	Expect(fake.Status.Phase.Completed()).To(BeTrue(), "the stand-in's replay of %s completed", real.Name)
 	return fake

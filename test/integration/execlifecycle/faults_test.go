@@ -221,5 +221,5 @@ func TestAPIFaultsLoseNothing(t *testing.T) {
 	t.Logf("API calls %d: rejected %d (503/409), applied with the answer lost %d, watches cut %d",
 		faults.calls, faults.rejected, faults.lost, faults.cut)
 	faults.mu.Unlock()
-	g.Expect(faults.rejected + faults.lost).To(BeNumerically(">", 0), "faults were injected")
+	g.Expect(faults.rejected+faults.lost).To(BeNumerically(">", 0), "faults were injected")
 }
