@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
 	"github.com/drplan/drplan-operator/internal/controller"
@@ -31,6 +32,7 @@ type bench struct {
 	f           flags
 	root, dir   string
 	st          *stack.Stack
+	env         *envtest.Environment // -native-only: the control plane alone
 	c           client.WithWatch
 	hooks       *hookServer
 	op          *operatorProcess
@@ -46,10 +48,6 @@ var operatorIdentity = testenv.Operator{Namespace: "drplan-bench", ServiceAccoun
 const owner = client.FieldOwner("drplan-bench")
 
 func startBench(ctx context.Context, root string, f flags) (*bench, error) {
-	opts, err := stack.OptionsFromEnv(root)
-	if err != nil {
-		return nil, err
-	}
 	dir, err := filepath.Abs(f.artifacts)
 	if err != nil {
 		return nil, err
@@ -57,7 +55,6 @@ func startBench(ctx context.Context, root string, f flags) (*bench, error) {
 	if err := os.RemoveAll(filepath.Join(dir, "stack")); err != nil {
 		return nil, err
 	}
-	opts.ArtifactsDir, opts.Lifetime = filepath.Join(dir, "stack"), f.lifetime
 	b := &bench{f: f, root: root, dir: dir, t: newTracker()}
 	b.ctx, b.cancel = context.WithCancel(ctx)
 	ok := false
@@ -66,16 +63,15 @@ func startBench(ctx context.Context, root string, f flags) (*bench, error) {
 			b.stop()
 		}
 	}()
-	startCtx, done := context.WithTimeout(ctx, 5*time.Minute)
-	defer done()
-	log.Printf("starting the stack (logs in %s)", opts.ArtifactsDir)
-	if b.st, err = stack.Start(startCtx, opts); err != nil {
-		return nil, fmt.Errorf("starting the stack: %w", err)
+	var adminCfg *rest.Config
+	if f.nativeOnly {
+		if adminCfg, err = b.startControlPlane(); err != nil {
+			return nil, err
+		}
+	} else if adminCfg, err = b.startStack(ctx, root, f); err != nil {
+		return nil, err
 	}
-	v, _ := os.ReadFile(filepath.Join(opts.ToolsDir, "workflow-controller.version"))
-	b.argoVersion = string(trimSpace(v))
-
-	admin := rest.CopyConfig(b.st.Config)
+	admin := rest.CopyConfig(adminCfg)
 	admin.QPS, admin.Burst = 500, 1000 // the harness must not be what throttles
 	if b.c, err = client.NewWithWatch(admin, client.Options{Scheme: controller.NewScheme()}); err != nil {
 		return nil, err
@@ -84,16 +80,13 @@ func startBench(ctx context.Context, root string, f flags) (*bench, error) {
 		return nil, err
 	}
 	b.t.watchAll(b.ctx, b.c)
-	opCfg, err := testenv.OperatorConfig(ctx, b.c, b.st.Config, root, operatorIdentity)
+	opCfg, err := testenv.OperatorConfig(ctx, b.c, adminCfg, root, operatorIdentity)
 	if err != nil {
 		return nil, err
 	}
-	manager, err := filepath.Abs(filepath.Join(root, f.manager))
-	if filepath.IsAbs(f.manager) {
-		manager = f.manager
-	}
-	if err != nil {
-		return nil, err
+	manager := f.manager
+	if !filepath.IsAbs(manager) {
+		manager = filepath.Join(root, manager)
 	}
 	log.Printf("starting the operator %s", manager)
 	if b.op, err = startOperator(manager, dir, opCfg); err != nil {
@@ -104,6 +97,39 @@ func startBench(ctx context.Context, root string, f flags) (*bench, error) {
 	}
 	ok = true
 	return b, nil
+}
+
+// startStack starts test/stack: the control plane, kwok, the workflow-controller and the pod runner.
+func (b *bench) startStack(ctx context.Context, root string, f flags) (*rest.Config, error) {
+	opts, err := stack.OptionsFromEnv(root)
+	if err != nil {
+		return nil, err
+	}
+	opts.ArtifactsDir, opts.Lifetime = filepath.Join(b.dir, "stack"), f.lifetime
+	startCtx, done := context.WithTimeout(ctx, 5*time.Minute)
+	defer done()
+	log.Printf("starting the stack (logs in %s)", opts.ArtifactsDir)
+	if b.st, err = stack.Start(startCtx, opts); err != nil {
+		return nil, fmt.Errorf("starting the stack: %w", err)
+	}
+	v, _ := os.ReadFile(filepath.Join(opts.ToolsDir, "workflow-controller.version"))
+	b.argoVersion = string(trimSpace(v))
+	return b.st.Config, nil
+}
+
+// startControlPlane starts etcd and kube-apiserver alone (-native-only: no Argo, figure 4 only).
+func (b *bench) startControlPlane() (*rest.Config, error) {
+	env, err := testenv.New(b.root)
+	if err != nil {
+		return nil, err
+	}
+	log.Printf("starting etcd and kube-apiserver (native engine only)")
+	cfg, err := env.Start()
+	if err != nil {
+		return nil, fmt.Errorf("starting the control plane: %w", err)
+	}
+	b.env, b.argoVersion = env, "not running (-native-only)"
+	return cfg, nil
 }
 
 func trimSpace(b []byte) []byte {
@@ -118,10 +144,14 @@ func trimSpace(b []byte) []byte {
 func (b *bench) warmUp() error {
 	ns := "bench-warmup"
 	shape := report.Shape{Kind: "mixed", Actions: 2, Depth: 2}
-	if err := b.setup(ns, "warm", shape, drv1.ExecutorArgo, "warm"); err != nil {
+	engine, mode := drv1.ExecutorArgo, report.ThroughOperator
+	if b.f.nativeOnly {
+		engine, mode = drv1.ExecutorNative, report.Native
+	}
+	if err := b.setup(ns, "warm", shape, engine, "warm"); err != nil {
 		return err
 	}
-	r := b.runExecution(ns, "warm", "warm-x", shape, report.ThroughOperator, 3*time.Minute)
+	r := b.runExecution(ns, "warm", "warm-x", shape, mode, 3*time.Minute)
 	if !r.OK {
 		return errors.New(r.Error)
 	}
@@ -140,6 +170,11 @@ func (b *bench) stop() {
 	if b.st != nil {
 		if err := b.st.Stop(); err != nil {
 			log.Printf("stopping the stack: %v", err)
+		}
+	}
+	if b.env != nil {
+		if err := b.env.Stop(); err != nil {
+			log.Printf("stopping the control plane: %v", err)
 		}
 	}
 }

@@ -49,6 +49,7 @@ type flags struct {
 	manager    string
 	previous   string
 	lifetime   time.Duration
+	nativeOnly bool
 	command    string
 }
 
@@ -71,6 +72,7 @@ func parseFlags() (flags, error) {
 	flag.StringVar(&f.manager, "manager", "bin/manager", "the operator binary (make build)")
 	flag.StringVar(&f.previous, "previous", "", "results.json of an earlier run, for the figures not measured now")
 	flag.DurationVar(&f.lifetime, "lifetime", 2*time.Hour, "upper bound of every process of the stack")
+	flag.BoolVar(&f.nativeOnly, "native-only", false, "no Argo: kube-apiserver and etcd alone, figure 4 only (where the e2e tools are not built)")
 	flag.Parse()
 	f.command = "bench " + strings.Join(os.Args[1:], " ")
 	var err error
@@ -82,6 +84,9 @@ func parseFlags() (flags, error) {
 	}
 	if f.figures, err = ints(*figures); err != nil {
 		return f, fmt.Errorf("-figures: %w", err)
+	}
+	if f.nativeOnly {
+		f.figures = []int{4}
 	}
 	if f.scale <= 0 {
 		return f, fmt.Errorf("-scale must be positive")
@@ -136,7 +141,7 @@ func run(ctx context.Context, f flags) error {
 	}
 	res.Env = report.Env{Start: time.Now(), Commit: commit(root), CPU: cpuModel(), Cores: runtime.NumCPU(),
 		MemoryGiB: memoryGiB(), LoadStart: loadAverage(), GoVersion: runtime.Version(), HTTPDelay: f.httpDelay,
-		Sizes: f.sizes, Depth: f.depth, Command: f.command}
+		Sizes: f.sizes, Depth: f.depth, Command: f.command, NativeOnly: f.nativeOnly}
 	b, err := startBench(ctx, root, f)
 	if err != nil {
 		return err

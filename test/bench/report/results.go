@@ -37,6 +37,8 @@ type Env struct {
 	Depth int
 	// Command is how the harness was started.
 	Command string
+	// NativeOnly: no Argo, kube-apiserver and etcd alone (figure 4 only).
+	NativeOnly bool
 }
 
 // Mode is who ran a DAG.
