@@ -3,7 +3,9 @@ package report
 import (
 	"fmt"
 	"image/color"
+	"math"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"gonum.org/v1/plot"
@@ -71,7 +73,7 @@ func costPlot(runs []Run, title, ylabel string, y func(Run) time.Duration, withA
 	p.X.Label.Text = "actions in the DAG"
 	p.Y.Label.Text = ylabel
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
-	p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
+	p.X.Tick.Marker, p.Y.Tick.Marker = logTicks{}, logTicks{}
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Add(plotter.NewGrid())
 	var args []any
@@ -137,4 +139,27 @@ func lagPlot(batches []LagBatch) (*plot.Plot, bool, error) {
 	p.Legend.Add(fmt.Sprintf("p99 target (%d ms)", TargetLagP99.Milliseconds()), target)
 	p.X.Min, p.X.Max = 0, xmax*1.05
 	return p, true, nil
+}
+
+// logTicks labels 1, 2 and 5 of every decade (plot.LogTicks labels only the powers of ten, too few for a plot
+// spanning one or two decades) and marks the other integers of the decade.
+type logTicks struct{}
+
+func (logTicks) Ticks(lo, hi float64) []plot.Tick {
+	var ticks []plot.Tick
+	for k := math.Floor(math.Log10(lo)); math.Pow(10, k) <= hi; k++ {
+		decade := math.Pow(10, k)
+		for m := 1.0; m < 10; m++ {
+			v := m * decade
+			if v < lo || v > hi {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 || m == 2 || m == 5 {
+				t.Label = strconv.FormatFloat(v, 'g', 3, 64)
+			}
+			ticks = append(ticks, t)
+		}
+	}
+	return ticks
 }

@@ -96,3 +96,15 @@ func TestPlotsSkipFiguresWithoutData(t *testing.T) {
 		t.Fatalf("Plots of no data = %v, %v", written, err)
 	}
 }
+
+func TestLogTicksLabelOneTwoFive(t *testing.T) {
+	var labels []string
+	for _, tick := range (logTicks{}).Ticks(0.3, 60) {
+		if tick.Label != "" {
+			labels = append(labels, tick.Label)
+		}
+	}
+	if got := strings.Join(labels, " "); got != "0.5 1 2 5 10 20 50" {
+		t.Fatalf("labels = %s", got)
+	}
+}
