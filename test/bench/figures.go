@@ -79,7 +79,7 @@ func (b *bench) lag() []report.LagBatch {
 			out = append(out, batch)
 			continue
 		}
-		cpu0, start := b.op.cpu(), time.Now()
+		cpu0, start, throttled0 := b.op.cpu(), time.Now(), b.op.throttled()
 		if c == 1 {
 			for i := 0; i < b.f.lagSerial; i++ {
 				b.batch(ns, plans, fmt.Sprintf("lag1-%d", i), s, &batch)
@@ -89,6 +89,7 @@ func (b *bench) lag() []report.LagBatch {
 			b.batch(ns, plans, fmt.Sprintf("lag%d", c), s, &batch)
 		}
 		batch.Wall, batch.OperatorCPU = time.Since(start)-settle, b.op.cpu()-cpu0
+		batch.Throttled = b.op.throttled() - throttled0
 		log.Printf("  %d concurrent: %d Succeeded, p50 %s p99 %s, writes max %d, transitions mean %.1f %s", c, batch.Succeeded,
 			report.Percentile(batch.Lags, 50), report.Percentile(batch.Lags, 99), report.MaxInt(batch.Writes),
 			report.MeanInt(batch.Transitions), batch.Error)
@@ -167,11 +168,12 @@ func (b *bench) scale() report.Scale {
 	} else {
 		s.ConcurrentLoad = load1()
 		s.RSSBefore = b.op.resetPeak()
-		cpu0, start := b.op.cpu(), time.Now()
+		cpu0, start, throttled0 := b.op.cpu(), time.Now(), b.op.throttled()
 		lb := report.LagBatch{}
 		s.Lost = b.batch(ns, plans, "s", s.ConcurrentShape, &lb)
 		s.ConcurrentWall, s.ConcurrentCPU = time.Since(start)-settle, b.op.cpu()-cpu0
 		s.RSSPeak, s.Succeeded = b.op.peak(), lb.Succeeded
+		s.ConcurrentThrottled = b.op.throttled() - throttled0
 		log.Printf("  %d concurrent: %d Succeeded in %s, CPU %s, RSS %d -> %d", s.Concurrent, s.Succeeded, s.ConcurrentWall, s.ConcurrentCPU, s.RSSBefore, s.RSSPeak)
 	}
 	big := report.Shape{Kind: "http", Actions: b.f.big, Depth: b.f.bigDepth}

@@ -22,6 +22,7 @@ import (
 // operatorProcess is bin/manager, the shipped operator, run as a child of the harness with a kubeconfig that
 // impersonates the operator's ServiceAccount (bound to config/rbac), so its CPU and memory are its own.
 type operatorProcess struct {
+	log  string // its log file
 	cmd  *exec.Cmd
 	done chan struct{}
 
@@ -49,7 +50,7 @@ func startOperator(manager, dir string, cfg *rest.Config) (*operatorProcess, err
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", manager, err)
 	}
-	o := &operatorProcess{cmd: cmd, done: make(chan struct{}), stop: make(chan struct{})}
+	o := &operatorProcess{log: logFile.Name(), cmd: cmd, done: make(chan struct{}), stop: make(chan struct{})}
 	go func() { _ = cmd.Wait(); close(o.done) }()
 	go o.sample()
 	return o, nil
@@ -164,4 +165,13 @@ func (o *operatorProcess) peak() int64 {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.peakRSS
+}
+
+// throttled counts the lines of the operator's log where client-go's rate limiter delayed a request.
+func (o *operatorProcess) throttled() int {
+	b, err := os.ReadFile(o.log)
+	if err != nil {
+		return 0
+	}
+	return bytes.Count(b, []byte("client-side throttling"))
 }

@@ -111,6 +111,9 @@ type LagBatch struct {
 	OperatorCPU time.Duration
 	Load        float64
 	Error       string
+	// Throttled counts the operator's "client-side throttling" log lines during the batch (client-go's rate
+	// limiter, 20 requests per second and bursts of 30 by default, delayed its requests).
+	Throttled int
 }
 
 // Scale is figure 3.
@@ -126,6 +129,7 @@ type Scale struct {
 	RSSBefore, RSSPeak, HWM int64
 	ConcurrentLoad          float64
 	ConcurrentError         string
+	ConcurrentThrottled     int // as LagBatch.Throttled
 	// Big is the largest workflow, through the operator.
 	Big Run
 	// BigRSSPeak is the operator's peak RSS during Big.
