@@ -133,7 +133,7 @@ func renderLag(p *printer, r *Results) {
 	p.f("\n![status lag distribution](%s)\n\n", Images.Lag)
 	for _, b := range r.Lag {
 		if b.Throttled > 0 {
-			p.f("- %d concurrent: the operator logged %d waits of client-go's client-side rate limiter (20 requests/s, "+
+			p.f("- %d concurrent: the operator logged %d waits of over 1 s on client-go's client-side rate limiter (20 requests/s, "+
 				"bursts of 30: controller-runtime's default, which the operator keeps).\n", b.Concurrency, b.Throttled)
 		}
 		if b.Error != "" {
@@ -164,7 +164,7 @@ func renderScale(p *printer, r *Results) {
 	p.f("| operator CPU during the batch | %s |\n", secs(s.ConcurrentCPU))
 	p.f("| operator RSS before → peak (sampled every 250 ms) | %s → %s |\n", mib(s.RSSBefore), mib(s.RSSPeak))
 	p.f("| load at the start | %.1f |\n", s.ConcurrentLoad)
-	p.f("| operator's waits on client-go's client-side rate limiter (log lines) | %d |\n", s.ConcurrentThrottled)
+	p.f("| operator's waits of over 1 s on client-go's client-side rate limiter (log lines; client-go logs at most some of them) | %d |\n", s.ConcurrentThrottled)
 	b := s.Big
 	p.f("| **%d-action workflow** (%s) through the operator | %s |\n", b.Shape.Actions, b.Shape.Kind, runCell(b))
 	p.f("| its operator CPU / peak RSS | %s / %s |\n", secs(b.OperatorCPU), mib(s.BigRSSPeak))
