@@ -184,6 +184,18 @@ func (b *bench) scale() report.Scale {
 	b.op.resetPeak()
 	s.Big = b.runExecution(ns, "big", "big-x", big, report.ThroughOperator, runTimeout(big))
 	s.BigRSSPeak = b.op.peak()
+	ex := &drv1.DRPlanExecution{}
+	if err := b.c.Get(b.ctx, key(ns, "big-x"), ex); err == nil {
+		for _, st := range ex.Status.StageStatuses {
+			for _, w := range st.WorkflowExecutions {
+				for _, a := range w.ActionStatuses {
+					if a.Phase == drv1.ActionSucceeded {
+						s.BigSucceeded++
+					}
+				}
+			}
+		}
+	}
 	logRun(s.Big)
 	return s
 }

@@ -172,6 +172,7 @@ func renderScale(p *printer, r *Results) {
 		bytesize(EtcdLimit), 100*float64(b.StatusBytes)/EtcdLimit)
 	p.f("| largest Workflow seen (JSON) | %s bytes |\n", bytesize(int64(b.WorkflowBytes)))
 	p.f("| Argo compressed its node status (`status.compressedNodes`) | %s |\n", yesNo(b.Compressed))
+	p.f("| actions Succeeded in the execution's status at its end | %d / %d |\n", s.BigSucceeded, b.Shape.Actions)
 	p.f("| operator process peak RSS (VmHWM, whole run) | %s |\n\n", mib(s.HWM))
 	if s.ConcurrentError != "" {
 		p.f("- %d concurrent: %s\n", s.Concurrent, s.ConcurrentError)

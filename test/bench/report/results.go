@@ -134,6 +134,8 @@ type Scale struct {
 	Big Run
 	// BigRSSPeak is the operator's peak RSS during Big.
 	BigRSSPeak int64
+	// BigSucceeded counts the Succeeded actions of Big's execution status at its end.
+	BigSucceeded int
 }
 
 // EtcdLimit is etcd's default request size limit (--max-request-bytes, 1.5 MiB), which bounds an object.
