@@ -119,7 +119,11 @@ func (s *Stack) startControlPlane() error {
 	if err := os.WriteFile(s.Kubeconfig, kubeconfig, 0o600); err != nil {
 		return fmt.Errorf("writing the admin kubeconfig: %w", err)
 	}
-	if s.client, err = kubernetes.NewForConfig(s.Config); err != nil {
+	// The pod runner stands in for the kubelet: its client gets the kubelet's default rate limits (kubeAPIQPS 50,
+	// kubeAPIBurst 100), not client-go's 5 and 10, under which a run of many pods would wait on the stack itself.
+	kubelet := rest.CopyConfig(s.Config)
+	kubelet.QPS, kubelet.Burst = 50, 100
+	if s.client, err = kubernetes.NewForConfig(kubelet); err != nil {
 		return fmt.Errorf("admin client: %w", err)
 	}
 	return nil

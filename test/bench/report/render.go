@@ -124,8 +124,12 @@ func renderLag(p *printer, r *Results) {
 	p.f("| concurrent | DAG | Succeeded | lags | p50 | p90 | p99 | max | coalesced | writes / exec (mean, max) | transitions / exec | max writes − transitions | plan writes / exec | operator CPU | wall | load |\n")
 	p.f("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, b := range r.Lag {
-		p.f("| %d | %s | %d / %d | %d | %s | %s | %s | %s | %d | %.1f, %d | %.1f | %d | %.1f | %s | %s | %.1f |\n", b.Concurrency, shapeName(b.Shape),
-			b.Succeeded, b.Concurrency, len(b.Lags), dur(Percentile(b.Lags, 50)), dur(Percentile(b.Lags, 90)),
+		conc := fmt.Sprint(b.Concurrency)
+		if b.Concurrency == 1 && len(b.Writes) > 1 {
+			conc = fmt.Sprintf("1 (%d in a row)", len(b.Writes))
+		}
+		p.f("| %s | %s | %d / %d | %d | %s | %s | %s | %s | %d | %.1f, %d | %.1f | %+d | %.1f | %s | %s | %.1f |\n", conc, shapeName(b.Shape),
+			b.Succeeded, len(b.Writes), len(b.Lags), dur(Percentile(b.Lags, 50)), dur(Percentile(b.Lags, 90)),
 			dur(Percentile(b.Lags, 99)), dur(Max(b.Lags)), b.Coalesced, MeanInt(b.Writes), MaxInt(b.Writes),
 			MeanInt(b.Transitions), MaxInt(Excess(b.Writes, b.Transitions)), MeanInt(b.PlanWrites), secs(b.OperatorCPU),
 			dur(b.Wall), b.Load)
@@ -143,7 +147,7 @@ func renderLag(p *printer, r *Results) {
 		p.f("- Target, status lag p99 under %s at %d concurrent: %s — %s.\n", dur(TargetLagP99), b.Concurrency, dur(p99),
 			verdict(len(b.Lags) > 0 && p99 < TargetLagP99))
 		x := MaxInt(Excess(b.Writes, b.Transitions))
-		p.f("- Target, writes no more than transitions + %d at %d concurrent: every execution within transitions + %d — %s.\n",
+		p.f("- Target, writes no more than transitions + %d at %d concurrent: every execution within transitions %+d — %s.\n",
 			TargetExtraWrites, b.Concurrency, x, verdict(len(b.Writes) > 0 && x <= TargetExtraWrites))
 	}
 	p.f("\n")
@@ -236,7 +240,7 @@ func renderSummary(p *printer, r *Results) {
 		p99 := Percentile(b.Lags, 99)
 		p.f("| status lag p99 < %s, %d concurrent | %s | %s |\n", dur(TargetLagP99), b.Concurrency, dur(p99), verdict(len(b.Lags) > 0 && p99 < TargetLagP99))
 		x := MaxInt(Excess(b.Writes, b.Transitions))
-		p.f("| writes ≤ transitions + %d, %d concurrent (worst execution) | transitions + %d | %s |\n", TargetExtraWrites, b.Concurrency, x,
+		p.f("| writes ≤ transitions + %d, %d concurrent (worst execution) | transitions %+d | %s |\n", TargetExtraWrites, b.Concurrency, x,
 			verdict(len(b.Writes) > 0 && x <= TargetExtraWrites))
 	}
 	if s := r.Scale; s != nil {

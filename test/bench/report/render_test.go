@@ -49,7 +49,7 @@ func TestRenderStatesEveryFigureAndTarget(t *testing.T) {
 	}
 	for _, want := range []string{
 		"status lag p99 < 300 ms, 1 concurrent | 400 ms | **missed**",
-		"writes ≤ transitions + 3, 1 concurrent (worst execution) | transitions + 1 | **met**",
+		"writes ≤ transitions + 3, 1 concurrent (worst execution) | transitions +1 | **met**",
 		"| 100 | http | 1000 ms | 500 ms | 2.00× | 12.00 s |",
 		"### 3. Scale\n\nNot measured",
 		"- figure 3: the stack stopped",
