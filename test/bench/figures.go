@@ -15,7 +15,8 @@ import (
 
 var kindsRun = []string{"http", "resource"}
 
-// overhead is figure 1: every shape straight on Argo, then through the operator, one after the other.
+// overhead is figure 1: every shape straight on Argo, then through the operator, one after the other, rounds
+// times.
 func (b *bench) overhead() []report.Run {
 	ns := "bench-overhead"
 	var runs []report.Run
@@ -27,11 +28,14 @@ func (b *bench) overhead() []report.Run {
 				b.missing = append(b.missing, fmt.Sprintf("figure 1, %s: %v", name, err))
 				continue
 			}
-			a := b.runDirect(ns, "dag-"+name, "p-"+name, "argo-"+name, s)
-			logRun(a)
-			o := b.runExecution(ns, "p-"+name, "op-"+name, s, report.ThroughOperator, runTimeout(s))
-			logRun(o)
-			runs = append(runs, a, o)
+			for r := 1; r <= b.f.rounds; r++ {
+				run := fmt.Sprintf("%s-r%d-%d", name, r, time.Now().Unix()%100000) // unique across merged runs
+				a := b.runDirect(ns, "dag-"+name, "p-"+name, "argo-"+run, s)
+				logRun(a)
+				o := b.runExecution(ns, "p-"+name, "op-"+run, s, report.ThroughOperator, runTimeout(s))
+				logRun(o)
+				runs = append(runs, a, o)
+			}
 		}
 	}
 	return runs

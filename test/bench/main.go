@@ -50,6 +50,7 @@ type flags struct {
 	previous   string
 	lifetime   time.Duration
 	nativeOnly bool
+	rounds     int
 	command    string
 }
 
@@ -72,6 +73,7 @@ func parseFlags() (flags, error) {
 	flag.StringVar(&f.manager, "manager", "bin/manager", "the operator binary (make build)")
 	flag.StringVar(&f.previous, "previous", "", "results.json of an earlier run, for the figures not measured now")
 	flag.DurationVar(&f.lifetime, "lifetime", 2*time.Hour, "upper bound of every process of the stack")
+	flag.IntVar(&f.rounds, "rounds", 1, "times figure 1 runs each DAG (Argo alone, then through the operator, alternating)")
 	flag.BoolVar(&f.nativeOnly, "native-only", false, "no Argo: kube-apiserver and etcd alone, figure 4 only (where the e2e tools are not built)")
 	flag.Parse()
 	f.command = "bench " + strings.Join(os.Args[1:], " ")
@@ -133,11 +135,12 @@ func run(ctx context.Context, f flags) error {
 	if err != nil {
 		return err
 	}
-	res := &report.Results{}
+	res, prev := &report.Results{}, report.Env{}
 	if f.previous != "" {
 		if err := readJSON(f.previous, res); err != nil {
 			return fmt.Errorf("-previous: %w", err)
 		}
+		prev = res.Env
 	}
 	res.Env = report.Env{Start: time.Now(), Commit: commit(root), CPU: cpuModel(), Cores: runtime.NumCPU(),
 		MemoryGiB: memoryGiB(), LoadStart: loadAverage(), GoVersion: runtime.Version(), HTTPDelay: f.httpDelay,
@@ -147,13 +150,17 @@ func run(ctx context.Context, f flags) error {
 		return err
 	}
 	res.Env.ArgoVersion = b.argoVersion
+	if f.previous != "" {
+		res.Env.Earlier = append(prev.Earlier, report.EarlierRun{Start: prev.Start, End: prev.End, Commit: prev.Commit,
+			LoadStart: prev.LoadStart, LoadEnd: prev.LoadEnd, Command: prev.Command})
+	}
 	defer b.stop()
 	measured := func(n int) bool { return slices.Contains(f.figures, n) }
 	figures := []struct {
 		n   int
 		run func()
 	}{
-		{1, func() { res.Overhead = b.overhead() }},
+		{1, func() { res.Overhead = report.MergeRuns(res.Overhead, b.overhead()) }},
 		{2, func() { res.Lag = b.lag() }},
 		{3, func() { s := b.scale(); res.Scale = &s }},
 		{4, func() { res.Native = b.native() }},
@@ -187,7 +194,7 @@ func run(ctx context.Context, f flags) error {
 // still to come.
 func (b *bench) save(f flags, res *report.Results, pending []string) error {
 	res.Missing = append(append([]string(nil), b.missing...), pending...)
-	for n, previous := range map[int]bool{1: len(res.Overhead) > 0, 2: len(res.Lag) > 0, 3: res.Scale != nil, 4: len(res.Native) > 0} {
+	for n, previous := range map[int]bool{2: len(res.Lag) > 0, 3: res.Scale != nil, 4: len(res.Native) > 0} {
 		if previous && !slices.Contains(f.figures, n) {
 			res.Missing = append(res.Missing, fmt.Sprintf("figure %d is from an earlier run (-previous %s)", n, f.previous))
 		}

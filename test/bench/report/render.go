@@ -37,6 +37,11 @@ func renderHeader(p *printer, r *Results) {
 	p.f("- **Date**: %s – %s UTC (%s)\n", e.Start.UTC().Format("2006-01-02 15:04"), e.End.UTC().Format("15:04"),
 		e.End.Sub(e.Start).Round(time.Second))
 	p.f("- **Commit**: `%s`\n", e.Commit)
+	for _, er := range e.Earlier {
+		p.f("- **Kept from an earlier run** (the figures or DAG sizes this run did not measure again): %s – %s UTC, "+
+			"commit `%s`, load %s → %s, `%s`\n", er.Start.UTC().Format("2006-01-02 15:04"), er.End.UTC().Format("15:04"),
+			er.Commit, loads(er.LoadStart), loads(er.LoadEnd), er.Command)
+	}
 	p.f("- **Machine**: %d cores (%s), %.0f GiB; %s; Argo %s. Shared with other builds and test runs while measured.\n",
 		e.Cores, e.CPU, e.MemoryGiB, e.GoVersion, e.ArgoVersion)
 	p.f("- **Load average** (1 / 5 / 15 min): %s at the start, %s at the end; each table gives the 1-minute load when its run started.\n",
@@ -79,10 +84,10 @@ func renderOverhead(p *printer, r *Results) {
 	}
 	p.f("\n![wall time against actions](%s)\n\n![operator CPU against actions](%s)\n\n", Images.Wall, Images.CPU)
 	for _, kind := range kinds(r.Overhead) {
-		if a, o, ok := pairAt(r.Overhead, kind, TargetRatioAt); ok {
-			x := ratio(o.Wall, a.Wall)
-			p.f("- Target, through the operator within %.1f× of Argo alone at %d actions (%s): %.2f× — %s.\n", TargetRatio,
-				TargetRatioAt, kind, x, verdict(x <= TargetRatio))
+		if xs := ratiosAt(r.Overhead, kind, TargetRatioAt); len(xs) > 0 {
+			x := median(xs)
+			p.f("- Target, through the operator within %.1f× of Argo alone at %d actions (%s): %.2f×%s — %s.\n", TargetRatio,
+				TargetRatioAt, kind, x, ofPairs(xs), verdict(x <= TargetRatio))
 		}
 	}
 	worst := time.Duration(0)
@@ -222,9 +227,10 @@ func renderNative(p *printer, r *Results) {
 func renderSummary(p *printer, r *Results) {
 	p.f("### Targets\n\n| target | measured | verdict |\n|---|---|---|\n")
 	for _, kind := range kinds(r.Overhead) {
-		if a, o, ok := pairAt(r.Overhead, kind, TargetRatioAt); ok {
-			x := ratio(o.Wall, a.Wall)
-			p.f("| operator ≤ %.1f× Argo alone at %d actions (%s) | %.2f× | %s |\n", TargetRatio, TargetRatioAt, kind, x, verdict(x <= TargetRatio))
+		if xs := ratiosAt(r.Overhead, kind, TargetRatioAt); len(xs) > 0 {
+			x := median(xs)
+			p.f("| operator ≤ %.1f× Argo alone at %d actions (%s) | %.2f×%s | %s |\n", TargetRatio, TargetRatioAt, kind, x,
+				ofPairs(xs), verdict(x <= TargetRatio))
 		}
 	}
 	worst := time.Duration(0)
@@ -276,14 +282,38 @@ func pairs(runs []Run) [][2]Run {
 	return out
 }
 
-// pairAt is the first successful pair of kind at that many actions.
-func pairAt(runs []Run, kind string, actions int) (Run, Run, bool) {
+// ratiosAt are the wall-time ratios (through the operator / Argo alone) of the successful pairs of kind at that
+// many actions.
+func ratiosAt(runs []Run, kind string, actions int) []float64 {
+	var out []float64
 	for _, p := range pairs(runs) {
 		if p[0].Shape.Kind == kind && p[0].Shape.Actions == actions && p[0].OK && p[1].OK {
-			return p[0], p[1], true
+			out = append(out, ratio(p[1].Wall, p[0].Wall))
 		}
 	}
-	return Run{}, Run{}, false
+	return out
+}
+
+// median of xs (the mean of the middle two for an even count); xs is not modified.
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// ofPairs says what a median is of, when there is more than one pair.
+func ofPairs(xs []float64) string {
+	if len(xs) < 2 {
+		return " (one pair)"
+	}
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = fmt.Sprintf("%.2f", x)
+	}
+	return fmt.Sprintf(" (median of %d pairs: %s)", len(xs), strings.Join(parts, ", "))
 }
 
 func find(runs []Run, m Mode, s Shape) (Run, bool) {

@@ -39,9 +39,9 @@ func TestRenderStatesEveryFigureAndTarget(t *testing.T) {
 	for _, want := range []string{
 		"**Commit**: `abc1234`",
 		"| 100 | http | 10.00 s | 12.00 s | 1.20× | 2000 ms / 1500 ms |",
-		"failed: timed out / waiting",                      // a failed run is shown, and cannot break the table
-		"at 100 actions (http): 1.20× — **missed**",        // ratio target
-		"at most 1500 ms over the runs above — **missed**", // first action target
+		"failed: timed out / waiting",                          // a failed run is shown, and cannot break the table
+		"at 100 actions (http): 1.20× (one pair) — **missed**", // ratio target
+		"at most 1500 ms over the runs above — **missed**",     // first action target
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
@@ -106,5 +106,24 @@ func TestLogTicksLabelOneTwoFive(t *testing.T) {
 	}
 	if got := strings.Join(labels, " "); got != "0.5 1 2 5 10 20 50" {
 		t.Fatalf("labels = %s", got)
+	}
+}
+
+func TestRatioTargetIsTheMedianOfThePairs(t *testing.T) {
+	r := sample()
+	http100 := r.Overhead[0].Shape
+	r.Overhead = MergeRuns(r.Overhead, []Run{
+		{Shape: http100, Mode: ArgoAlone, OK: true, Wall: 10 * time.Second},
+		{Shape: http100, Mode: ThroughOperator, OK: true, Wall: 10 * time.Second},
+		{Shape: http100, Mode: ArgoAlone, OK: true, Wall: 10 * time.Second},
+		{Shape: http100, Mode: ThroughOperator, OK: true, Wall: 11 * time.Second},
+	})
+	var b bytes.Buffer
+	Render(&b, r)
+	if !strings.Contains(b.String(), "at 100 actions (http): 1.05× (median of 2 pairs: 1.00, 1.10) — **met**") {
+		t.Fatalf("the later run's two pairs must replace the earlier pair of the same shape:\n%s", b.String())
+	}
+	if !strings.Contains(b.String(), "| 10 | resource | 5000 ms |") {
+		t.Fatalf("the earlier run of another shape must be kept:\n%s", b.String())
 	}
 }

@@ -39,6 +39,16 @@ type Env struct {
 	Command string
 	// NativeOnly: no Argo, kube-apiserver and etcd alone (figure 4 only).
 	NativeOnly bool
+	// Earlier are the runs whose figures this one kept (-previous), oldest first.
+	Earlier []EarlierRun
+}
+
+// EarlierRun is what the report says of a run whose figures were kept.
+type EarlierRun struct {
+	Start, End         time.Time
+	Commit             string
+	LoadStart, LoadEnd [3]float64
+	Command            string
 }
 
 // Mode is who ran a DAG.

@@ -2,6 +2,7 @@ package report
 
 import (
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -68,4 +69,27 @@ func CDF(ds []time.Duration) (xs []time.Duration, fs []float64) {
 		fs[i] = float64(i+1) / float64(len(xs))
 	}
 	return xs, fs
+}
+
+// MergeRuns keeps the earlier runs of the shapes that later does not run again, then later; the result is
+// ordered by actions and kind, each shape's runs in the order they ran.
+func MergeRuns(earlier, later []Run) []Run {
+	rerun := map[Shape]bool{}
+	for _, r := range later {
+		rerun[r.Shape] = true
+	}
+	var out []Run
+	for _, r := range earlier {
+		if !rerun[r.Shape] {
+			out = append(out, r)
+		}
+	}
+	out = append(out, later...)
+	slices.SortStableFunc(out, func(a, b Run) int {
+		if a.Shape.Actions != b.Shape.Actions {
+			return a.Shape.Actions - b.Shape.Actions
+		}
+		return strings.Compare(a.Shape.Kind, b.Shape.Kind)
+	})
+	return out
 }
