@@ -106,6 +106,9 @@ func (b *bench) startStack(ctx context.Context, root string, f flags) (*rest.Con
 		return nil, err
 	}
 	opts.ArtifactsDir, opts.Lifetime = filepath.Join(b.dir, "stack"), f.lifetime
+	if f.maxWorkflowSize > 0 {
+		opts.WorkflowControllerEnv = []string{fmt.Sprintf("MAX_WORKFLOW_SIZE=%d", f.maxWorkflowSize)}
+	}
 	startCtx, done := context.WithTimeout(ctx, 5*time.Minute)
 	defer done()
 	log.Printf("starting the stack (logs in %s)", opts.ArtifactsDir)

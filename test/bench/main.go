@@ -51,7 +51,9 @@ type flags struct {
 	lifetime   time.Duration
 	nativeOnly bool
 	rounds     int
-	command    string
+	// maxWorkflowSize is the workflow-controller's MAX_WORKFLOW_SIZE (0: Argo's default, 1 MiB).
+	maxWorkflowSize int
+	command         string
 }
 
 func parseFlags() (flags, error) {
@@ -67,12 +69,15 @@ func parseFlags() (flags, error) {
 	flag.IntVar(&f.big, "big", 1000, "actions of figure 3's large workflow (HTTP)")
 	flag.IntVar(&f.bigDepth, "big-depth", 10, "layers of the large workflow")
 	flag.Float64Var(&f.scale, "scale", 1, "multiply every size and concurrency by this (a quick run: 0.1)")
-	figures := flag.String("figures", "1,2,3,4", "figures to measure; the others are taken from -previous")
+	figures := flag.String("figures", "1,2,3,4", "figures to measure (5: figure 3's large workflow again, with "+
+		"-max-workflow-size below its size); the others are taken from -previous")
 	flag.StringVar(&f.out, "out", "docs/benchmarks.md", "report to rewrite (the section between its markers); its directory gets the PNGs")
 	flag.StringVar(&f.artifacts, "artifacts", "artifacts/bench", "logs of the stack and the operator, and results.json")
 	flag.StringVar(&f.manager, "manager", "bin/manager", "the operator binary (make build)")
 	flag.StringVar(&f.previous, "previous", "", "results.json of an earlier run, for the figures not measured now")
 	flag.DurationVar(&f.lifetime, "lifetime", 2*time.Hour, "upper bound of every process of the stack")
+	flag.IntVar(&f.maxWorkflowSize, "max-workflow-size", 0, "the workflow-controller's MAX_WORKFLOW_SIZE in bytes "+
+		"(0: Argo's 1 MiB); figure 5 runs figure 3's large workflow again, to be compressed under it")
 	flag.IntVar(&f.rounds, "rounds", 1, "times figure 1 runs each DAG (Argo alone, then through the operator, alternating)")
 	flag.BoolVar(&f.nativeOnly, "native-only", false, "no Argo: kube-apiserver and etcd alone, figure 4 only (where the e2e tools are not built)")
 	flag.Parse()
@@ -151,6 +156,12 @@ func run(ctx context.Context, f flags) error {
 	}
 	res.Env.ArgoVersion = b.argoVersion
 	if f.previous != "" {
+		for _, n := range prev.Sizes {
+			if !slices.Contains(res.Env.Sizes, n) {
+				res.Env.Sizes = append(res.Env.Sizes, n)
+			}
+		}
+		slices.Sort(res.Env.Sizes)
 		res.Env.Earlier = append(prev.Earlier, report.EarlierRun{Start: prev.Start, End: prev.End, Commit: prev.Commit,
 			LoadStart: prev.LoadStart, LoadEnd: prev.LoadEnd, Command: prev.Command})
 	}
@@ -164,6 +175,12 @@ func run(ctx context.Context, f flags) error {
 		{2, func() { res.Lag = b.lag() }},
 		{3, func() { s := b.scale(); res.Scale = &s }},
 		{4, func() { res.Native = b.native() }},
+		{5, func() {
+			if res.Scale == nil {
+				res.Scale = &report.Scale{}
+			}
+			b.compressed(res.Scale)
+		}},
 	}
 	for i, fig := range figures {
 		if !measured(fig.n) {

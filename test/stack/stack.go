@@ -231,7 +231,8 @@ func (s *Stack) children(stages string) []child {
 			"--controllers=job-controller,garbage-collector-controller,serviceaccount-controller",
 		}},
 		{name: "workflow-controller", bin: s.opts.tool("workflow-controller"),
-			env: []string{"LEADER_ELECTION_DISABLE=true", "DEFAULT_REQUEUE_TIME=" + s.opts.RequeueTime.String()},
+			env: append([]string{"LEADER_ELECTION_DISABLE=true", "DEFAULT_REQUEUE_TIME=" + s.opts.RequeueTime.String()},
+				s.opts.WorkflowControllerEnv...),
 			args: []string{
 				"--kubeconfig", kc, "--namespace", argoNamespace,
 				"--executor-image", "quay.io/argoproj/argoexec:" + s.opts.ArgoVersion, "--loglevel", "info",

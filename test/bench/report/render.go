@@ -182,7 +182,17 @@ func renderScale(p *printer, r *Results) {
 	p.f("| largest Workflow seen (JSON) | %s bytes |\n", bytesize(int64(b.WorkflowBytes)))
 	p.f("| Argo compressed its node status (`status.compressedNodes`) | %s |\n", yesNo(b.Compressed))
 	p.f("| actions Succeeded in the execution's status at its end | %d / %d |\n", s.BigSucceeded, b.Shape.Actions)
-	p.f("| operator process peak RSS (VmHWM, whole run) | %s |\n\n", mib(s.HWM))
+	p.f("| operator process peak RSS (VmHWM, whole run) | %s |\n", mib(s.HWM))
+	if c := s.Compressed; c != nil {
+		p.f("| **the same workflow, the controller's `MAX_WORKFLOW_SIZE` at %s bytes** (below its size) | %s |\n",
+			bytesize(int64(s.CompressAt)), runCell(*c))
+		p.f("| Argo compressed its node status | %s |\n", yesNo(c.Compressed))
+		p.f("| largest Workflow seen (JSON, with compressed nodes) | %s bytes |\n", bytesize(int64(c.WorkflowBytes)))
+		p.f("| actions Succeeded in the execution's status at its end (read from `compressedNodes`) | %d / %d |\n",
+			s.CompressedSucceeded, c.Shape.Actions)
+		p.f("| status lag: last node → execution terminal | %s |\n", dur(c.EndLag))
+	}
+	p.f("\n")
 	if s.ConcurrentError != "" {
 		p.f("- %d concurrent: %s\n", s.Concurrent, s.ConcurrentError)
 	}

@@ -146,6 +146,11 @@ type Scale struct {
 	BigRSSPeak int64
 	// BigSucceeded counts the Succeeded actions of Big's execution status at its end.
 	BigSucceeded int
+	// Compressed is Big run again with the workflow-controller's MAX_WORKFLOW_SIZE at CompressAt bytes, below
+	// Big's size, so that Argo compresses its node status (-max-workflow-size); nil when not run.
+	Compressed          *Run
+	CompressAt          int
+	CompressedSucceeded int // as BigSucceeded
 }
 
 // EtcdLimit is etcd's default request size limit (--max-request-bytes, 1.5 MiB), which bounds an object.
