@@ -90,6 +90,9 @@ func (b *bench) executionRun(r report.Run, run string, created time.Time, ended 
 	if !t.wfNodesDone.IsZero() {
 		r.EndLag = t.exDone.Sub(t.wfNodesDone)
 	}
+	if !t.wfDone.IsZero() {
+		r.PhaseLag = t.exDone.Sub(t.wfDone)
+	}
 	if t.exPhase != drv1.ExecutionSucceeded {
 		return failedRun(r, fmt.Errorf("execution %s ended %s: %s", run, t.exPhase, t.exMessage))
 	}

@@ -70,7 +70,7 @@ func renderOverhead(p *printer, r *Results) {
 		p.f("Not measured (see the notes at the end).\n\n")
 		return
 	}
-	p.f("| actions | kind | Argo alone | through the operator | ratio | first action: Argo alone / operator | execution → Workflow created | last node → execution terminal | operator CPU | load |\n")
+	p.f("| actions | kind | Argo alone | through the operator | ratio | first action: Argo alone / operator | execution → Workflow created | last node → execution terminal (of which Workflow phase → execution) | operator CPU | load |\n")
 	p.f("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, pair := range pairs(r.Overhead) {
 		a, o := pair[0], pair[1]
@@ -78,8 +78,12 @@ func renderOverhead(p *printer, r *Results) {
 			p.f("| %d | %s | %s | %s | – | – | – | – | – | %.1f |\n", a.Shape.Actions, a.Shape.Kind, runCell(a), runCell(o), o.Load)
 			continue
 		}
+		endLag := dur(o.EndLag)
+		if o.PhaseLag > 0 {
+			endLag += " (" + dur(o.PhaseLag) + ")"
+		}
 		p.f("| %d | %s | %s | %s | %.2f× | %s / %s | %s | %s | %s | %.1f |\n", a.Shape.Actions, a.Shape.Kind, dur(a.Wall), dur(o.Wall),
-			ratio(o.Wall, a.Wall), dur(a.FirstAction), dur(o.FirstAction), dur(o.WorkflowCreated), dur(o.EndLag),
+			ratio(o.Wall, a.Wall), dur(a.FirstAction), dur(o.FirstAction), dur(o.WorkflowCreated), endLag,
 			secs(o.OperatorCPU), o.Load)
 	}
 	p.f("\n![wall time against actions](%s)\n\n![operator CPU against actions](%s)\n\n", Images.Wall, Images.CPU)

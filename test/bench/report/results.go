@@ -87,6 +87,9 @@ type Run struct {
 	// EndLag is the Workflow's last node ending (first watch event with every node finished) to the execution's
 	// terminal watch event (operator only).
 	EndLag time.Duration
+	// PhaseLag is the Workflow's phase ending (its first watch event with a completed phase) to the execution's
+	// terminal watch event (operator only): the operator's own share of EndLag.
+	PhaseLag time.Duration
 	// CriticalPath is the nominal critical path: Depth × the hook server's delay (HTTP only).
 	CriticalPath time.Duration
 	// OperatorCPU is the operator process's user+system CPU during the run.
