@@ -57,13 +57,21 @@ func memoryGiB() float64 {
 	return 0
 }
 
-// commit is `git describe --always --dirty` of the repository at root.
+// commit is the abbreviated HEAD of the repository at root, with "-dirty" when files other than docs/ (which a run
+// rewrites) have uncommitted changes.
 func commit(root string) string {
-	cmd := exec.Command("git", "describe", "--always", "--dirty", "--abbrev=7")
-	cmd.Dir = root
-	out, err := cmd.Output()
+	git := func(args ...string) (string, error) {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = root
+		out, err := cmd.Output()
+		return strings.TrimSpace(string(out)), err
+	}
+	head, err := git("rev-parse", "--short=7", "HEAD")
 	if err != nil {
 		return "unknown"
 	}
-	return strings.TrimSpace(string(out))
+	if changes, err := git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)docs"); err != nil || changes != "" {
+		head += "-dirty"
+	}
+	return head
 }
