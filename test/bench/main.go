@@ -50,6 +50,7 @@ type flags struct {
 	previous   string
 	lifetime   time.Duration
 	nativeOnly bool
+	renderOnly bool
 	rounds     int
 	// maxWorkflowSize is the workflow-controller's MAX_WORKFLOW_SIZE (0: Argo's default, 1 MiB).
 	maxWorkflowSize int
@@ -79,6 +80,7 @@ func parseFlags() (flags, error) {
 	flag.IntVar(&f.maxWorkflowSize, "max-workflow-size", 0, "the workflow-controller's MAX_WORKFLOW_SIZE in bytes "+
 		"(0: Argo's 1 MiB); figure 5 runs figure 3's large workflow again, to be compressed under it")
 	flag.IntVar(&f.rounds, "rounds", 1, "times figure 1 runs each DAG (Argo alone, then through the operator, alternating)")
+	flag.BoolVar(&f.renderOnly, "render-only", false, "measure nothing: write the report and plots of -previous again")
 	flag.BoolVar(&f.nativeOnly, "native-only", false, "no Argo: kube-apiserver and etcd alone, figure 4 only (where the e2e tools are not built)")
 	flag.Parse()
 	f.command = "bench " + strings.Join(os.Args[1:], " ")
@@ -146,6 +148,12 @@ func run(ctx context.Context, f flags) error {
 			return fmt.Errorf("-previous: %w", err)
 		}
 		prev = res.Env
+	}
+	if f.renderOnly {
+		if f.previous == "" {
+			return fmt.Errorf("-render-only needs -previous")
+		}
+		return writeReport(f.out, res)
 	}
 	res.Env = report.Env{Start: time.Now(), Commit: commit(root), CPU: cpuModel(), Cores: runtime.NumCPU(),
 		MemoryGiB: memoryGiB(), LoadStart: loadAverage(), GoVersion: runtime.Version(), HTTPDelay: f.httpDelay,

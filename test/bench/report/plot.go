@@ -3,8 +3,10 @@ package report
 import (
 	"fmt"
 	"image/color"
+	"maps"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -53,24 +55,33 @@ func costPlot(runs []Run, title, ylabel string, y func(Run) time.Duration, withA
 		mode Mode
 		kind string
 	}
-	series := map[key]plotter.XYs{}
+	// One point per size: the median of the runs of that size (figure 1 may run a size several times).
+	values := map[key]map[int][]time.Duration{}
 	var order []key
 	for _, r := range runs {
 		if !r.OK || (r.Mode == ArgoAlone && !withArgo) || y(r) <= 0 {
 			continue
 		}
 		k := key{r.Mode, r.Shape.Kind}
-		if _, ok := series[k]; !ok {
+		if _, ok := values[k]; !ok {
 			order = append(order, k)
+			values[k] = map[int][]time.Duration{}
 		}
-		series[k] = append(series[k], plotter.XY{X: float64(r.Shape.Actions), Y: y(r).Seconds()})
+		values[k][r.Shape.Actions] = append(values[k][r.Shape.Actions], y(r))
 	}
 	if len(order) == 0 {
 		return nil, false, nil
 	}
+	series := map[key]plotter.XYs{}
+	for _, k := range order {
+		sizes := slices.Sorted(maps.Keys(values[k]))
+		for _, n := range sizes {
+			series[k] = append(series[k], plotter.XY{X: float64(n), Y: Percentile(values[k][n], 50).Seconds()})
+		}
+	}
 	p := plot.New()
 	p.Title.Text = title
-	p.X.Label.Text = "actions in the DAG"
+	p.X.Label.Text = "actions in the DAG (median of the runs of each size)"
 	p.Y.Label.Text = ylabel
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
 	p.X.Tick.Marker, p.Y.Tick.Marker = logTicks{}, logTicks{}

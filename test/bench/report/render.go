@@ -70,7 +70,7 @@ func renderOverhead(p *printer, r *Results) {
 		p.f("Not measured (see the notes at the end).\n\n")
 		return
 	}
-	p.f("| actions | kind | Argo alone | through the operator | ratio | first action: Argo alone / operator | execution → Workflow created | last node → execution terminal (of which Workflow phase → execution) | operator CPU | load |\n")
+	p.f("| actions | kind | Argo alone | through the operator | ratio | first action: Argo alone / operator | execution → Workflow created | last node → execution terminal%s | operator CPU | load |\n", phaseLagHeader(r.Overhead))
 	p.f("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, pair := range pairs(r.Overhead) {
 		a, o := pair[0], pair[1]
@@ -373,4 +373,14 @@ func okWord(b bool) string {
 		return "Succeeded"
 	}
 	return "not Succeeded"
+}
+
+// phaseLagHeader names the part of the end lag in parentheses when the runs measured it.
+func phaseLagHeader(runs []Run) string {
+	for _, r := range runs {
+		if r.PhaseLag > 0 {
+			return " (of which Workflow phase → execution)"
+		}
+	}
+	return ""
 }
