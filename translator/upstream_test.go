@@ -185,8 +185,10 @@ func TestUpstreamParameterShape(t *testing.T) {
 	plan.Spec.Stages[0].FailurePolicy = "FailFast"
 	perrs := ValidatePlan(plan)
 	g.Expect(perrs).To(ContainElement(HaveField("Field", "spec.globalParams[0].valueFrom.secretKeyRef")))
-	g.Expect(perrs).To(ContainElement(And(HaveField("Field", "spec.stages[0].failurePolicy"),
-		HaveField("Type", field.ErrorTypeInvalid), HaveField("Detail", ContainSubstring("not supported by this operator")))))
+	g.Expect(perrs).NotTo(ContainElement(HaveField("Field", "spec.stages[0].failurePolicy")), "upstream's stage policies are run")
+	plan.Spec.Stages[0].FailurePolicy = "Rollback"
+	g.Expect(ValidatePlan(plan)).To(ContainElement(And(HaveField("Field", "spec.stages[0].failurePolicy"),
+		HaveField("Type", field.ErrorTypeNotSupported))), "Rollback is a plan policy only")
 }
 
 func raw(s string) *runtime.RawExtension { return &runtime.RawExtension{Raw: []byte(s)} }

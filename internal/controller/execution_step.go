@@ -122,7 +122,7 @@ func (r *DRPlanExecutionReconciler) runRevert(ctx context.Context, ex *drv1.DRPl
 func (r *DRPlanExecutionReconciler) runForward(ctx context.Context, ex *drv1.DRPlanExecution, plan *drv1.DRPlan, now metav1.Time) error {
 	st := &ex.Status
 	policy := plan.Spec.GetFailurePolicy()
-	settled, err := r.advance(ctx, ex, plan, st.StageStatuses, engine.Forward, nil, stopsOnFailure(policy))
+	settled, err := r.advance(ctx, ex, plan, st.StageStatuses, engine.Forward, nil, true)
 	r.summarize(ex)
 	switch {
 	case !settled:

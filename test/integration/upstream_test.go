@@ -74,9 +74,6 @@ var _ = Describe("Upstream bcs-drplan-controller YAML", func() {
 		Entry("a workflow parameter read from a Secret",
 			workflowYAML(`{parameters: [{name: token, valueFrom: {secretKeyRef: {name: s, key: k}}}], actions: [{name: h, type: HTTP, http: {url: "https://x"}}]}`),
 			"spec.parameters[0].valueFrom.secretKeyRef: Forbidden: reads a Secret: parameter values are stored in the execution's status and in the compiled Argo Workflow"),
-		Entry("a stage failurePolicy",
-			planYAML(`{stages: [{name: s, failurePolicy: FailFast, workflows: [{workflowRef: {name: w}}]}]}`),
-			"spec.stages[0].failurePolicy: Invalid value: \"FailFast\": not supported by this operator"),
 	)
 
 	It("selects actions by the execution's mode, and refuses a run without one when a workflow needs it", func() {
