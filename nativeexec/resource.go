@@ -78,8 +78,9 @@ func (t *target) object() *unstructured.Unstructured {
 	return obj
 }
 
-// resourceAttempt runs Create, Apply (server-side, our field manager), Patch (JSON merge) or Delete (NotFound
-// is success; waits until the object is gone), then waits for a Subscription to be bound when asked.
+// resourceAttempt runs Create, Apply (server-side, our field manager), Patch (JSON merge), Delete (NotFound
+// is success; waits until the object is gone) or Replace (Delete, then Create), then waits for a
+// Subscription to be bound when asked.
 func (e *Engine) resourceAttempt(ctx context.Context, s *runState, a *translator.Action, resumedSince *metav1.Time) (*v1alpha1.ActionOutputs, error) {
 	ctx, cancel := withTimeout(ctx, a.Timeout)
 	defer cancel()
@@ -100,6 +101,9 @@ func (e *Engine) resourceAttempt(ctx context.Context, s *runState, a *translator
 		done, err = t.patch(ctx)
 	case v1alpha1.OperationDelete:
 		err = t.delete(ctx)
+	case v1alpha1.OperationReplace:
+		done, err = t.replace(ctx, resumedSince)
+		created = err == nil
 	default:
 		err = permanent(fmt.Errorf("unknown operation %q", t.req.Operation))
 	}
@@ -198,6 +202,22 @@ func (t *target) delete(ctx context.Context) error {
 	return t.waitUntil(ctx, "gone", nil)
 }
 
+// replace deletes the object if it exists, waits until it is gone, and creates it. After a restart an object
+// our interrupted attempt already created is kept: replacing it again would undo the step's own work.
+func (t *target) replace(ctx context.Context, resumedSince *metav1.Time) (*unstructured.Unstructured, error) {
+	if resumedSince != nil {
+		existing, err := t.client.Get(ctx, t.name, metav1.GetOptions{})
+		if err == nil && existing.GetDeletionTimestamp() == nil && createdByUsSince(existing, resumedSince) {
+			return existing, nil
+		}
+	}
+	if err := t.delete(ctx); err != nil {
+		return nil, err
+	}
+	obj, _, err := t.create(ctx, nil)
+	return obj, err
+}
+
 // outputsFor records the object in the output field the request names.
 func outputsFor(t *target, obj *unstructured.Unstructured, created bool) *v1alpha1.ActionOutputs {
 	ref := &v1alpha1.ResourceRef{APIVersion: t.req.APIVersion, Kind: t.req.Kind, Namespace: t.namespace, Name: t.name, Created: created}
@@ -212,6 +232,8 @@ func outputsFor(t *target, obj *unstructured.Unstructured, created bool) *v1alph
 		out.LocalizationRef = ref
 	case translator.OutputRefSubscription:
 		out.SubscriptionRef = ref
+	case translator.OutputRefGlobalization:
+		out.GlobalizationRef = ref
 	default:
 		out.ResourceRef = ref
 	}

@@ -1,6 +1,7 @@
 package translator
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"time"
@@ -33,6 +34,10 @@ func actionTemplate(a *Action, name string) (wfv1.Template, error) {
 		res, err := resourceTemplate(r)
 		if err != nil {
 			return tmpl, err
+		}
+		if r.Operation == v1alpha1.OperationReplace {
+			// kubectl waits up to --timeout for the old object to be gone; the action's timeout bounds it.
+			res.Flags = append(res.Flags, fmt.Sprintf("--timeout=%ds", timeoutSeconds))
 		}
 		tmpl.Resource = res
 		tmpl.ActiveDeadlineSeconds = ptr.To(intstr.FromInt(int(timeoutSeconds)))
@@ -82,6 +87,9 @@ func resourceTemplate(r *ResourceRequest) (*wfv1.ResourceTemplate, error) {
 		if r.Propagation != "" {
 			res.Flags = []string{"--cascade=" + strings.ToLower(string(r.Propagation))}
 		}
+	case v1alpha1.OperationReplace:
+		// `kubectl replace --force`: delete (absent is fine), wait until gone, create; upstream's Replace.
+		res.Flags = []string{"--force"}
 	}
 	switch r.WaitFor {
 	case WaitJobComplete:

@@ -44,6 +44,9 @@ func defaultBody(b *v1alpha1.ActionBody) {
 	if l := b.Localization; l != nil {
 		l.Operation = l.GetOperation()
 	}
+	if g := b.Globalization; g != nil {
+		g.Operation = g.GetOperation()
+	}
 	if s := b.Subscription; s != nil {
 		s.Operation = v1alpha1.SubscriptionOperation(s.GetOperation())
 		s.Namespace = s.GetNamespace()
@@ -88,22 +91,13 @@ func validateUpstreamBody(body *v1alpha1.ActionBody, path *field.Path) (field.Er
 	case v1alpha1.ActionTypeHelmChart:
 		return append(errs, notSupported(path.Child("type"), body.Type,
 			"HelmChart actions are not implemented yet; create the Clusternet HelmChart with a KubernetesResource action (apiVersion apps.clusternet.io/v1alpha1, kind HelmChart)")), false
-	case v1alpha1.ActionTypeGlobalization:
-		return append(errs, notSupported(path.Child("type"), body.Type,
-			"Globalization actions are not implemented yet (a cluster-scoped object: the executor would need cluster-wide rights); create it with a KubernetesResource action")), false
 	}
-	for name, set := range map[string]bool{"helmChart": body.HelmChart != nil, "globalization": body.Globalization != nil} {
-		if set {
-			errs = append(errs, notSupported(path.Child(name), field.OmitValueType{}, "this block belongs to an action type that is not implemented yet"))
-		}
+	if body.HelmChart != nil {
+		errs = append(errs, notSupported(path.Child("helmChart"), field.OmitValueType{}, "this block belongs to an action type that is not implemented yet"))
 	}
 	if body.WaitReady && body.Type != v1alpha1.ActionTypeSubscription && body.Type != v1alpha1.ActionTypeJob {
 		errs = append(errs, field.Invalid(path.Child("waitReady"), true,
 			fmt.Sprintf("waitReady is only supported on Subscription actions (on %s it would be ignored); Jobs always wait", body.Type)))
-	}
-	if s := body.Subscription; s != nil && s.Operation == v1alpha1.SubscriptionOperation(v1alpha1.OperationReplace) {
-		errs = append(errs, notSupported(path.Child("subscription", "operation"), s.Operation,
-			"Replace (delete, wait until gone, create) is not implemented yet; use a Delete action followed by a Create action"))
 	}
 	return errs, len(errs) == 0
 }

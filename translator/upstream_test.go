@@ -101,9 +101,15 @@ func TestUpstreamFieldsNotSupported(t *testing.T) {
 		}, "spec.actions[2].type", "not supported by this operator: HelmChart actions"},
 		{"Globalization", func(wf *v1alpha1.DRWorkflow) {
 			wf.Spec.Actions[2] = v1alpha1.Action{Name: "glob", ActionBody: v1alpha1.ActionBody{Type: v1alpha1.ActionTypeGlobalization}}
-		}, "spec.actions[2].type", "not supported by this operator: Globalization actions"},
-		{"Replace", func(wf *v1alpha1.DRWorkflow) { wf.Spec.Actions[1].Subscription.Operation = "Replace" },
-			"spec.actions[1].subscription.operation", "not supported by this operator: Replace"},
+		}, "spec.actions[2].globalization", "type Globalization needs its globalization block"},
+		{"Globalization without a spec", func(wf *v1alpha1.DRWorkflow) {
+			wf.Spec.Actions[2] = v1alpha1.Action{Name: "glob", ActionBody: v1alpha1.ActionBody{Type: v1alpha1.ActionTypeGlobalization,
+				Globalization: &v1alpha1.GlobalizationAction{Operation: v1alpha1.OperationApply, Name: "g"}}}
+		}, "spec.actions[2].globalization.spec", "required when operation is Apply"},
+		{"Replace on a Localization", func(wf *v1alpha1.DRWorkflow) {
+			wf.Spec.Actions[0] = v1alpha1.Action{Name: "loc", ActionBody: v1alpha1.ActionBody{Type: v1alpha1.ActionTypeLocalization,
+				Localization: &v1alpha1.LocalizationAction{Operation: v1alpha1.OperationReplace, Name: "l", Namespace: "clusternet-a", Spec: raw(`{}`)}}}
+		}, "spec.actions[0].localization.operation", `supported values: "Create", "Apply", "Patch", "Delete"`},
 		{"waitReady on HTTP-like types", func(wf *v1alpha1.DRWorkflow) { wf.Spec.Actions[2].WaitReady = true },
 			"spec.actions[2].waitReady", "only supported on Subscription actions"},
 		{"workflow parameter from a Secret", func(wf *v1alpha1.DRWorkflow) {

@@ -39,6 +39,7 @@ func validateActionBody(body *v1alpha1.ActionBody, executor v1alpha1.ExecutorTyp
 		{"localization", v1alpha1.ActionTypeLocalization, body.Localization != nil},
 		{"subscription", v1alpha1.ActionTypeSubscription, body.Subscription != nil},
 		{"resource", v1alpha1.ActionTypeKubernetesResource, body.Resource != nil},
+		{"globalization", v1alpha1.ActionTypeGlobalization, body.Globalization != nil},
 		{"approval", v1alpha1.ActionTypeApproval, body.Approval != nil},
 	}
 	configOK := true
@@ -66,12 +67,16 @@ func validateActionBody(body *v1alpha1.ActionBody, executor v1alpha1.ExecutorTyp
 		errs = append(errs, validateJob(body.Job, path.Child("job"))...)
 	case v1alpha1.ActionTypeLocalization:
 		l := body.Localization
-		errs = append(errs, validateClusternet(l.Operation, l.Name, l.Namespace, l.Spec != nil, true, path.Child("localization"))...)
+		errs = append(errs, validateClusternet(l.Operation, resourceOperations, l.Name, l.Namespace, l.Spec != nil, true, path.Child("localization"))...)
 		errs = append(errs, validateObjectSpec(l.Spec, path.Child("localization", "spec"))...)
 	case v1alpha1.ActionTypeSubscription:
 		s := body.Subscription
-		errs = append(errs, validateClusternet(v1alpha1.ResourceOperation(s.Operation), s.Name, s.Namespace, s.Spec != nil, true, path.Child("subscription"))...)
+		errs = append(errs, validateClusternet(v1alpha1.ResourceOperation(s.Operation), subscriptionOperations, s.Name, s.Namespace, s.Spec != nil, true, path.Child("subscription"))...)
 		errs = append(errs, validateObjectSpec(s.Spec, path.Child("subscription", "spec"))...)
+	case v1alpha1.ActionTypeGlobalization:
+		g := body.Globalization
+		errs = append(errs, validateGlobalization(g.Operation, g.Name, g.Spec != nil, true, path.Child("globalization"))...)
+		errs = append(errs, validateObjectSpec(g.Spec, path.Child("globalization", "spec"))...)
 	case v1alpha1.ActionTypeKubernetesResource:
 		errs = append(errs, validateResource(body.Resource, path.Child("resource"))...)
 	case v1alpha1.ActionTypeApproval:
@@ -221,12 +226,13 @@ func checkJobSpec(raw []byte, path *field.Path) field.ErrorList {
 	return errs
 }
 
-// validateClusternet checks the fields Localization and Subscription actions share, under path (the block).
-// template says name and namespace are still to be rendered (then only rendered text is checked as a name).
-func validateClusternet(op v1alpha1.ResourceOperation, name, namespace string, hasSpec, template bool, path *field.Path) field.ErrorList {
+// validateClusternet checks the fields Localization and Subscription actions share, under path (the block):
+// op one of ops. template says name and namespace are still to be rendered (then only rendered text is
+// checked as a name).
+func validateClusternet(op v1alpha1.ResourceOperation, ops []string, name, namespace string, hasSpec, template bool, path *field.Path) field.ErrorList {
 	var errs field.ErrorList
-	if !contains(resourceOperations, string(op)) {
-		errs = append(errs, field.NotSupported(path.Child("operation"), op, resourceOperations))
+	if !contains(ops, string(op)) {
+		errs = append(errs, field.NotSupported(path.Child("operation"), op, ops))
 	}
 	if name == "" {
 		errs = append(errs, field.Required(path.Child("name"), ""))
@@ -237,6 +243,24 @@ func validateClusternet(op v1alpha1.ResourceOperation, name, namespace string, h
 		errs = append(errs, field.Required(path.Child("namespace"), "the child cluster's clusternet-xxxxx namespace"))
 	} else if !isTemplated(namespace, template) {
 		errs = append(errs, validateDNSLabel(namespace, path.Child("namespace"))...)
+	}
+	if !hasSpec && op != v1alpha1.OperationDelete {
+		errs = append(errs, field.Required(path.Child("spec"), fmt.Sprintf("required when operation is %s", op)))
+	}
+	return errs
+}
+
+// validateGlobalization checks a Globalization block under path: as validateClusternet, without a
+// namespace (Globalizations are cluster scoped).
+func validateGlobalization(op v1alpha1.ResourceOperation, name string, hasSpec, template bool, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if !contains(resourceOperations, string(op)) {
+		errs = append(errs, field.NotSupported(path.Child("operation"), op, resourceOperations))
+	}
+	if name == "" {
+		errs = append(errs, field.Required(path.Child("name"), ""))
+	} else if !isTemplated(name, template) {
+		errs = append(errs, validateDNSSubdomain(name, path.Child("name"))...)
 	}
 	if !hasSpec && op != v1alpha1.OperationDelete {
 		errs = append(errs, field.Required(path.Child("spec"), fmt.Sprintf("required when operation is %s", op)))
@@ -281,6 +305,8 @@ func resourceOperation(b *v1alpha1.ActionBody) (v1alpha1.ResourceOperation, bool
 		return v1alpha1.ResourceOperation(b.Subscription.Operation), true
 	case b.Resource != nil:
 		return b.Resource.Operation, true
+	case b.Globalization != nil:
+		return b.Globalization.Operation, true
 	}
 	return "", false
 }

@@ -21,18 +21,18 @@ import (
 const IdempotencyHeader = "X-DR-Idempotency-Key"
 
 var (
-	actionTypes              = []string{string(v1alpha1.ActionTypeHTTP), string(v1alpha1.ActionTypeJob), string(v1alpha1.ActionTypeLocalization), string(v1alpha1.ActionTypeSubscription), string(v1alpha1.ActionTypeKubernetesResource), string(v1alpha1.ActionTypeApproval)}
-	resourceOperations       = []string{string(v1alpha1.OperationCreate), string(v1alpha1.OperationApply), string(v1alpha1.OperationPatch), string(v1alpha1.OperationDelete)}
-	subscriptionOperations   = append(append([]string(nil), resourceOperations...), string(v1alpha1.OperationReplace))
-	httpMethods              = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
-	parameterTypes           = []string{string(v1alpha1.ParameterTypeString), string(v1alpha1.ParameterTypeNumber), string(v1alpha1.ParameterTypeBoolean)}
-	workflowPolicies         = []string{string(v1alpha1.WorkflowFailFast), string(v1alpha1.WorkflowContinue)}
-	planPolicies             = []string{string(v1alpha1.PlanStop), string(v1alpha1.PlanContinue), string(v1alpha1.PlanRollback)}
-	stagePolicies            = []string{string(v1alpha1.StageStop), string(v1alpha1.StageContinue), string(v1alpha1.StageFailFast)}
-	executorTypes            = []string{string(v1alpha1.ExecutorArgo), string(v1alpha1.ExecutorNative)}
-	podGCStrategies          = []string{"OnPodCompletion", "OnPodSuccess", "OnWorkflowCompletion", "OnWorkflowSuccess"}
-	jobRestartPolicies       = []string{string(corev1.RestartPolicyNever), string(corev1.RestartPolicyOnFailure)}
-	maxRetryLimit      int32 = 100
+	actionTypes                  = []string{string(v1alpha1.ActionTypeHTTP), string(v1alpha1.ActionTypeJob), string(v1alpha1.ActionTypeLocalization), string(v1alpha1.ActionTypeSubscription), string(v1alpha1.ActionTypeKubernetesResource), string(v1alpha1.ActionTypeApproval), string(v1alpha1.ActionTypeGlobalization)}
+	resourceOperations           = []string{string(v1alpha1.OperationCreate), string(v1alpha1.OperationApply), string(v1alpha1.OperationPatch), string(v1alpha1.OperationDelete)}
+	subscriptionOperations       = append(append([]string(nil), resourceOperations...), string(v1alpha1.OperationReplace))
+	httpMethods                  = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+	parameterTypes               = []string{string(v1alpha1.ParameterTypeString), string(v1alpha1.ParameterTypeNumber), string(v1alpha1.ParameterTypeBoolean)}
+	workflowPolicies             = []string{string(v1alpha1.WorkflowFailFast), string(v1alpha1.WorkflowContinue)}
+	planPolicies                 = []string{string(v1alpha1.PlanStop), string(v1alpha1.PlanContinue), string(v1alpha1.PlanRollback)}
+	stagePolicies                = []string{string(v1alpha1.StageStop), string(v1alpha1.StageContinue), string(v1alpha1.StageFailFast)}
+	executorTypes                = []string{string(v1alpha1.ExecutorArgo), string(v1alpha1.ExecutorNative)}
+	podGCStrategies              = []string{"OnPodCompletion", "OnPodSuccess", "OnWorkflowCompletion", "OnWorkflowSuccess"}
+	jobRestartPolicies           = []string{string(corev1.RestartPolicyNever), string(corev1.RestartPolicyOnFailure)}
+	maxRetryLimit          int32 = 100
 )
 
 // ValidateWorkflow checks a DRWorkflow as admission and the reconciler need it: everything that can be known
