@@ -35,6 +35,19 @@ func (t *target) what() string {
 	return fmt.Sprintf("%s %s/%s", t.req.Kind, t.namespace, t.name)
 }
 
+// denied is forbidden for this target: a cluster-scoped object needs a ClusterRole, which a Role cannot
+// replace (for Globalizations, config/executor/globalization ships it).
+func (t *target) denied(err error, verb string) error {
+	hint := "grant it in a Role"
+	if t.namespace == "" {
+		hint = "a cluster-scoped kind: grant it in a ClusterRole bound with a ClusterRoleBinding"
+		if t.req.Kind == translator.KindGlobalization {
+			hint += ", such as config/executor/globalization's drplan-executor-globalizations"
+		}
+	}
+	return forbiddenHint(err, t.sa, verb, t.what(), hint)
+}
+
 // resolve maps the request's kind to its resource; a namespaced object without a namespace lands in the
 // run's namespace (the execution's), as the translator documents.
 func (e *Engine) resolve(s *runState, req *translator.ResourceRequest) (*target, error) {
@@ -134,7 +147,7 @@ func (t *target) create(ctx context.Context, resumedSince *metav1.Time) (*unstru
 	if apierrors.IsAlreadyExists(err) || apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) {
 		return nil, false, permanent(fmt.Errorf("creating %s: %w", t.what(), err))
 	}
-	return nil, false, forbidden(fmt.Errorf("creating %s: %w", t.what(), err), t.sa, "create", t.what())
+	return nil, false, t.denied(fmt.Errorf("creating %s: %w", t.what(), err), "create")
 }
 
 func createdByUsSince(obj *unstructured.Unstructured, since *metav1.Time) bool {
@@ -156,14 +169,14 @@ func (t *target) apply(ctx context.Context, resumedSince *metav1.Time) (*unstruc
 	// After a restart, an object our interrupted attempt created still counts as created by this action.
 	existed := err == nil && (resumedSince == nil || !createdByUsSince(before, resumedSince))
 	if err != nil && !apierrors.IsNotFound(err) {
-		return nil, false, forbidden(fmt.Errorf("reading %s: %w", t.what(), err), t.sa, "get", t.what())
+		return nil, false, t.denied(fmt.Errorf("reading %s: %w", t.what(), err), "get")
 	}
 	obj, err := t.client.Apply(ctx, t.name, t.object(), metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
 	if err != nil {
 		if apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) {
 			return nil, false, permanent(fmt.Errorf("applying %s: %w", t.what(), err))
 		}
-		return nil, false, forbidden(fmt.Errorf("applying %s: %w", t.what(), err), t.sa, "patch", t.what())
+		return nil, false, t.denied(fmt.Errorf("applying %s: %w", t.what(), err), "patch")
 	}
 	return obj, !existed, nil
 }
@@ -179,7 +192,7 @@ func (t *target) patch(ctx context.Context) (*unstructured.Unstructured, error) 
 		if apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) {
 			return nil, permanent(fmt.Errorf("patching %s: %w", t.what(), err))
 		}
-		return nil, forbidden(fmt.Errorf("patching %s: %w", t.what(), err), t.sa, "patch", t.what())
+		return nil, t.denied(fmt.Errorf("patching %s: %w", t.what(), err), "patch")
 	}
 	return obj, nil
 }
@@ -197,7 +210,7 @@ func (t *target) delete(ctx context.Context) error {
 		return nil
 	}
 	if err != nil {
-		return forbidden(fmt.Errorf("deleting %s: %w", t.what(), err), t.sa, "delete", t.what())
+		return t.denied(fmt.Errorf("deleting %s: %w", t.what(), err), "delete")
 	}
 	return t.waitUntil(ctx, "gone", nil)
 }
