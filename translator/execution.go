@@ -176,7 +176,8 @@ func (o *Objects) TranslateExecution(exec *v1alpha1.DRPlanExecution, opts EmitOp
 				in.Params = recorded.Params
 				reverted = recorded.ActionStatuses
 			} else {
-				params, errs := ResolveParams(wf, plan, si, ei, exec)
+				// Offline, a valueFrom is read from the objects given alongside (the operator reads the cluster).
+				params, errs := ResolveParamsWith(wf, plan, si, ei, exec, offlineReader(o.Others, exec.Namespace))
 				if len(errs) > 0 {
 					problems = append(problems, fieldProblems(fmt.Sprintf("%s (stage %s, workflow %s)", execName, st.Name, wf.Name), errs)...)
 					continue

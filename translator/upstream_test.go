@@ -113,11 +113,17 @@ func TestUpstreamFieldsNotSupported(t *testing.T) {
 		{"waitReady on HTTP-like types", func(wf *v1alpha1.DRWorkflow) { wf.Spec.Actions[2].WaitReady = true },
 			"spec.actions[2].waitReady", "only supported on Subscription actions"},
 		{"workflow parameter from a Secret", func(wf *v1alpha1.DRWorkflow) {
-			wf.Spec.Parameters[0].ValueFrom = &v1alpha1.ParamValueSource{ManifestRef: raw(`{"apiVersion":"v1","kind":"secret","name":"s","jsonPath":"{.data.x}"}`)}
+			wf.Spec.Parameters[0].ValueFrom = &v1alpha1.ParamValueSource{ManifestRef: &v1alpha1.ManifestRef{APIVersion: "v1", Kind: "secret", Name: "s", JSONPath: "{.data.x}"}}
 		}, "spec.parameters[0].valueFrom.manifestRef", "reads a Secret: parameter values are stored"},
-		{"workflow parameter from an object", func(wf *v1alpha1.DRWorkflow) {
-			wf.Spec.Parameters[0].ValueFrom = &v1alpha1.ParamValueSource{ManifestRef: raw(`{"apiVersion":"v1","kind":"ConfigMap","name":"c","jsonPath":"{.data.x}"}`)}
-		}, "spec.parameters[0].valueFrom.manifestRef", "not supported by this operator"},
+		{"workflow parameter from an object named by a template", func(wf *v1alpha1.DRWorkflow) {
+			wf.Spec.Parameters[0].ValueFrom = &v1alpha1.ParamValueSource{ManifestRef: &v1alpha1.ManifestRef{APIVersion: "v1", Kind: "ConfigMap", Name: "$(params.x)", JSONPath: "{.data.x}"}}
+		}, "spec.parameters[0].valueFrom.manifestRef.name", "must be literal"},
+		{"workflow parameter from a bad JSONPath", func(wf *v1alpha1.DRWorkflow) {
+			wf.Spec.Parameters[0].ValueFrom = &v1alpha1.ParamValueSource{ManifestRef: &v1alpha1.ManifestRef{APIVersion: "v1", Kind: "ConfigMap", Name: "c", JSONPath: "{.data[}"}}
+		}, "spec.parameters[0].valueFrom.manifestRef.jsonPath", "not a JSONPath"},
+		{"workflow parameter from a name and a selector", func(wf *v1alpha1.DRWorkflow) {
+			wf.Spec.Parameters[0].ValueFrom = &v1alpha1.ParamValueSource{ManifestRef: &v1alpha1.ManifestRef{APIVersion: "v1", Kind: "ConfigMap", Name: "c", LabelSelector: "a=b", JSONPath: "{.data.x}"}}
+		}, "spec.parameters[0].valueFrom.manifestRef.labelSelector", "not both"},
 		{"generated rollback name taken", func(wf *v1alpha1.DRWorkflow) { wf.Spec.Actions[2].Name = "promote-rollback" },
 			"spec.actions[0].rollback.name", ""},
 	} {
@@ -182,7 +188,7 @@ func TestUpstreamParameterShape(t *testing.T) {
 	))
 
 	// A value from a Secret never becomes a parameter.
-	exec.Spec.Params = []v1alpha1.ParamValue{{Name: "target", ValueFrom: &v1alpha1.ParamValueSource{SecretKeyRef: nil, ManifestRef: raw(`{"apiVersion":"v1","kind":"Secret","name":"s","jsonPath":"{.data.t}"}`)}}}
+	exec.Spec.Params = []v1alpha1.ParamValue{{Name: "target", ValueFrom: &v1alpha1.ParamValueSource{SecretKeyRef: nil, ManifestRef: &v1alpha1.ManifestRef{APIVersion: "v1", Kind: "Secret", Name: "s", JSONPath: "{.data.t}"}}}}
 	_, errs = ResolveParams(wf, plan, 0, 0, exec)
 	g.Expect(errs).To(ContainElement(HaveField("Field", "params[target].valueFrom.manifestRef")))
 	g.Expect(errs.ToAggregate().Error()).To(ContainSubstring("reads a Secret"))

@@ -134,7 +134,7 @@ func validateWhen(when string, path *field.Path) field.ErrorList {
 }
 
 // validateParamValues checks supplied values: names set and unique, known types, no Argo placeholder in
-// a default, no valueFrom (validateParamSource). Values are checked against types once resolved.
+// a default, valueFrom readable and not from a Secret (validateParamSource). Values are checked against types once resolved.
 func validateParamValues(values []v1alpha1.ParamValue, path *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	seen := make(map[string]bool, len(values))
@@ -156,6 +156,9 @@ func validateParamValues(values []v1alpha1.ParamValue, path *field.Path) field.E
 			}
 		}
 		errs = append(errs, validateParamSource(v.ValueFrom, p.Child("valueFrom"))...)
+		if v.ValueFrom != nil && v.Value != "" {
+			errs = append(errs, field.Invalid(p.Child("value"), v.Value, "set value or valueFrom, not both"))
+		}
 	}
 	return errs
 }

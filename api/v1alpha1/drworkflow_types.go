@@ -102,8 +102,8 @@ type Parameter struct {
 	// +optional
 	Value *string `json:"value,omitempty"`
 
-	// valueFrom is upstream's source of a value read from the cluster. Not supported by this operator: in the
-	// schema so that admission explains that.
+	// valueFrom reads the default from a field of an object in the cluster when the execution starts
+	// (upstream's shape); the plan, the stage entry and the execution override it.
 	// +optional
 	ValueFrom *ParamValueSource `json:"valueFrom,omitempty"`
 }

@@ -96,7 +96,7 @@ func (r *DRPlanExecutionReconciler) begin(ctx context.Context, ex *drv1.DRPlanEx
 	if ex.Spec.GetOperationType() == drv1.OperationRevert {
 		return r.startRevert(ctx, ex, plan, now)
 	}
-	return r.startForward(ctx, ex, plan, now), nil
+	return r.startForward(ctx, ex, plan, now)
 }
 
 // runRevert advances a Revert's reverse runs and ends it once they settle.

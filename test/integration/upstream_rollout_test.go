@@ -11,8 +11,10 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -52,8 +54,9 @@ var _ = Describe("Upstream Globalization, Subscription Replace and stage failure
 				return argostandin.Outcome{}
 			})
 			var oldUID types.UID
+			// Both engines: the operator reads valueFrom as the executor when the execution starts.
+			grantExecutor(ns, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get"}})
 			if engineType == drv1.ExecutorNative {
-				grantExecutor(ns)
 				grantExecutorIn(ns, "default", rbacv1.PolicyRule{APIGroups: []string{"apps.clusternet.io"}, Resources: []string{"subscriptions"},
 					Verbs: []string{"get", "list", "watch", "create", "delete"}})
 				grantShippedGlobalizationRole(ns)
@@ -115,6 +118,7 @@ var _ = Describe("Upstream Globalization, Subscription Replace and stage failure
 				"announce's failurePolicy Continue let confirm start under the plan's Stop")
 			e := ex.Status.StageStatuses[1].WorkflowExecutions[0]
 			Expect(e.Engine).To(Equal(engineType))
+			Expect(e.Params).To(ContainElement(drv1.ParamValue{Name: "replicas", Value: "5"}), "the value read is recorded")
 			Expect(exAction(e, "scale-everywhere").Outputs.GlobalizationRef).To(And(
 				HaveField("Name", globName), HaveField("Namespace", ""), HaveField("Created", true)))
 			Expect(exAction(e, "resubscribe").Outputs.SubscriptionRef).To(And(
@@ -127,7 +131,7 @@ var _ = Describe("Upstream Globalization, Subscription Replace and stage failure
 				glob := globalization(globName)
 				Expect(k8sClient.Get(ctx, types.NamespacedName{Name: globName}, glob)).To(Succeed())
 				value, _, _ := unstructured.NestedSlice(glob.Object, "spec", "overrides")
-				Expect(value).To(ConsistOf(HaveKeyWithValue("value", `{"spec":{"replicas":3}}`)), "$(params.replicas) rendered")
+				Expect(value).To(ConsistOf(HaveKeyWithValue("value", `{"spec":{"replicas":5}}`)), "$(params.replicas) read from the ConfigMap")
 			} else {
 				var compiled string
 				for _, wf := range exWorkflows(ns) {
@@ -138,7 +142,7 @@ var _ = Describe("Upstream Globalization, Subscription Replace and stage failure
 					}
 				}
 				Expect(compiled).To(And(ContainSubstring("action: replace"), ContainSubstring("--force"),
-					ContainSubstring(`"kind": "Globalization"`)))
+					ContainSubstring(`"kind": "Globalization"`), ContainSubstring(`{\"spec\":{\"replicas\":5}}`)))
 			}
 
 			By("reverting: the Subscription and the Globalization it created are deleted")
@@ -163,6 +167,35 @@ var _ = Describe("Upstream Globalization, Subscription Replace and stage failure
 		Entry("on Argo", drv1.ExecutorArgo),
 		Entry("on the native engine", drv1.ExecutorNative),
 	)
+
+	It("reads a parameter's valueFrom as the executor when the execution starts, and fails naming it when it cannot", func() {
+		ns := newNamespace()
+		argoStandIn()
+		grantExecutor(ns, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get", "list"}})
+		for name, labels := range map[string]map[string]string{"settings-a": {"app": "settings"}, "other": {"app": "other"}} {
+			cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels}, Data: map[string]string{"endpoint": "https://" + name}}
+			Expect(k8sClient.Create(ctx, cm)).To(Succeed())
+		}
+		exWorkflowWithParams(ns, "w", "", []drv1.Parameter{{Name: "endpoint"}}, exHTTP("call"))
+		plan := &drv1.DRPlan{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: ns}, Spec: drv1.DRPlanSpec{
+			GlobalParams: []drv1.ParamValue{{Name: "endpoint", ValueFrom: &drv1.ParamValueSource{ManifestRef: &drv1.ManifestRef{
+				APIVersion: "v1", Kind: "ConfigMap", LabelSelector: "app=settings", JSONPath: "{.data.endpoint}", Select: drv1.SelectSingle}}}},
+			Stages: []drv1.Stage{exStage("one", false, nil, "w")}}}
+		Expect(k8sClient.Create(ctx, plan)).To(Succeed())
+		exExecution(ns, "run", "p")
+		ex := exWaitPhase(ns, "run", drv1.ExecutionSucceeded)
+		Expect(ex.Status.StageStatuses[0].WorkflowExecutions[0].Params).To(ContainElement(drv1.ParamValue{Name: "endpoint", Value: "https://settings-a"}))
+
+		By("a second match makes select Single fail, naming the parameter; nothing runs")
+		Expect(k8sClient.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "settings-b", Namespace: ns,
+			Labels: map[string]string{"app": "settings"}}})).To(Succeed())
+		exExecution(ns, "run-2", "p")
+		ex = exWaitPhase(ns, "run-2", drv1.ExecutionFailed)
+		Expect(meta.FindStatusCondition(ex.Status.Conditions, drv1.ConditionCompleted).Reason).To(Equal(drv1.ReasonParamsInvalid))
+		Expect(ex.Status.Message).To(And(ContainSubstring("params[endpoint].valueFrom.manifestRef"),
+			ContainSubstring("DRPlan p spec.globalParams[0].valueFrom"), ContainSubstring("2 objects match and select is Single")))
+		Expect(exWorkflows(ns)).To(HaveLen(1), "no Workflow for the refused run")
+	})
 
 	It("refuses a Globalization the executor has no cluster-wide rights for, naming the ClusterRole to bind", func() {
 		ns := newNamespace()
