@@ -286,11 +286,11 @@ func outputs(wf *wfv1.Workflow, tmpl *wfv1.Template, node, last *wfv1.NodeStatus
 		group = group[:i]
 	}
 	if r := tmplResource(tmpl); r != nil {
-		// create made it, and replace (a Subscription Replace: delete, then create); so did the `apply` the translator uses for a Job action (it waits on the Job with a
+		// create made it; so did the `apply` the translator uses for a Job action (it waits on the Job with a
 		// successCondition, and re-attaches a retried attempt to the Job the first attempt created). Any other
 		// apply made it when the object's UID is not the one recorded before the run (applytargets.go).
 		switch {
-		case r.Action == "create", r.Action == "replace":
+		case r.Action == "create":
 			ref.Created = true
 		case r.Action == "apply" && ref.Kind == "Job" && group == "batch" && r.SuccessCondition != "":
 			ref.Created = true

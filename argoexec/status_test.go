@@ -311,11 +311,11 @@ func TestCompressedAndOffloaded(t *testing.T) {
 func ptr(s string) *string { return &s }
 func ptrb(b bool) *bool    { return &b }
 
-// A Subscription Replace (kubectl replace --force) created the Subscription it reports; a Globalization,
-// cluster scoped, is recorded without a namespace as globalizationRef.
-func TestReplaceAndGlobalizationOutputs(t *testing.T) {
+// A Globalization, cluster scoped, is recorded without a namespace as globalizationRef, next to a
+// Subscription's subscriptionRef.
+func TestGlobalizationOutputs(t *testing.T) {
 	g := NewWithT(t)
-	wf := testWF("w", [3]string{"sub", "sub", "replace"}, [3]string{"glob", "glob", "create"})
+	wf := testWF("w", [3]string{"sub", "sub", "create"}, [3]string{"glob", "glob", "create"})
 	addNode(wf, "w.sub", wfv1.NodeTypePod, wfv1.NodeSucceeded, 1, 2, "")
 	setNode(wf, "w.sub", func(n *wfv1.NodeStatus) {
 		n.Outputs = params("apiVersion", "apps.clusternet.io/v1alpha1", "kind", "Subscription",

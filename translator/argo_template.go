@@ -1,7 +1,7 @@
 package translator
 
 import (
-	"fmt"
+	"errors"
 	"math"
 	"strings"
 	"time"
@@ -34,10 +34,6 @@ func actionTemplate(a *Action, name string) (wfv1.Template, error) {
 		res, err := resourceTemplate(r)
 		if err != nil {
 			return tmpl, err
-		}
-		if r.Operation == v1alpha1.OperationReplace {
-			// kubectl waits up to --timeout for the old object to be gone; the action's timeout bounds it.
-			res.Flags = append(res.Flags, fmt.Sprintf("--timeout=%ds", timeoutSeconds))
 		}
 		tmpl.Resource = res
 		tmpl.ActiveDeadlineSeconds = ptr.To(intstr.FromInt(int(timeoutSeconds)))
@@ -88,8 +84,7 @@ func resourceTemplate(r *ResourceRequest) (*wfv1.ResourceTemplate, error) {
 			res.Flags = []string{"--cascade=" + strings.ToLower(string(r.Propagation))}
 		}
 	case v1alpha1.OperationReplace:
-		// `kubectl replace --force`: delete (absent is fine), wait until gone, create; upstream's Replace.
-		res.Flags = []string{"--force"}
+		return nil, errors.New(replaceOnArgo) // refused before a run starts (ValidateForArgo)
 	}
 	switch r.WaitFor {
 	case WaitJobComplete:

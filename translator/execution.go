@@ -197,6 +197,9 @@ func (o *Objects) TranslateExecution(exec *v1alpha1.DRPlanExecution, opts EmitOp
 			if err == nil && len(ir.Actions) == 0 {
 				continue // nothing succeeded in this entry: no reverse run
 			}
+			if err == nil && wf.Spec.GetExecutorType() == v1alpha1.ExecutorNative {
+				continue // checked; it runs in the operator, there is no Argo Workflow to print
+			}
 			var awf *wfv1.Workflow
 			if err == nil {
 				awf, err = EmitArgo(ir, opts)

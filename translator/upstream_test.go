@@ -208,3 +208,37 @@ func raw(s string) *runtime.RawExtension { return &runtime.RawExtension{Raw: []b
 func secretRef() *corev1.SecretKeySelector {
 	return &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "s"}, Key: "k"}
 }
+
+// A Subscription Replace is an IR operation of its own (delete if present, wait until gone, create), run by
+// the native engine; on Argo it is refused, naming the engine and the way out.
+func TestSubscriptionReplace(t *testing.T) {
+	g := NewWithT(t)
+	wf := mustUnmarshal[v1alpha1.DRWorkflow](t, `
+metadata: {name: w, namespace: shop}
+spec:
+  executor: {type: Native}
+  actions:
+  - name: resubscribe
+    type: Subscription
+    waitReady: true
+    subscription: {operation: Replace, name: api, spec: {feeds: []}}
+`)
+	g.Expect(ValidateWorkflow(wf)).To(BeEmpty())
+	ir, err := BuildForward(Input{Workflow: wf, Namespace: "shop", PlanName: "p", ExecutionName: "e", StageName: "s"})
+	g.Expect(err).NotTo(HaveOccurred())
+	req := ir.Actions[0].Resource
+	g.Expect(req.Operation).To(Equal(v1alpha1.OperationReplace))
+	g.Expect(req.WaitFor).To(Equal(WaitSubscriptionBound))
+	g.Expect(req.Namespace).To(Equal("default"))
+
+	rev, err := BuildReverse(Input{Workflow: wf, Namespace: "shop", PlanName: "p", ExecutionName: "e", StageName: "s"},
+		[]v1alpha1.ActionStatus{{Name: "resubscribe", Phase: v1alpha1.ActionSucceeded, Outputs: &v1alpha1.ActionOutputs{
+			SubscriptionRef: &v1alpha1.ResourceRef{APIVersion: ClusternetAPIVersion, Kind: KindSubscription, Namespace: "default", Name: "api", Created: true}}}})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(rev.Actions[0].Resource.Operation).To(Equal(v1alpha1.OperationDelete), "the inverse deletes the Subscription it created")
+
+	g.Expect(ValidateForArgo(wf)).To(ContainElement(And(HaveField("Field", "spec.actions[0].subscription.operation"),
+		HaveField("Detail", ContainSubstring("native engine only")))))
+	wf.Spec.Executor.Type = v1alpha1.ExecutorArgo
+	g.Expect(ValidateWorkflow(wf)).To(ContainElement(HaveField("Detail", ContainSubstring("a Delete action followed by a Create action"))))
+}

@@ -57,6 +57,9 @@ func validateActionBody(body *v1alpha1.ActionBody, executor v1alpha1.ExecutorTyp
 		errs = append(errs, field.Invalid(path.Child("timeout"), body.Timeout.Duration.String(), "must be a positive duration such as 30s or 5m"))
 	}
 	errs = append(errs, validateRetryPolicy(body.RetryPolicy, executor, path.Child("retryPolicy"))...)
+	if executor == v1alpha1.ExecutorArgo {
+		errs = append(errs, argoUnsupported(body, path)...)
+	}
 	if !configOK {
 		return errs
 	}
@@ -246,6 +249,34 @@ func validateClusternet(op v1alpha1.ResourceOperation, ops []string, name, names
 	}
 	if !hasSpec && op != v1alpha1.OperationDelete {
 		errs = append(errs, field.Required(path.Child("spec"), fmt.Sprintf("required when operation is %s", op)))
+	}
+	return errs
+}
+
+// replaceOnArgo is why a Subscription Replace cannot run on Argo.
+const replaceOnArgo = "Replace runs on the native engine only (spec.executor.type: Native): on Argo it would be " +
+	"`kubectl replace --force`, whose output Argo's executor cannot read once it deleted an existing Subscription; " +
+	"on Argo use a Delete action followed by a Create action"
+
+// argoUnsupported refuses what a body asks that the Argo engine cannot run.
+func argoUnsupported(body *v1alpha1.ActionBody, path *field.Path) field.ErrorList {
+	if s := body.Subscription; s != nil && s.Operation == v1alpha1.SubscriptionOperation(v1alpha1.OperationReplace) {
+		return field.ErrorList{field.Invalid(path.Child("subscription", "operation"), s.Operation, replaceOnArgo)}
+	}
+	return nil
+}
+
+// ValidateForArgo refuses what wf asks that the Argo engine cannot run (the operator asks it when a workflow
+// without spec.executor.type is to run on Argo, its default engine; with type Argo, ValidateWorkflow does).
+func ValidateForArgo(wf *v1alpha1.DRWorkflow) field.ErrorList {
+	var errs field.ErrorList
+	wf = withDefaults(wf)
+	for i := range wf.Spec.Actions {
+		a, p := &wf.Spec.Actions[i], field.NewPath("spec", "actions").Index(i)
+		errs = append(errs, argoUnsupported(&a.ActionBody, p)...)
+		if a.Rollback != nil {
+			errs = append(errs, argoUnsupported(&a.Rollback.ActionBody, p.Child("rollback"))...)
+		}
 	}
 	return errs
 }

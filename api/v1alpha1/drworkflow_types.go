@@ -45,6 +45,7 @@ const (
 	// OperationReplace (Subscription only, as upstream bcs-drplan-controller) deletes the object if it
 	// exists, waits until it is gone (Clusternet's finalizer released), then creates it from the action's
 	// spec. Its automatic inverse deletes the object it created; the version it replaced is not restored.
+	// Native engine only: refused on Argo.
 	OperationReplace ResourceOperation = "Replace"
 )
 
@@ -401,7 +402,8 @@ type LocalizationAction struct {
 // +kubebuilder:validation:XValidation:rule="(has(self.operation) && self.operation == 'Delete') || has(self.spec)",message="spec is required unless operation is Delete"
 type SubscriptionAction struct {
 	// operation to perform (default Create). Replace deletes an existing Subscription of that name, waits
-	// until it is gone, then creates it: Clusternet schedules it afresh.
+	// until it is gone, then creates it, so that Clusternet schedules it afresh; it runs on the native engine
+	// only (spec.executor.type Native) and is refused on Argo.
 	// +optional
 	// +kubebuilder:default=Create
 	Operation SubscriptionOperation `json:"operation,omitempty"`

@@ -87,6 +87,12 @@ func (r *DRPlanExecutionReconciler) startEntry(ctx context.Context, ex *drv1.DRP
 	p.wf = wf
 	e.WorkflowGeneration = wf.Generation
 	e.Engine = r.engineType(wf)
+	if e.Engine == drv1.ExecutorArgo {
+		if errs := translator.ValidateForArgo(wf); len(errs) > 0 {
+			p.workflow = []string{fmt.Sprintf("stage %s, workflow %s runs on Argo: %s", stage.Name, ref.Name, errs.ToAggregate().Error())}
+			return e, p
+		}
+	}
 	params, ferrs := translator.ResolveParamsWith(wf, plan, i, j, ex, r.valueReader(ctx, ex, wf, &p.transient))
 	e.Params = params
 	if len(ferrs) > 0 {

@@ -25,9 +25,10 @@ import (
 	"github.com/drplan/drplan-operator/test/argostandin"
 )
 
-// examples/upstream-style/rollout.yaml on both engines: a Globalization and a Subscription Replace, a stage
-// whose failurePolicy Continue lets the plan go on after it failed, and the revert deleting what was created.
-var _ = Describe("Upstream Globalization, Subscription Replace and stage failurePolicy", func() {
+// examples/upstream-style/rollout.yaml on both engines: a Globalization, a parameter read from a ConfigMap, a
+// stage whose failurePolicy Continue lets the plan go on after it failed, and the revert deleting what was
+// created; examples/upstream-style/replace.yaml (Subscription Replace) on the native engine, refused on Argo.
+var _ = Describe("Upstream Globalization, Subscription Replace, valueFrom and stage failurePolicy", func() {
 	const finalizer = "apps.clusternet.io/test-finalizer" // plays Clusternet's finalizer
 
 	DescribeTable("runs examples/upstream-style/rollout.yaml and reverts it",
@@ -53,20 +54,12 @@ var _ = Describe("Upstream Globalization, Subscription Replace and stage failure
 				}
 				return argostandin.Outcome{}
 			})
-			var oldUID types.UID
 			// Both engines: the operator reads valueFrom as the executor when the execution starts.
 			grantExecutor(ns, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get"}})
 			if engineType == drv1.ExecutorNative {
 				grantExecutorIn(ns, "default", rbacv1.PolicyRule{APIGroups: []string{"apps.clusternet.io"}, Resources: []string{"subscriptions"},
 					Verbs: []string{"get", "list", "watch", "create", "delete"}})
 				grantShippedGlobalizationRole(ns)
-				By("an earlier Subscription of that name exists, held by Clusternet's finalizer")
-				old := subscription(subKey)
-				old.SetFinalizers([]string{finalizer})
-				Expect(unstructured.SetNestedField(old.Object, map[string]any{"feeds": []any{},
-					"subscribers": []any{map[string]any{"clusterAffinity": map[string]any{}}}}, "spec")).To(Succeed())
-				Expect(k8sClient.Create(ctx, old)).To(Succeed())
-				oldUID = old.GetUID()
 			}
 
 			By("applying the example on " + string(engineType) + ", for this spec's child cluster and test server")
@@ -89,23 +82,8 @@ var _ = Describe("Upstream Globalization, Subscription Replace and stage failure
 			}
 
 			if engineType == drv1.ExecutorNative {
-				By("Clusternet releases the old Subscription once it is deleted, then binds the new one")
-				Eventually(func(g Gomega) {
-					got := subscription(subKey)
-					g.Expect(k8sClient.Get(ctx, subKey, got)).To(Succeed())
-					g.Expect(got.GetDeletionTimestamp()).NotTo(BeNil(), "Replace deletes the existing Subscription first")
-					got.SetFinalizers(nil)
-					g.Expect(k8sClient.Update(ctx, got)).To(Succeed())
-				}).Should(Succeed())
-				Eventually(func(g Gomega) {
-					got := subscription(subKey)
-					g.Expect(k8sClient.Get(ctx, subKey, got)).To(Succeed())
-					g.Expect(got.GetUID()).NotTo(Equal(oldUID), "created afresh")
-					feeds, _, _ := unstructured.NestedSlice(got.Object, "spec", "feeds")
-					g.Expect(feeds).To(HaveLen(1), "with the action's spec")
-					g.Expect(unstructured.SetNestedStringSlice(got.Object, []string{"clusternet-aaaaa/cluster-a"}, "status", "bindingClusters")).To(Succeed())
-					g.Expect(k8sClient.Status().Update(ctx, got)).To(Succeed())
-				}).Should(Succeed())
+				By("Clusternet's scheduler binds the Subscription in namespace default (played by the spec)")
+				bindSubscription(subKey.Namespace, subKey.Name)
 			}
 
 			ex := exWaitPhase(ns, "rollout-run", drv1.ExecutionFailed)
@@ -121,7 +99,7 @@ var _ = Describe("Upstream Globalization, Subscription Replace and stage failure
 			Expect(e.Params).To(ContainElement(drv1.ParamValue{Name: "replicas", Value: "5"}), "the value read is recorded")
 			Expect(exAction(e, "scale-everywhere").Outputs.GlobalizationRef).To(And(
 				HaveField("Name", globName), HaveField("Namespace", ""), HaveField("Created", true)))
-			Expect(exAction(e, "resubscribe").Outputs.SubscriptionRef).To(And(
+			Expect(exAction(e, "subscribe").Outputs.SubscriptionRef).To(And(
 				HaveField("Namespace", "default"), HaveField("Name", subKey.Name), HaveField("Created", true)))
 
 			if engineType == drv1.ExecutorNative {
@@ -141,8 +119,7 @@ var _ = Describe("Upstream Globalization, Subscription Replace and stage failure
 						compiled = string(out)
 					}
 				}
-				Expect(compiled).To(And(ContainSubstring("action: replace"), ContainSubstring("--force"),
-					ContainSubstring(`"kind": "Globalization"`), ContainSubstring(`{\"spec\":{\"replicas\":5}}`)))
+				Expect(compiled).To(And(ContainSubstring(`"kind": "Globalization"`), ContainSubstring(`{\"spec\":{\"replicas\":5}}`)))
 			}
 
 			By("reverting: the Subscription and the Globalization it created are deleted")
@@ -154,7 +131,7 @@ var _ = Describe("Upstream Globalization, Subscription Replace and stage failure
 					undone = exActionPhases(st.WorkflowExecutions[0])
 				}
 			}
-			Expect(undone).To(Equal(map[string]drv1.ActionPhase{"scale-everywhere": drv1.ActionSucceeded, "resubscribe": drv1.ActionSucceeded}))
+			Expect(undone).To(Equal(map[string]drv1.ActionPhase{"scale-everywhere": drv1.ActionSucceeded, "subscribe": drv1.ActionSucceeded}))
 			if engineType == drv1.ExecutorNative {
 				Eventually(func() bool {
 					return apierrors.IsNotFound(k8sClient.Get(ctx, types.NamespacedName{Name: globName}, globalization(globName)))
@@ -167,6 +144,74 @@ var _ = Describe("Upstream Globalization, Subscription Replace and stage failure
 		Entry("on Argo", drv1.ExecutorArgo),
 		Entry("on the native engine", drv1.ExecutorNative),
 	)
+
+	It("runs examples/upstream-style/replace.yaml on the native engine: delete, wait until gone, create; refused on Argo", func() {
+		ns, clusterNs := newNamespace(), newNamespace()
+		subKey := types.NamespacedName{Namespace: "default", Name: "api-" + clusterNs}
+		grantExecutor(ns)
+		grantExecutorIn(ns, "default", rbacv1.PolicyRule{APIGroups: []string{"apps.clusternet.io"}, Resources: []string{"subscriptions"},
+			Verbs: []string{"get", "list", "watch", "create", "delete"}})
+		By("an earlier Subscription of that name exists, held by Clusternet's finalizer")
+		old := subscription(subKey)
+		old.SetFinalizers([]string{finalizer})
+		Expect(unstructured.SetNestedField(old.Object, map[string]any{"feeds": []any{},
+			"subscribers": []any{map[string]any{"clusterAffinity": map[string]any{}}}}, "spec")).To(Succeed())
+		Expect(k8sClient.Create(ctx, old)).To(Succeed())
+
+		objs := loadObjects(filepath.Join(repoRoot, "examples", "upstream-style", "replace.yaml"))
+		for _, obj := range objs {
+			if obj.GetKind() == "DRPlan" {
+				stages, _, _ := unstructured.NestedSlice(obj.Object, "spec", "stages")
+				setParam(stages, 0, "managedClusterNamespace", clusterNs)
+				Expect(unstructured.SetNestedSlice(obj.Object, stages, "spec", "stages")).To(Succeed())
+			}
+			obj.SetNamespace(ns)
+			Expect(k8sClient.Create(ctx, obj.DeepCopy())).To(Succeed(), "%s %s as written", obj.GetKind(), obj.GetName())
+		}
+
+		By("the old Subscription is deleted first; Clusternet releases it; the new one is created and bound")
+		Eventually(func(g Gomega) {
+			got := subscription(subKey)
+			g.Expect(k8sClient.Get(ctx, subKey, got)).To(Succeed())
+			g.Expect(got.GetDeletionTimestamp()).NotTo(BeNil(), "Replace deletes the existing Subscription first")
+			g.Expect(got.GetUID()).To(Equal(old.GetUID()))
+			got.SetFinalizers(nil)
+			g.Expect(k8sClient.Update(ctx, got)).To(Succeed())
+		}).Should(Succeed())
+		Eventually(func(g Gomega) {
+			got := subscription(subKey)
+			g.Expect(k8sClient.Get(ctx, subKey, got)).To(Succeed())
+			g.Expect(got.GetUID()).NotTo(Equal(old.GetUID()), "created afresh")
+			feeds, _, _ := unstructured.NestedSlice(got.Object, "spec", "feeds")
+			g.Expect(feeds).To(HaveLen(1), "with the action's spec")
+			g.Expect(unstructured.SetNestedStringSlice(got.Object, []string{"clusternet-aaaaa/cluster-a"}, "status", "bindingClusters")).To(Succeed())
+			g.Expect(k8sClient.Status().Update(ctx, got)).To(Succeed())
+		}).Should(Succeed())
+		ex := exWaitPhase(ns, "reschedule-run", drv1.ExecutionSucceeded)
+		ref := exAction(ex.Status.StageStatuses[0].WorkflowExecutions[0], "resubscribe").Outputs.SubscriptionRef
+		Expect(ref).To(And(HaveField("Name", subKey.Name), HaveField("Created", true)))
+		Expect(ref.UID).NotTo(Equal(old.GetUID()))
+
+		exRevert(ns, "reschedule-revert", "reschedule", "reschedule-run")
+		exWaitPhase(ns, "reschedule-revert", drv1.ExecutionSucceeded)
+		Eventually(func() bool { return apierrors.IsNotFound(k8sClient.Get(ctx, subKey, subscription(subKey))) }).
+			Should(BeTrue(), "the revert deleted the Subscription the Replace created")
+
+		By("the same workflow on Argo is refused before anything runs, saying why and what to write instead")
+		argoStandIn()
+		wf := &drv1.DRWorkflow{}
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "reschedule-api"}, wf)).To(Succeed())
+		wf.Spec.Executor = nil // the operator's default engine: Argo in this suite
+		Expect(k8sClient.Update(ctx, wf)).To(Succeed())
+		exExecution(ns, "on-argo", "reschedule")
+		ex = exWaitPhase(ns, "on-argo", drv1.ExecutionFailed)
+		Expect(ex.Status.Message).To(And(ContainSubstring("runs on Argo"), ContainSubstring("native engine only"),
+			ContainSubstring("a Delete action followed by a Create action")))
+		Expect(exWorkflows(ns)).To(BeEmpty())
+		Expect(k8sClient.Patch(ctx, wf, rawMerge([]byte(`{"spec":{"executor":{"type":"Argo"}}}`)))).To(Succeed())
+		Eventually(readyOf(wf)).Should(And(haveReady(metav1.ConditionFalse, drv1.ReasonInvalid),
+			HaveField("Message", ContainSubstring("spec.actions[0].subscription.operation"))))
+	})
 
 	It("reads a parameter's valueFrom as the executor when the execution starts, and fails naming it when it cannot", func() {
 		ns := newNamespace()
