@@ -31,6 +31,10 @@ IMAGE_TARBALL      ?= $(CURDIR)/dist/drplan-operator-image.tar
 CONTAINER_TOOL     ?= docker
 # Extra flags for `make run`, e.g. RUN_ARGS=--default-executor=native.
 RUN_ARGS           ?=
+# Flags of the real-stack benchmark (go run -tags bench ./test/bench -h), e.g. BENCH_ARGS='-scale 0.1' for a quick run.
+BENCH_ARGS         ?=
+# Logs of the benchmark's stack and operator, and its results.json.
+BENCH_ARTIFACTS    ?= $(CURDIR)/artifacts/bench
 
 .PHONY: help
 help: ## List the targets.
@@ -62,8 +66,11 @@ fmt: ## gofmt every Go file.
 	gofmt -s -w $$(git ls-files '*.go')
 
 .PHONY: vet
-vet: ## go vet ./...
+vet: ## go vet ./..., and the code behind build tags (e2e, bench, localdev).
 	go vet ./...
+	go vet -tags e2e ./test/...
+	go vet -tags bench ./test/bench/
+	go vet -tags localdev ./cmd/...
 
 .PHONY: verify
 verify: generate manifests helm ## Fail when generated files, formatting or the Helm chart are stale.
@@ -116,8 +123,10 @@ fuzz: ## Run every fuzz target of the module (found by name, func Fuzz*) for FUZ
 	FUZZTIME=$(FUZZTIME) test/tools/fuzz.sh
 
 .PHONY: bench
-bench: ## Run the translator benchmarks.
+bench: envtest-assets e2e-tools build ## Run the translator benchmarks, then the operator on the real Argo controller (test/bench), which rewrites its section of docs/benchmarks.md and the plots.
 	go test ./translator -run '^$$' -bench . -benchmem
+	KUBEBUILDER_ASSETS=$(ASSETS) ARGO_CRD_DIR=$(ARGO_CRD_DIR) DRPLAN_E2E_TOOLS=$(E2E_TOOLS_DIR) \
+		go run -tags bench ./test/bench -out docs/benchmarks.md -artifacts $(BENCH_ARTIFACTS) -manager $(BIN)/manager $(BENCH_ARGS)
 
 ##@ Run and deploy
 

@@ -73,6 +73,9 @@ func (e *Engine) Sync(ctx context.Context, run *engine.Run) (engine.RunStatus, e
 		if err := e.checkOwned(run, wf); err != nil {
 			return failed(err.Error()), nil
 		}
+		if err := e.applyFailFast(ctx, run.Paused, wf); err != nil {
+			return engine.RunStatus{}, fmt.Errorf("holding Workflow %s after a failure (FailFast): %w", key, err)
+		}
 		if err := e.applyPause(ctx, run.Paused, wf); err != nil {
 			return engine.RunStatus{}, fmt.Errorf("suspending or resuming Workflow %s: %w", key, err)
 		}

@@ -62,6 +62,8 @@ type Task struct {
 	Action string
 	// Template is the task's template, nil when the Workflow does not define it.
 	Template *wfv1.Template
+	// RuntimeWhen: the task's `when` is a run-time condition the translator compiled (an expression tag).
+	RuntimeWhen bool
 }
 
 // Tasks lists the tasks of the entrypoint DAG in workflow order, with the action each runs (read from the
@@ -102,7 +104,7 @@ func Tasks(wf *wfv1.Workflow) ([]Task, error) {
 				break
 			}
 		}
-		tasks = append(tasks, Task{Name: t.Name, Action: action, Template: tmpl})
+		tasks = append(tasks, Task{Name: t.Name, Action: action, Template: tmpl, RuntimeWhen: translator.IsArgoRuntimeWhen(t.When)})
 	}
 	return tasks, nil
 }
@@ -124,6 +126,7 @@ func ActionStatuses(wf *wfv1.Workflow) ([]v1alpha1.ActionStatus, error) {
 	if err != nil {
 		return nil, err
 	}
+	nodes = withReleasedResults(wf, nodes)
 	byName := make(map[string]*wfv1.NodeStatus, len(nodes))
 	for id := range nodes {
 		n := nodes[id]
@@ -134,8 +137,32 @@ func ActionStatuses(wf *wfv1.Workflow) ([]v1alpha1.ActionStatus, error) {
 		node := byName[NodeName(wf, t.Name)]
 		out = append(out, actionStatus(wf, t, node, nodes))
 	}
+	if dagFailFast(wf) && firstFailed(out) != "" {
+		// As natively: under FailFast nothing runs after a failure, and what did not run says so, also what
+		// Argo omitted behind the failure.
+		for i := range out {
+			if out[i].Phase == v1alpha1.ActionSkipped && strings.HasPrefix(out[i].Message, "omitted:") {
+				out[i].Message = msgNotRun
+			}
+		}
+	}
 	return out, nil
 }
+
+// msgNotRetried starts the message of an action whose retry the FailFast hold kept from starting, the native
+// engine's words.
+const msgNotRetried = "not retried: the workflow stopped after a failure: "
+
+func tmplRetry(t *wfv1.Template) *wfv1.RetryStrategy {
+	if t == nil {
+		return nil
+	}
+	return t.RetryStrategy
+}
+
+// msgNotRun is the message of an action that did not run because the workflow stopped after a failure, the
+// native engine's words.
+const msgNotRun = "not run: the workflow stopped after a failure"
 
 func actionStatus(wf *wfv1.Workflow, t Task, node *wfv1.NodeStatus, nodes wfv1.Nodes) v1alpha1.ActionStatus {
 	st := v1alpha1.ActionStatus{Name: t.Action, Phase: v1alpha1.ActionPending}
@@ -170,7 +197,12 @@ func actionStatus(wf *wfv1.Workflow, t Task, node *wfv1.NodeStatus, nodes wfv1.N
 		if st.StartTime == nil {
 			st.StartTime = st.CompletionTime
 		}
-		if node.Phase == wfv1.NodeOmitted && wf.Spec.Shutdown != "" {
+		if node.Phase == wfv1.NodeSkipped && t.RuntimeWhen && strings.HasPrefix(node.Message, "when '") {
+			// Argo writes the resolved text ("when 'false' evaluated false"); the native engine's words
+			// for the same skip say what was decided.
+			st.Message = translator.WhenFalseMessage
+		}
+		if node.Phase == wfv1.NodeOmitted && wf.Spec.Shutdown != "" && !released(wf) {
 			// After a shutdown Argo still omits the dependents of the tasks it stopped ("omitted: depends
 			// condition not met"): they did not run because the run was canceled.
 			st.Phase, st.Message = v1alpha1.ActionCanceled, "canceled"
@@ -179,8 +211,23 @@ func actionStatus(wf *wfv1.Workflow, t Task, node *wfv1.NodeStatus, nodes wfv1.N
 		st.Phase = v1alpha1.ActionFailed
 		st.CompletionTime = timePtr(node.FinishedAt)
 		st.Message = failureMessage(node, last)
+		if named := timeoutMessage(t.Template, last.Message); named != last.Message && strings.HasSuffix(st.Message, last.Message) {
+			st.Message = strings.TrimSuffix(st.Message, last.Message) + named
+		}
 		if stoppedByShutdown(wf, st.Message) {
-			st.Phase = v1alpha1.ActionCanceled
+			switch {
+			case !released(wf):
+				st.Phase = v1alpha1.ActionCanceled
+			case last != node && last.Phase.FailedOrError() && !stoppedByShutdown(wf, last.Message):
+				// Ended by the operator after a FailFast hold while its next attempt waited: not retried, as
+				// natively (or out of retries, which Argo could not record under the suspension).
+				st.Message = msgNotRetried + timeoutMessage(t.Template, last.Message)
+				if rs := tmplRetry(t.Template); rs != nil && rs.Limit != nil && int(st.RetryCount) >= rs.Limit.IntValue() {
+					st.Message = "No more retries left: " + timeoutMessage(t.Template, last.Message)
+				}
+			default:
+				st.Phase, st.Message = v1alpha1.ActionSkipped, msgNotRun
+			}
 		}
 	default: // Pending (created, not yet running) and Running
 		st.Phase = v1alpha1.ActionRunning
@@ -358,11 +405,11 @@ func RunStatus(wf *wfv1.Workflow) (engine.RunStatus, error) {
 		return st, nil
 	}
 	st.CompletionTime = timePtr(wf.Status.FinishedAt)
-	canceled := wf.Spec.Shutdown != ""
+	canceled := wf.Spec.Shutdown != "" && !released(wf)
 	if canceled {
 		markUnstarted(st.Actions, v1alpha1.ActionCanceled, "canceled")
 	} else {
-		markUnstarted(st.Actions, v1alpha1.ActionSkipped, "not run: the workflow stopped after a failure")
+		markUnstarted(st.Actions, v1alpha1.ActionSkipped, msgNotRun)
 	}
 	c := engine.Counts(st.Actions)
 	switch {

@@ -196,6 +196,25 @@ func TestSkippedOmittedAndFailFast(t *testing.T) {
 	g.Expect(rs.Message).To(Equal("action b failed: received non-2xx response code: 503"))
 }
 
+// A task skipped by a run-time `when` reports the native engine's message for the same skip; a static one keeps
+// Argo's (TestSkippedOmittedAndFailFast).
+func TestRuntimeWhenSkipMessage(t *testing.T) {
+	g := NewWithT(t)
+	wf := testWF("w", [3]string{"a", "a", "http"}, [3]string{"b", "b", "http"})
+	main := &wf.Spec.Templates[len(wf.Spec.Templates)-1]
+	main.DAG.Tasks[1].When = `{{=(tasks["a"].status == "Failed")}}`
+	addNode(wf, "w.a", wfv1.NodeTypeHTTP, wfv1.NodeSucceeded, 1, 2, "")
+	addNode(wf, "w.b", wfv1.NodeTypeSkipped, wfv1.NodeSkipped, 2, 2, "when 'false' evaluated false")
+	wf.Status.Phase = wfv1.WorkflowSucceeded
+	wf.Status.FinishedAt = at(3)
+
+	rs, err := RunStatus(wf)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(rs.Actions[1].Phase).To(Equal(v1alpha1.ActionSkipped))
+	g.Expect(rs.Actions[1].Message).To(Equal(translator.WhenFalseMessage))
+	g.Expect(rs.Phase).To(Equal(v1alpha1.ExecutionSucceeded))
+}
+
 func TestRetriesExhausted(t *testing.T) {
 	g := NewWithT(t)
 	wf := testWF("w", [3]string{"j", "job", "create"})
@@ -273,7 +292,22 @@ func TestShutdownNodeShapesOfTheRealController(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(rs.Actions[0].Phase).To(Equal(v1alpha1.ActionFailed))
 	g.Expect(rs.Actions[2].Phase).To(Equal(v1alpha1.ActionSkipped))
+	// Under FailFast (Argo's default for a DAG) it says it did not run, as natively; under Continue Argo's words.
+	g.Expect(rs.Actions[2].Message).To(Equal(msgNotRun))
+	mainDAG(wf).FailFast = new(bool)
+	rs, err = RunStatus(wf)
+	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(rs.Actions[2].Message).To(Equal("omitted: depends condition not met"))
+}
+
+// mainDAG is the entrypoint DAG of a testWF Workflow.
+func mainDAG(wf *wfv1.Workflow) *wfv1.DAGTemplate {
+	for i := range wf.Spec.Templates {
+		if wf.Spec.Templates[i].Name == "main" {
+			return wf.Spec.Templates[i].DAG
+		}
+	}
+	return nil
 }
 
 func TestArgoErrorWithoutTaskFailure(t *testing.T) {

@@ -28,17 +28,19 @@ const (
 	suspendLift
 )
 
-// suspendFor decides, from the run's pause and the Workflow as read.
+// suspendFor decides, from the run's pause and the Workflow as read. A FailFast hold (failfast.go) also
+// suspends the Workflow: a resume never lifts it.
 func suspendFor(paused bool, wf *wfv1.Workflow) suspendAction {
 	if wf.Status.Phase.Completed() || wf.Spec.Shutdown != "" {
 		return suspendKeep
 	}
 	suspended := wf.Spec.Suspend != nil && *wf.Spec.Suspend
 	ours := wf.Annotations[v1alpha1.AnnotationSuspendedByOperator] == "true"
+	_, held := wf.Annotations[v1alpha1.AnnotationFailFastHold]
 	switch {
 	case paused && (!suspended || !ours):
 		return suspendSet
-	case !paused && ours:
+	case !paused && ours && !held:
 		return suspendLift
 	}
 	return suspendKeep

@@ -12,6 +12,10 @@ import (
 
 func TestSuspendFor(t *testing.T) {
 	yes := true
+	held := func(w *wfv1.Workflow) *wfv1.Workflow {
+		w.Annotations[v1alpha1.AnnotationFailFastHold] = "bad"
+		return w
+	}
 	wf := func(suspend *bool, ours bool, phase wfv1.WorkflowPhase, shutdown wfv1.ShutdownStrategy) *wfv1.Workflow {
 		w := &wfv1.Workflow{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{}}}
 		w.Spec.Suspend, w.Spec.Shutdown, w.Status.Phase = suspend, shutdown, phase
@@ -34,6 +38,8 @@ func TestSuspendFor(t *testing.T) {
 		{"resume lifts our suspension", false, wf(&yes, true, wfv1.WorkflowRunning, ""), suspendLift},
 		{"resume leaves argo suspend alone", false, wf(&yes, false, wfv1.WorkflowRunning, ""), suspendKeep},
 		{"ours but lifted by argo resume: drop the mark", false, wf(nil, true, wfv1.WorkflowRunning, ""), suspendLift},
+		{"resume keeps a FailFast hold", false, held(wf(&yes, true, wfv1.WorkflowRunning, "")), suspendKeep},
+		{"pause during a FailFast hold marks it ours", true, held(wf(&yes, false, wfv1.WorkflowRunning, "")), suspendSet},
 		{"finished: nothing to do", true, wf(nil, false, wfv1.WorkflowSucceeded, ""), suspendKeep},
 		{"shut down: nothing to do", true, wf(nil, false, wfv1.WorkflowRunning, wfv1.ShutdownStrategyTerminate), suspendKeep},
 	} {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -62,6 +63,11 @@ func (e *Engine) execute(ctx context.Context, s *runState, a *translator.Action,
 			}
 			return result{phase: v1alpha1.ActionFailed, message: msg, outputs: out, retries: attempt}
 		}
+		if s.stopsRetries() {
+			// FailFast: another action failed for good; a retry would be new work after the failure, and on
+			// Argo the held Workflow starts no new attempt either.
+			return result{phase: v1alpha1.ActionFailed, message: msgNotRetried + err.Error(), outputs: out, retries: attempt}
+		}
 		retries := attempt + 1
 		progress(func(st *v1alpha1.ActionStatus) {
 			st.RetryCount = retries
@@ -72,7 +78,25 @@ func (e *Engine) execute(ctx context.Context, s *runState, a *translator.Action,
 			return result{phase: v1alpha1.ActionCanceled, message: msgCanceled, outputs: out, retries: retries}
 		case <-time.After(backoff(a.Retry, attempt)):
 		}
+		if s.stopsRetries() { // another action failed while this one waited to retry
+			return result{phase: v1alpha1.ActionFailed, message: msgNotRetried + err.Error(), outputs: out, retries: attempt}
+		}
 	}
+}
+
+// msgNotRetried starts the message of a retryable failure not retried because the workflow stopped after
+// another action's failure (FailFast); the Argo engine words it the same.
+const msgNotRetried = "not retried: the workflow stopped after a failure: "
+
+// stopsRetries: under FailFast, no retry starts once an action failed for good (nor after a cancel, which
+// ends the attempt through its context anyway).
+func (s *runState) stopsRetries() bool {
+	if s == nil || s.ir == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stoppedLocked()
 }
 
 // backoff is the wait before retry n+1: Interval*BackoffFactor^n, spread by ±10% so that runs retrying
@@ -111,13 +135,27 @@ func withTimeout(ctx context.Context, d time.Duration) (context.Context, context
 	return context.WithTimeoutCause(ctx, d, fmt.Errorf("timed out after %s", d))
 }
 
-// timeoutErr puts the attempt's timeout in front of an error caused by it ("timed out after 30s: ...").
+// timeoutErr puts the attempt's timeout in front of an error caused by it ("timed out after 30s: ..."). An
+// error that already ends with the cause (net/http reports context.Cause: "POST <url>: timed out after 2s")
+// has it moved to the front, not said twice.
 func timeoutErr(ctx context.Context, err error) error {
 	if ctx.Err() == nil {
 		return err
 	}
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
+		if text, ok := strings.CutSuffix(err.Error(), ": "+cause.Error()); ok {
+			return fmt.Errorf("%v: %w", cause, relabeled{err, text})
+		}
 		return fmt.Errorf("%v: %w", cause, err)
 	}
 	return err
 }
+
+// relabeled is err with another text; errors.Is and As still see err.
+type relabeled struct {
+	err  error
+	text string
+}
+
+func (r relabeled) Error() string { return r.text }
+func (r relabeled) Unwrap() error { return r.err }

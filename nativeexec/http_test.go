@@ -2,6 +2,8 @@ package nativeexec
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -109,4 +111,19 @@ func TestBackoffGrowsExponentiallyWithJitter(t *testing.T) {
 	}
 	g.Expect(backoff(translator.Retry{Interval: time.Hour, BackoffFactor: 10}, 5)).To(Equal(maxBackoff))
 	g.Expect(backoff(translator.Retry{Interval: time.Second}, 3)).To(BeNumerically("<=", 1100*time.Millisecond), "factor below 1 means constant")
+}
+
+func TestTimeoutErrNamesTheTimeoutOnce(t *testing.T) {
+	g := NewWithT(t)
+	ctx, cancel := withTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	<-ctx.Done()
+	inner := fmt.Errorf("POST http://x.example/a: %w", context.Cause(ctx))
+	err := timeoutErr(ctx, inner)
+	g.Expect(err).To(MatchError("timed out after 1ms: POST http://x.example/a"))
+	g.Expect(errors.Is(err, inner)).To(BeTrue(), "still the same error underneath")
+
+	other := errors.New("reading the response of POST http://x.example/a: unexpected EOF")
+	g.Expect(timeoutErr(ctx, other)).To(MatchError("timed out after 1ms: reading the response of POST http://x.example/a: unexpected EOF"))
+	g.Expect(timeoutErr(context.Background(), other)).To(Equal(other), "not a timeout")
 }

@@ -168,7 +168,7 @@ func (e *Engine) jobAttempt(runCtx context.Context, s *runState, a *translator.A
 			if runCtx.Err() != nil {
 				return out, runCtx.Err() // canceled or the operator stops: Cancel deletes Jobs, a restart re-attaches
 			}
-			msg := fmt.Sprintf("job %s did not complete within %s", key, a.Timeout)
+			msg := fmt.Sprintf("timed out after %s: job %s did not complete", a.Timeout, key)
 			if err := e.deleteJob(context.WithoutCancel(runCtx), s.serviceAccount, *out.JobRef); err != nil {
 				msg += "; deleting it failed: " + err.Error()
 			} else {

@@ -218,6 +218,9 @@ func (e *Engine) advanceLocked(s *runState, candidates []int) {
 				continue
 			case a.Skipped:
 				s.settleLocked(i, v1alpha1.ActionSkipped, a.SkipReason)
+			case a.When != nil && !s.whenHoldsLocked(i):
+				// Skipped by its run-time `when` (or failed, if it could not be decided): settled like a
+				// static skip, so it satisfies its dependents.
 			default:
 				e.startLocked(s, i)
 				continue

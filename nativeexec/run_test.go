@@ -111,6 +111,33 @@ func TestFailFastStopsScheduling(t *testing.T) {
 	g.Expect(srv.callsTo("/c")).To(BeZero())
 }
 
+// The scenario the Argo engine is held to on the real controller (test/e2e): "bad" fails while "slow" runs;
+// "after" depends only on "slow". Under FailFast "slow" finishes and "after" never starts.
+func TestFailFastInADAGLetsRunningActionsFinishAndStartsNothing(t *testing.T) {
+	g := NewWithT(t)
+	release := make(chan struct{})
+	srv := newHookServer(t, map[string]http.HandlerFunc{
+		"/bad":  fail500,
+		"/slow": func(w http.ResponseWriter, _ *http.Request) { <-release; fmt.Fprint(w, "done") },
+	})
+	e, notified := testEngine(t)
+	run := testRun(testWorkflow(v1alpha1.WorkflowFailFast, httpAction("bad", srv.URL+"/bad"), httpAction("slow", srv.URL+"/slow"),
+		httpAction("after", srv.URL+"/after", "slow")))
+	g.Eventually(func() v1alpha1.ActionPhase {
+		st, err := e.Sync(context.Background(), run)
+		g.Expect(err).NotTo(HaveOccurred())
+		record(run, st)
+		return actionNamed(t, st, "bad").Phase
+	}, 10*time.Second).Should(Equal(v1alpha1.ActionFailed))
+	close(release) // slow ends after the failure, as in the e2e scenario
+	st := driveToEnd(t, e, run, notified)
+	g.Expect(st.Phase).To(Equal(v1alpha1.ExecutionFailed))
+	g.Expect(phases(st)).To(Equal(map[string]v1alpha1.ActionPhase{"bad": v1alpha1.ActionFailed, "slow": v1alpha1.ActionSucceeded,
+		"after": v1alpha1.ActionSkipped}))
+	g.Expect(actionNamed(t, st, "after").Message).To(Equal(msgNotRun))
+	g.Expect(srv.callsTo("/after")).To(BeZero())
+}
+
 func TestContinueRunsWhatDoesNotDependOnTheFailure(t *testing.T) {
 	g := NewWithT(t)
 	srv := newHookServer(t, map[string]http.HandlerFunc{"/a": fail500})
@@ -379,4 +406,21 @@ func TestReverseRunsRollbacksAndSkipsHTTPWithoutOne(t *testing.T) {
 	g.Expect(phases(st)).To(Equal(map[string]v1alpha1.ActionPhase{"undo-b": v1alpha1.ActionSucceeded, "a": v1alpha1.ActionSkipped}))
 	g.Expect(srv.order()).To(Equal([]string{"/undo-b"}))
 	g.Expect(strings.ToLower(actionNamed(t, st, "a").Message)).To(ContainSubstring("no automatic inverse"))
+}
+
+// Under FailFast a retry is new work after a failure: an action waiting to retry when another failed for good
+// is not retried (on Argo the held Workflow starts no new attempt either).
+func TestFailFastStopsRetries(t *testing.T) {
+	g := NewWithT(t)
+	srv := newHookServer(t, map[string]http.HandlerFunc{"/bad": fail500, "/flaky": fail500})
+	e, notified := testEngine(t)
+	run := testRun(testWorkflow(v1alpha1.WorkflowFailFast, httpAction("bad", srv.URL+"/bad"),
+		withRetry(httpAction("flaky", srv.URL+"/flaky"), 3, 500*time.Millisecond), httpAction("after", srv.URL+"/after", "bad")))
+	st := driveToEnd(t, e, run, notified)
+	g.Expect(st.Phase).To(Equal(v1alpha1.ExecutionFailed))
+	flaky := actionNamed(t, st, "flaky")
+	g.Expect(flaky.Phase).To(Equal(v1alpha1.ActionFailed))
+	g.Expect(flaky.Message).To(Equal(msgNotRetried + "received response code 500, want 2xx"))
+	g.Expect(flaky.RetryCount).To(BeZero())
+	g.Expect(srv.callsTo("/flaky")).To(Equal(1))
 }

@@ -118,7 +118,8 @@ func EmitArgo(ir *IR, opts EmitOptions) (*wfv1.Workflow, error) {
 }
 
 // dagTask is the DAG task of action a: its template (the action's own, or skipTemplate for a skipped action
-// with nothing to run), what it waits for, and `when: false` when it is skipped.
+// with nothing to run), what it waits for, and its `when`: false when it is skipped, an expression tag when it
+// has a run-time condition.
 func dagTask(a *Action, tasks map[string]string) (wfv1.DAGTask, error) {
 	task := wfv1.DAGTask{Name: tasks[a.Name], Template: tasks[a.Name]}
 	if len(a.DependsOn) > 0 {
@@ -132,8 +133,15 @@ func dagTask(a *Action, tasks map[string]string) (wfv1.DAGTask, error) {
 		}
 		task.Depends = argoDepends(deps)
 	}
-	if a.Skipped {
+	switch {
+	case a.Skipped:
 		task.When = argoWhenSkip
+	case a.When != nil:
+		when, err := argoWhen(a.When, tasks)
+		if err != nil {
+			return task, fmt.Errorf("action %s: %w", a.Name, err)
+		}
+		task.When = when
 	}
 	if a.HTTP == nil && a.Resource == nil && a.Approval == nil {
 		if !a.Skipped {

@@ -7,7 +7,7 @@
 //
 //  1. ValidateWorkflow / ValidatePlan   admission-time checks, every problem as a field.ErrorList
 //  2. ResolveParams                     workflow default < plan globalParams < stage entry params < execution params
-//  3. render                            Go templates (and $() references) filled in, `when` evaluated, the rendered text checked again
+//  3. render                            Go templates (and $() references) filled in, `when` on params evaluated, the rendered text checked again
 //  4. BuildForward / BuildReverse       validate (1), render (3) and build each action: the IR both engines run
 //  5. EmitArgo                          IR -> Argo Workflow (DESIGN.md section 4)
 //
@@ -26,6 +26,8 @@
 //	render.go             3: template data, text/template rendering, `when`, checks on the rendered text
 //	references.go         3: upstream's $(params.X), $(planName), $(outputs.A.F) turned into template actions
 //	mode.go               2, 3: the execution's mode and upstream's `when: mode == "install"`
+//	when.go               1, 4: a `when` on earlier actions' results: parsed, whitelisted, made canonical
+//	when_eval.go          the native engine's evaluation of such a `when`, in-process
 //	ir.go                 the IR types
 //	ir_forward.go         4: BuildForward
 //	ir_reverse.go         4: BuildReverse: rollbacks and automatic inverses, in reverse topological order
@@ -33,7 +35,7 @@
 //	argo.go               5: EmitArgo: the Workflow, its labels and annotations, the DAG
 //	argo_template.go      5: one action's leaf template (http or resource), retries, outputs
 //	manifestyaml.go       5: a resource manifest printed as YAML (sigs.k8s.io/yaml's printer, keys sorted)
-//	argoexpr.go           5: every Argo expression string (depends, when, conditions, jsonPaths)
+//	argoexpr.go           5: every Argo expression string (depends, when, conditions, jsonPaths, run-time when)
 //	names.go              deterministic Workflow, Job and task names
 //	argonames.go          names shared with argoexec, which reads compiled Workflows back
 //	argovalidate.go       Argo's validator, run offline

@@ -78,6 +78,10 @@ type Action struct {
 	// Skipped actions are not run and count as satisfied dependencies; SkipReason says why.
 	Skipped    bool
 	SkipReason string
+	// When, set on forward actions only, is a run-time condition (when.go): the engine evaluates it once the
+	// action is ready and, when false, skips the action with WhenFalseMessage (it still satisfies its
+	// dependents, as any skipped action).
+	When *Condition
 	// Timeout bounds one attempt.
 	Timeout time.Duration
 	Retry   Retry

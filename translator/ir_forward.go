@@ -13,8 +13,9 @@ import (
 // the rendered config into the request the engines send (requests.go).
 
 // BuildForward validates and renders in.Workflow into the forward run. Actions without any dependsOn in the
-// workflow run one after another in list order; otherwise they form the declared DAG. `when` is evaluated
-// here: false marks the action Skipped (it stays in the IR).
+// workflow run one after another in list order; otherwise they form the declared DAG. A `when` on params or
+// mode is evaluated here: false marks the action Skipped (it stays in the IR); one that reads the results of
+// earlier actions becomes the action's run-time condition (Action.When).
 func BuildForward(in Input) (*IR, error) {
 	ir, r, err := startBuild(&in, false, nil)
 	if err != nil {
@@ -30,7 +31,17 @@ func BuildForward(in Input) (*IR, error) {
 		p := actionsPath.Index(i)
 		act, aerrs := buildAction(r, ir, a.Name, &a.ActionBody, p)
 		errs = append(errs, aerrs...)
-		if a.When != "" {
+		switch {
+		case isRuntimeWhen(a.When):
+			cond, reason := parseCondition(a.When, conditionScope{
+				readable: readableBy(wf.Spec.Actions, wf.Spec.GetExecutorType(), i),
+				params:   r.param,
+			})
+			if reason != "" {
+				errs = append(errs, field.Invalid(p.Child("when"), a.When, reason))
+			}
+			act.When = cond
+		case a.When != "":
 			run, werr := r.renderWhen(p.Child("when"), a.When)
 			if werr != nil {
 				errs = append(errs, werr)

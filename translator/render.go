@@ -78,6 +78,13 @@ func newRenderer(in *Input, reverted []v1alpha1.ActionStatus) (*renderer, error)
 	return &renderer{data: data}, nil
 }
 
+// param returns the resolved value of a parameter.
+func (r *renderer) param(name string) (string, bool) {
+	params, _ := r.data["params"].(map[string]string)
+	v, ok := params[name]
+	return v, ok
+}
+
 // parseTemplate parses s as a Go text/template that fails on missing keys (seed section 3), with upstream's
 // $() references in its text turned into the equivalent actions (references.go). Errors carry no field
 // path: callers wrap them in a field error.

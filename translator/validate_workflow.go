@@ -117,9 +117,16 @@ func isParamName(s string) bool {
 	return true
 }
 
-// validateWhen checks an action's `when`: a template, or plain text that is "true", "false" or a mode
-// expression (mode.go).
-func validateWhen(when string, path *field.Path) field.ErrorList {
+// validateWhen checks the `when` of actions[i]: a run-time condition over the results of the actions it
+// depends on (when.go), a template, or plain text that is "true", "false" or a mode expression (mode.go).
+func validateWhen(actions []v1alpha1.Action, executor v1alpha1.ExecutorType, i int, path *field.Path) field.ErrorList {
+	when := actions[i].When
+	if isRuntimeWhen(when) {
+		if _, reason := parseCondition(when, conditionScope{readable: readableBy(actions, executor, i)}); reason != "" {
+			return field.ErrorList{field.Invalid(path, when, reason)}
+		}
+		return nil
+	}
 	if hasActions(when) {
 		return checkUserString(path, when, true)
 	}
@@ -234,7 +241,7 @@ func validateActions(actions []v1alpha1.Action, executor v1alpha1.ExecutorType, 
 		errs = append(errs, validateUpstreamAction(a, p)...)
 		errs = append(errs, validateActionBody(&a.ActionBody, executor, p)...)
 		if a.When != "" {
-			errs = append(errs, validateWhen(a.When, p.Child("when"))...)
+			errs = append(errs, validateWhen(actions, executor, i, p.Child("when"))...)
 		}
 		if op, ok := resourceOperation(&a.ActionBody); ok && op == v1alpha1.OperationPatch && a.Rollback == nil {
 			errs = append(errs, field.Required(p.Child("rollback"),

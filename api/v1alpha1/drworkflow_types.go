@@ -228,8 +228,10 @@ type Action struct {
 	// +kubebuilder:validation:items:MaxLength=63
 	DependsOn []string `json:"dependsOn,omitempty"`
 
-	// when is a template that must render to "true" or "false"; false skips the action
-	// (a skipped dependency counts as satisfied).
+	// when decides whether the action runs; false skips it (a skipped dependency counts as satisfied). A
+	// template on params or mode rendering to "true" or "false" is decided when the run is compiled; a
+	// condition on the results of the actions it depends on, {{ .outputs.ACTION.phase == 'Succeeded' }},
+	// is decided when the action becomes ready (see the user guide for the supported forms).
 	// +optional
 	When string `json:"when,omitempty"`
 

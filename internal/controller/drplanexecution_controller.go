@@ -210,10 +210,22 @@ func (r *DRPlanExecutionReconciler) ensureFinalizer(ctx context.Context, ex *drv
 	return nil
 }
 
-// afterTerminal makes sure the plan shows a finished execution and its lock is released.
+// afterTerminal makes sure the plan shows a finished execution and its lock is released, and keeps the
+// ExternalChanges condition true: Argo's controls can copy or restart a finished run.
 func (r *DRPlanExecutionReconciler) afterTerminal(ctx context.Context, ex *drv1.DRPlanExecution) (reconcile.Result, error) {
 	if err := r.releasePlanLock(ctx, ex); err != nil {
 		return transient(ctx, err)
+	}
+	before := ex.DeepCopy()
+	if err := r.noteExternalChanges(ctx, ex, r.now()); err != nil {
+		return transient(ctx, err)
+	}
+	if statusChanged(before.Status, ex.Status) {
+		if err := r.Status().Patch(ctx, ex, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+			return transient(ctx, err)
+		}
+		r.wrote(ex, before.ResourceVersion)
+		r.recordTransitions(ctx, before, ex)
 	}
 	// The finalizer stays until the execution is deleted (finalize removes it at once for a finished one):
 	// removing it here would cost a write per execution for nothing.

@@ -29,6 +29,9 @@ func (r *DRPlanExecutionReconciler) recordTransitions(ctx context.Context, befor
 		r.event(after, corev1.EventTypeNormal, drv1.ReasonApproved, "Approve", a.message)
 	}
 	observeApprovals(after, approved)
+	if msg := newExternalChanges(before.Status.Conditions, after.Status.Conditions); msg != "" {
+		r.event(after, corev1.EventTypeWarning, drv1.ReasonExternalChanges, "Observe", msg)
+	}
 	if before.Status.Phase == after.Status.Phase {
 		return
 	}

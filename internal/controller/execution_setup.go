@@ -17,6 +17,7 @@ import (
 // +kubebuilder:rbac:groups=dr.bkbcs.tencent.com,resources=drplans/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=dr.bkbcs.tencent.com,resources=drworkflows,verbs=get;list;watch
 // +kubebuilder:rbac:groups=argoproj.io,resources=workflows,verbs=get;list;watch;create;patch;update
+// +kubebuilder:rbac:groups=argoproj.io,resources=workflowtasksets,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // SetupExecutionReconciler builds the execution reconciler on opts.Engines and registers it.

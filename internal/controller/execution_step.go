@@ -44,6 +44,9 @@ func (r *DRPlanExecutionReconciler) step(ctx context.Context, ex *drv1.DRPlanExe
 	if !st.Phase.IsTerminal() {
 		settlePickedUp(st, ex.Generation, now)
 	}
+	if xerr := r.noteExternalChanges(ctx, ex, now); err == nil {
+		err = xerr
+	}
 	return err
 }
 

@@ -95,6 +95,16 @@ type Engine interface {
 	Cancel(ctx context.Context, run *Run) error
 }
 
+// ExternalChangeFinder is implemented by engines whose runs can be copied, restarted or held outside the
+// operator (Argo: argo resubmit, argo retry, argo suspend). The reconciler asks it about every execution,
+// running or ended, and reports what it finds (api/v1alpha1/outside.go); nothing found is ever recorded as
+// the execution's run.
+type ExternalChangeFinder interface {
+	// ExternalChanges describes, one sentence each in a stable order, what was done to ex's runs outside
+	// the operator and still has effect.
+	ExternalChanges(ctx context.Context, ex *v1alpha1.DRPlanExecution) ([]string, error)
+}
+
 // Counts summarises action phases.
 func Counts(actions []v1alpha1.ActionStatus) v1alpha1.ExecutionSummary {
 	var s v1alpha1.ExecutionSummary

@@ -15,12 +15,14 @@
 //   - tasks whose template has a retryStrategy get a Retry node holding the final phase whose children are
 //     the attempts "<node>(0)", "<node>(1)", ... flagged nodeFlag.retried; an exhausted Retry node ends with
 //     Argo's message "No more retries left" and its last attempt's phase; it takes the last attempt's outputs.
-//   - `when` that is literally "false" -> a Skipped node "when 'false' evaluated false"; a task whose depends
+//   - `when` that is "false", literally or once its expression tag is resolved with Argo's own template library
+//     over the tasks' status and outputs -> a Skipped node "when 'false' evaluated false"; a task whose depends
 //     logic cannot be met (a dependency neither Succeeded nor Skipped nor Daemoned, no continueOn) -> an
 //     Omitted node "omitted: depends condition not met".
 //   - DAG failFast holds nothing back: Argo v3.7 reads it only when it assesses the DAG's phase, so after a
 //     failure the tasks that do not depend on it still start, under failFast true or false alike.
-//   - http templates: node type HTTP, outputs.result is the body (on failure too); a failure says
+//   - http templates: node type HTTP, outputs.result is the body (on failure too; none when the call got no
+//     answer, e.g. past its timeoutSeconds: Outcome.NoResponse); a failure says
 //     "successCondition '<condition>' evaluated false" when the template has a successCondition (the
 //     translator always writes one) and "received non-2xx response code: N" only without one. Resource
 //     templates: node type Pod, output parameters declared by the template (valueFrom.jsonPath) filled from the
@@ -29,14 +31,16 @@
 //   - suspend templates: a Suspend node that stays Running until someone sets it Succeeded (argo resume).
 //   - spec.suspend true: running pod nodes still advance, http nodes do not (Argo reconciles their task sets
 //     after its suspend check), no node is created and the Workflow does not end, not even after a shutdown,
-//     until the suspension is lifted.
+//     until the suspension is lifted. An http call still ends meanwhile, as Argo's agent ends it: its result
+//     goes to the status of the WorkflowTaskSet named like the Workflow (status.nodes by node ID, the agent's
+//     NodeResult), and reaches the node on the first pass without suspend and without shutdown.
 //   - spec.shutdown set: unfinished http and Retry nodes -> Failed "Stopped with strategy 'Terminate'", pod
 //     nodes -> Failed "workflow shutdown with strategy:  Terminate" (two spaces, as Argo writes it); nothing new
 //     starts; the Workflow fails in the same pass, omitting the dependents of stopped http nodes, while the
 //     dependents of stopped pod nodes get no node (their task results arrive after Argo assessed the DAG).
 //
-// What it does not do: run pods, evaluate Argo expressions (only the literal when "false", and a
-// retryStrategy expression, with the expr-lang library Argo uses), honour retry
+// What it does not do: run pods, evaluate Argo expressions other than a `when` (through Argo's
+// util/template) and a retryStrategy expression (with the expr-lang library Argo uses), honour retry
 // backoff timing (one attempt per pass), synchronization, TTL, pod GC, hooks, steps templates, artifacts.
 // Outcomes of each task come from a Script the test supplies; by default every task succeeds.
 package argostandin
@@ -51,9 +55,11 @@ import (
 	"time"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	"github.com/argoproj/argo-workflows/v3/util/template"
 	"github.com/expr-lang/expr"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/uuid"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -75,6 +81,9 @@ type Outcome struct {
 	Result string
 	// StatusCode of an http call; >= 300 fails with Argo's non-2xx message.
 	StatusCode int
+	// NoResponse fails an http call that got no answer (a transport error, its timeout): the agent then
+	// records Message and no outputs.
+	NoResponse bool
 	// Params override output parameter values by name.
 	Params map[string]string
 }
@@ -98,7 +107,10 @@ type StandIn struct {
 
 	mu     sync.Mutex
 	script Script
-	paused atomic.Bool
+	// taskSets holds the http results the agent part recorded under spec.suspend, by Workflow, until they
+	// reach the nodes; Pass writes them to the WorkflowTaskSet.
+	taskSets map[types.NamespacedName]map[string]wfv1.NodeResult
+	paused   atomic.Bool
 	// Writes counts status updates the stand-in made (node transitions written).
 	Writes  atomic.Int64
 	onWrite func(wf *wfv1.Workflow)
@@ -164,7 +176,11 @@ func (s *StandIn) Pass(ctx context.Context) error {
 		if wf.Status.Phase.Completed() || wf.DeletionTimestamp != nil {
 			continue
 		}
-		if s.Step(wf) {
+		changed := s.Step(wf)
+		if err := s.writeTaskSet(ctx, wf); err != nil {
+			return err
+		}
+		if changed {
 			if err := s.Client.Update(ctx, wf); err != nil {
 				if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
 					continue
@@ -243,7 +259,12 @@ func (s *StandIn) Step(wf *wfv1.Workflow) bool {
 				continue // waits until resumed (argo resume, or the operator's approval)
 			}
 			if suspended && n.Type == wfv1.NodeTypeHTTP {
-				continue // Argo reconciles http task results only when not suspended
+				s.agentResult(wf, tasks[name], mapping[name], n) // the agent ends the call; Argo shows it later
+				continue
+			}
+			if s.applyAgentResult(wf, n) {
+				changed = true
+				continue
 			}
 			if s.advance(wf, tasks[name], mapping[name], n) {
 				changed = true
@@ -278,8 +299,8 @@ func (s *StandIn) Step(wf *wfv1.Workflow) bool {
 		case !run:
 			s.put(wf, name, t.Name, wfv1.NodeTypeSkipped, wfv1.NodeOmitted, "omitted: depends condition not met", t)
 			s.markDone(wf, name)
-		case strings.TrimSpace(t.When) == "false":
-			s.put(wf, name, t.Name, wfv1.NodeTypeSkipped, wfv1.NodeSkipped, fmt.Sprintf("when '%s' evaluated false", t.When), t)
+		case s.resolveWhen(wf, main.DAG.Tasks, t.When) == "false":
+			s.put(wf, name, t.Name, wfv1.NodeTypeSkipped, wfv1.NodeSkipped, "when 'false' evaluated false", t)
 			s.markDone(wf, name)
 		default:
 			tmpl := tasks[t.Name].tmpl
@@ -317,6 +338,51 @@ func (s *StandIn) Step(wf *wfv1.Workflow) bool {
 		return s.finish(wf, wfv1.WorkflowFailed, "")
 	}
 	return s.finish(wf, wfv1.WorkflowSucceeded, "")
+}
+
+// resolveWhen is a task's `when` as the controller resolves it before deciding (dag.go,
+// resolveDependencyReferences): JSON-marshalled, its tags substituted by Argo's own template.ReplaceStrictAny
+// over the tasks' variables (status, outputs.result, outputs.parameters; a Retry node carries its last
+// attempt's phase and outputs), and unmarshalled. Every finished task is in scope, not only the ancestors: the
+// translator lets a `when` read only its ancestors, so the answer is the same. A `when` it cannot resolve is
+// returned as written.
+func (s *StandIn) resolveWhen(wf *wfv1.Workflow, tasks []wfv1.DAGTask, when string) string {
+	when = strings.TrimSpace(when)
+	if !strings.Contains(when, "{{") {
+		return when
+	}
+	scope := map[string]any{}
+	for i := range tasks {
+		n := s.node(wf, tasks[i].Name)
+		if n == nil || !n.Fulfilled() {
+			continue
+		}
+		prefix := "tasks." + tasks[i].Name
+		scope[prefix+".status"] = string(n.Phase)
+		if o := n.Outputs; o != nil {
+			if o.Result != nil {
+				scope[prefix+".outputs.result"] = *o.Result
+			}
+			for _, p := range o.Parameters {
+				if p.Value != nil {
+					scope[prefix+".outputs.parameters."+p.Name] = p.Value.String()
+				}
+			}
+		}
+	}
+	raw, err := json.Marshal(when)
+	if err != nil {
+		return when
+	}
+	out, err := template.ReplaceStrictAny(string(raw), scope, []string{"tasks", "steps"})
+	if err != nil {
+		return when
+	}
+	var resolved string
+	if err := json.Unmarshal([]byte(out), &resolved); err != nil {
+		return when
+	}
+	return resolved
 }
 
 func (s *StandIn) node(wf *wfv1.Workflow, task string) *wfv1.NodeStatus {
@@ -449,6 +515,9 @@ func (s *StandIn) advance(wf *wfv1.Workflow, dt dagTask, action string, n *wfv1.
 		target.Outputs = &wfv1.Outputs{Result: &o.Result}
 		if code >= 300 || code < 200 {
 			fail = true
+		}
+		if o.NoResponse {
+			target.Outputs, fail = nil, true
 		}
 		if fail && msg == "" {
 			// Argo's agent names the status code only when the template has no successCondition; the

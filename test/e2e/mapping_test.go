@@ -64,7 +64,7 @@ var responseCode = regexp.MustCompile(`response code: (\d{3})`)
 // replay runs the real Workflow's spec through the stand-in, in memory, with each task's (and attempt's)
 // outcome read from the real node status. Tasks the real controller stopped with spec.shutdown are held
 // until the stand-in has nothing else to do, then the replay sets the same shutdown. Suspend nodes (Approval
-// gates) the real run resumed are resumed the same way when the stand-in waits on them.
+// gates) the real run ended (resumed, refused, timed out) are ended the same way when the stand-in waits on them.
 func replay(real *wfv1.Workflow) *wfv1.Workflow {
 	GinkgoHelper()
 	realNodes, err := argoexec.Nodes(real)
@@ -115,6 +115,9 @@ func replay(real *wfv1.Workflow) *wfv1.Workflow {
 				}
 			}
 		}
+		if target.Type == wfv1.NodeTypeHTTP && target.Phase.FailedOrError() && (target.Outputs == nil || target.Outputs.Result == nil) {
+			o.NoResponse = true // no answer (its timeout): the agent recorded no body
+		}
 		if m := responseCode.FindStringSubmatch(target.Message); m != nil {
 			o.StatusCode, _ = strconv.Atoi(m[1])
 		}
@@ -127,9 +130,10 @@ func replay(real *wfv1.Workflow) *wfv1.Workflow {
 			continue
 		}
 		idle++
-		// Approval gates: resume the suspend nodes the real run's approvers resumed, as they did.
+		// Approval gates: end the suspend nodes the real run ended as it did (approved or timed out with Continue:
+		// Succeeded; refused or timed out with Fail: Failed).
 		for id, n := range fake.Status.Nodes {
-			if r, ok := byName[n.Name]; ok && n.IsActiveSuspendNode() && r.Phase == wfv1.NodeSucceeded {
+			if r, ok := byName[n.Name]; ok && n.IsActiveSuspendNode() && (r.Phase == wfv1.NodeSucceeded || r.Phase == wfv1.NodeFailed) {
 				n.Phase, n.Message, n.FinishedAt = r.Phase, r.Message, r.FinishedAt
 				fake.Status.Nodes[id] = n
 				idle = 0
@@ -138,7 +142,8 @@ func replay(real *wfv1.Workflow) *wfv1.Workflow {
 		if idle > 2 && real.Spec.Shutdown != "" && fake.Spec.Shutdown == "" {
 			fake.Spec.Shutdown = real.Spec.Shutdown
 		}
-		Expect(idle).To(BeNumerically("<", 10), "the stand-in's replay of %s is stuck:\n%s", real.Name, nodeTable(fake))
+		Expect(idle).To(BeNumerically("<", 10), "the stand-in's replay of %s is stuck:\n%s\n(real spec.suspend %v, annotations %v)",
+			real.Name, nodeTable(fake), real.Spec.Suspend, real.Annotations)
 	}
 	Expect(fake.Status.Phase.Completed()).To(BeTrue(), "the stand-in's replay of %s completed", real.Name)
 	return fake

@@ -201,14 +201,17 @@ var _ = Describe("DRPlanExecution on Argo", func() {
 	})
 
 	DescribeTable("workflow failurePolicy", func(policy drv1.WorkflowFailurePolicy, afterPhase drv1.ActionPhase) {
-		// "bad" fails while "slow" still runs; "after" depends only on "slow".
+		// "bad" fails while "slow" still runs; "after" depends only on "slow". Under FailFast "slow" ends only
+		// once the operator held the Workflow (spec.suspend), as in test/e2e, where the hook is released after
+		// the execution shows "bad" failed.
 		argo.SetScript(func(t argostandin.Task) argostandin.Outcome {
 			switch t.Action {
 			case "bad":
 				return argostandin.Outcome{Fail: true, StatusCode: 503, Result: `{"error":"unavailable"}`}
 			case "slow":
 				n, ok := t.Workflow.Status.Nodes[t.Workflow.NodeID(t.Workflow.Name+".bad")]
-				return argostandin.Outcome{Hold: !ok || !n.Fulfilled()}
+				held := t.Workflow.Spec.Suspend != nil && *t.Workflow.Spec.Suspend
+				return argostandin.Outcome{Hold: !ok || !n.Fulfilled() || (policy == drv1.WorkflowFailFast && !held), Result: "done"}
 			}
 			return argostandin.Outcome{}
 		})
@@ -226,13 +229,22 @@ var _ = Describe("DRPlanExecution on Argo", func() {
 		Expect(exAction(e, "bad").Outputs.HTTPResponse.Body).To(Equal(`{"error":"unavailable"}`))
 		Expect(exAction(e, "slow").Phase).To(Equal(drv1.ActionSucceeded))
 		Expect(exAction(e, "after").Phase).To(Equal(afterPhase))
+		if policy == drv1.WorkflowFailFast {
+			// Argo alone would start "after" (it reads the DAG's failFast only when it assesses the DAG's phase);
+			// the operator held the Workflow (spec.suspend) while "slow" finished, then ended it. "slow"'s result
+			// came from the task set, where the agent (the stand-in's) wrote it under the suspension.
+			Expect(exAction(e, "after").Message).To(Equal("not run: the workflow stopped after a failure"))
+			Expect(exAction(e, "slow").Outputs).NotTo(BeNil())
+			wf := &wfv1.Workflow{}
+			Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: e.ArgoWorkflow.Name}, wf)).To(Succeed())
+			Expect(wf.Annotations).To(HaveKeyWithValue(drv1.AnnotationFailFastHold, "bad"))
+			Expect(wf.Annotations).To(HaveKey(drv1.AnnotationFailFastEnded))
+			Expect(wf.Spec.Shutdown).To(Equal(wfv1.ShutdownStrategyTerminate))
+		}
 		Expect(ex.Status.Message).To(ContainSubstring("action bad failed"))
 		Expect(meta.FindStatusCondition(ex.Status.Conditions, drv1.ConditionCompleted).Reason).To(Equal(drv1.ReasonFailed))
 	},
-		// KNOWN GAP: DESIGN says FailFast starts nothing after a failure, but Argo v3.7 reads a DAG's failFast only
-		// when it assesses the DAG's phase, so an independent branch still starts (seen on the real controller in
-		// test/e2e; the stand-in does the same since). See docs/e2e.md.
-		Entry("FailFast (KNOWN GAP: Argo still starts an independent branch)", drv1.WorkflowFailFast, drv1.ActionSucceeded),
+		Entry("FailFast starts nothing after the failure; what runs finishes", drv1.WorkflowFailFast, drv1.ActionSkipped),
 		Entry("Continue runs what does not depend on it", drv1.WorkflowContinue, drv1.ActionSucceeded),
 	)
 

@@ -19,6 +19,7 @@ import (
 	"github.com/drplan/drplan-operator/internal/engine"
 	"github.com/drplan/drplan-operator/nativeexec"
 	"github.com/drplan/drplan-operator/test/argostandin"
+	"github.com/drplan/drplan-operator/translator"
 )
 
 // The engine contract: the same workflow with the same action outcomes gives the same action statuses (phase,
@@ -87,6 +88,15 @@ var _ = Describe("Engine contract", Ordered, func() {
 		Entry("DAG", scenario{actions: contractDAG(), want: drv1.ExecutionSucceeded}),
 		Entry("when false skips, and the skipped action satisfies its dependent", scenario{
 			actions: whenFalse(contractActions("a", "b"), "a"), want: drv1.ExecutionSucceeded}),
+		Entry("a run-time when on an earlier result holds: the action runs", scenario{
+			actions:  runtimeWhen(contractActions("a", "b", "c"), "b", readyGate),
+			outcomes: map[string]argostandin.Outcome{"a": {Result: `{"state":"ready"}`}}, want: drv1.ExecutionSucceeded}),
+		Entry("a run-time when on an earlier result does not hold: skipped, its dependent runs", scenario{
+			actions:  runtimeWhen(contractActions("a", "b", "c"), "b", readyGate),
+			outcomes: map[string]argostandin.Outcome{"a": {Result: `{"state":"busy","x":"'}} || true"}`}}, want: drv1.ExecutionSucceeded}),
+		Entry("a run-time when reads a skipped action's phase, transitively", scenario{
+			actions: runtimeWhen(whenFalse(contractActions("a", "b", "c"), "a"), "c", "{{ .outputs.a.phase == 'Skipped' }}"),
+			want:    drv1.ExecutionSucceeded}),
 		Entry("retries until success", scenario{
 			actions:  retried(contractActions("a", "b"), "a", 2),
 			outcomes: map[string]argostandin.Outcome{"a": {FailAttempts: 1}}, want: drv1.ExecutionSucceeded}),
@@ -201,6 +211,10 @@ func scriptedServer(outcomes map[string]argostandin.Outcome) *httptest.Server {
 			http.Error(w, "scripted failure", http.StatusInternalServerError)
 			return
 		}
+		if o.Result != "" {
+			fmt.Fprint(w, o.Result)
+			return
+		}
 		fmt.Fprint(w, "ok")
 	}))
 }
@@ -210,6 +224,9 @@ func comparable(st engine.RunStatus) map[string]string {
 	out := map[string]string{}
 	for _, a := range st.Actions {
 		out[a.Name] = fmt.Sprintf("%s retries=%d", a.Phase, a.RetryCount)
+		if a.Message == translator.WhenFalseMessage { // skipped by a run-time when: the same words on both
+			out[a.Name] += " " + a.Message
+		}
 	}
 	return out
 }
@@ -228,6 +245,19 @@ func contractDAG() []drv1.Action {
 	as[1].DependsOn = []string{"a"}
 	as[2].DependsOn = []string{"a"}
 	as[3].DependsOn = []string{"b", "c"}
+	return as
+}
+
+// readyGate holds when action a succeeded and answered {"state":"ready"}.
+const readyGate = `{{ .outputs.a.phase == 'Succeeded' && .outputs.a.httpResponse.body contains '"state":"ready"' }}`
+
+// runtimeWhen gives the named action a run-time `when`.
+func runtimeWhen(as []drv1.Action, name, when string) []drv1.Action {
+	for i := range as {
+		if as[i].Name == name {
+			as[i].When = when
+		}
+	}
 	return as
 }
 

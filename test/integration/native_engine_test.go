@@ -283,6 +283,21 @@ var _ = Describe("Native engine", Ordered, func() {
 		Expect(nativeAction(st, "subscribe").Outputs.SubscriptionRef).To(HaveField("UID", subscription.GetUID()))
 	})
 
+	It("fails a Subscription wait that outlives the action's timeout, naming the timeout", func() {
+		ns := newNamespace()
+		grantExecutor(ns, rbacv1.PolicyRule{APIGroups: []string{"apps.clusternet.io"}, Resources: []string{"subscriptions"},
+			Verbs: []string{"get", "watch", "create"}})
+		sub := drv1.Action{Name: "subscribe", ActionBody: drv1.ActionBody{Type: drv1.ActionTypeSubscription, Timeout: &metav1.Duration{Duration: 2 * time.Second},
+			Subscription: &drv1.SubscriptionAction{Operation: drv1.SubscriptionOperation(drv1.OperationCreate), Name: "api", Namespace: ns, WaitReady: true,
+				Spec: &runtime.RawExtension{Raw: []byte(`{"feeds":[{"apiVersion":"apps/v1","kind":"Deployment","name":"api","namespace":"shop"}],"subscribers":[{"clusterAffinity":{}}]}`)}}}}
+		st := driveNative(eng, nativeRun(ns, drv1.WorkflowFailFast, sub), notified)
+		Expect(st.Phase).To(Equal(drv1.ExecutionFailed))
+		a := nativeAction(st, "subscribe")
+		Expect(a.Phase).To(Equal(drv1.ActionFailed))
+		Expect(a.Message).To(HavePrefix("timed out after 2s: "))
+		Expect(a.Message).To(ContainSubstring("is not bound to a cluster (status.bindingClusters) yet"))
+	})
+
 	It("creates a Job under its deterministic name and maps the status it reaches", func() {
 		ns := newNamespace()
 		grantExecutor(ns, rbacv1.PolicyRule{APIGroups: []string{"batch"}, Resources: []string{"jobs"}, Verbs: []string{"get", "create", "delete"}})
@@ -340,7 +355,7 @@ var _ = Describe("Native engine", Ordered, func() {
 		st := driveNative(eng, slow, notified)
 		Expect(st.Phase).To(Equal(drv1.ExecutionFailed))
 		ref := nativeAction(st, "slow").Outputs.JobRef
-		Expect(nativeAction(st, "slow").Message).To(ContainSubstring("did not complete within 2s; deleted it"))
+		Expect(nativeAction(st, "slow").Message).To(Equal("timed out after 2s: job " + ns + "/" + ref.Name + " did not complete; deleted it"))
 		Expect(apierrors.IsNotFound(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: ref.Name}, &batchv1.Job{}))).To(BeTrue())
 
 		canceled := nativeRun(ns, drv1.WorkflowFailFast, nativeJob("held", ns, time.Minute))

@@ -20,7 +20,9 @@
 //   - the pod runner, a goroutine of the process that called Start, stands in for the kubelet on agent pods and
 //     resource pods: kwok only marks them Running; the runner runs `argoexec agent main` or
 //     `argoexec resource <action>` as a local process with the pod's environment, then patches the pod status to
-//     Succeeded or Failed (main's exit code, argoexec's last "Error: " line as the message).
+//     Succeeded or Failed (main's exit code, argoexec's last "Error: " line as the message). Like the kubelet
+//     it enforces the pod's activeDeadlineSeconds on these runs (deadline.go): past it, the run is killed and
+//     the pod Failed with reason DeadlineExceeded, which kwok does not do for the pods it finishes.
 //     As root, every run gets a private mount namespace with its own /tmp and runs as nobody, so runs go in
 //     parallel and argoexec's fixed paths (/tmp/manifest.yaml, /dev/termination-log) never touch the host.
 //     Otherwise argoexec runs as the current user and resource runs take turns around /tmp/manifest.yaml (and two

@@ -43,6 +43,9 @@ type Options struct {
 	// WebhookPaths, when set, are webhook configurations envtest installs pointing at a local port with a
 	// certificate of its own (Env.WebhookInstallOptions says which), for an operator in this process to serve.
 	WebhookPaths []string
+	// WorkflowControllerEnv is added to the workflow-controller's environment, e.g. MAX_WORKFLOW_SIZE (the size
+	// past which it compresses node status) to try a large Workflow's compression on a small one.
+	WorkflowControllerEnv []string
 	// ArgoServer also starts the Argo Server (`argo server`, the argo CLI of ToolsDir) once the stack is ready;
 	// Stack.ArgoServerURL is then its base URL.
 	ArgoServer bool

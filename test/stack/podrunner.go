@@ -173,7 +173,8 @@ func (r *podRunner) run(pod *corev1.Pod, args []string) {
 	r.log.Printf("start %s: argoexec %s", name, strings.Join(args, " "))
 	started := metav1.Now()
 	rc, msg, err := r.exec(pod, args)
-	if err != nil {
+	pastDeadline := errors.Is(err, errPastDeadline)
+	if err != nil && !pastDeadline {
 		r.log.Printf("run %s: %v", name, err)
 		rc, msg = 1, err.Error()
 	}
@@ -181,14 +182,19 @@ func (r *podRunner) run(pod *corev1.Pod, args []string) {
 	if r.ctx.Err() != nil {
 		return // the stack is stopping: the run was killed, not failed
 	}
-	if err := r.finish(pod, started, rc, msg); err != nil {
+	patch := statusPatch(pod, started, rc, msg)
+	if pastDeadline {
+		r.log.Printf("deadline %s: killed at its activeDeadlineSeconds (%d)", name, *pod.Spec.ActiveDeadlineSeconds)
+		patch = deadlinePatch(pod, started)
+	}
+	if err := r.finish(pod, patch); err != nil {
 		r.log.Printf("finish %s: %v", name, err)
 	}
 }
 
 // finish patches the pod status to Succeeded or Failed with a terminated main container, as a kubelet would.
 // An agent pod the controller deleted already (its Workflow ended) is left alone.
-func (r *podRunner) finish(pod *corev1.Pod, started metav1.Time, rc int, msg string) error {
+func (r *podRunner) finish(pod *corev1.Pod, status map[string]any) error {
 	ctx, cancel := context.WithTimeout(context.Background(), patchTimeout)
 	defer cancel()
 	pods := r.client.CoreV1().Pods(pod.Namespace)
@@ -199,7 +205,7 @@ func (r *podRunner) finish(pod *corev1.Pod, started metav1.Time, rc int, msg str
 	if err != nil {
 		return fmt.Errorf("reading the pod: %w", err)
 	}
-	patch, err := json.Marshal(statusPatch(pod, started, rc, msg))
+	patch, err := json.Marshal(status)
 	if err != nil {
 		return fmt.Errorf("rendering the status patch: %w", err)
 	}
@@ -246,6 +252,11 @@ func (r *podRunner) exec(pod *corev1.Pod, args []string) (int, string, error) {
 	}
 	ctx, cancel := context.WithTimeout(r.ctx, r.timeout)
 	defer cancel()
+	if deadline, ok := activeDeadline(pod, time.Now()); ok {
+		var stop context.CancelFunc
+		ctx, stop = context.WithDeadlineCause(ctx, deadline, errPastDeadline)
+		defer stop()
+	}
 	cmd, err := r.command(ctx, pod, args, kubeconfig)
 	if err != nil {
 		return 0, "", err
@@ -254,13 +265,22 @@ func (r *podRunner) exec(pod *corev1.Pod, args []string) (int, string, error) {
 	cmd.Stdout = io.MultiWriter(runLog, &out)
 	cmd.Stderr = cmd.Stdout
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.Cancel = func() error {
+		if errors.Is(context.Cause(ctx), errPastDeadline) {
+			// As the kubelet: SIGTERM first (argoexec then finalizes its task result), SIGKILL after WaitDelay.
+			return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		}
+		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
 	cmd.WaitDelay = 5 * time.Second
 	if !r.isolate && args[0] == "resource" {
 		r.resource.Lock()
 		defer r.resource.Unlock()
 	}
 	runErr := cmd.Run()
+	if errors.Is(context.Cause(ctx), errPastDeadline) && r.ctx.Err() == nil {
+		return 137, "", errPastDeadline
+	}
 	rc, err := exitCode(runErr)
 	if err != nil {
 		return 0, "", fmt.Errorf("running argoexec: %w", err)

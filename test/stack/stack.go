@@ -119,7 +119,11 @@ func (s *Stack) startControlPlane() error {
 	if err := os.WriteFile(s.Kubeconfig, kubeconfig, 0o600); err != nil {
 		return fmt.Errorf("writing the admin kubeconfig: %w", err)
 	}
-	if s.client, err = kubernetes.NewForConfig(s.Config); err != nil {
+	// The pod runner stands in for the kubelet: its client gets the kubelet's default rate limits (kubeAPIQPS 50,
+	// kubeAPIBurst 100), not client-go's 5 and 10, under which a run of many pods would wait on the stack itself.
+	kubelet := rest.CopyConfig(s.Config)
+	kubelet.QPS, kubelet.Burst = 50, 100
+	if s.client, err = kubernetes.NewForConfig(kubelet); err != nil {
 		return fmt.Errorf("admin client: %w", err)
 	}
 	return nil
@@ -227,7 +231,8 @@ func (s *Stack) children(stages string) []child {
 			"--controllers=job-controller,garbage-collector-controller,serviceaccount-controller",
 		}},
 		{name: "workflow-controller", bin: s.opts.tool("workflow-controller"),
-			env: []string{"LEADER_ELECTION_DISABLE=true", "DEFAULT_REQUEUE_TIME=" + s.opts.RequeueTime.String()},
+			env: append([]string{"LEADER_ELECTION_DISABLE=true", "DEFAULT_REQUEUE_TIME=" + s.opts.RequeueTime.String()},
+				s.opts.WorkflowControllerEnv...),
 			args: []string{
 				"--kubeconfig", kc, "--namespace", argoNamespace,
 				"--executor-image", "quay.io/argoproj/argoexec:" + s.opts.ArgoVersion, "--loglevel", "info",

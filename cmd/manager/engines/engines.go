@@ -4,6 +4,8 @@
 package engines
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -31,13 +33,20 @@ func Build(mgr manager.Manager, choice controller.ExecutorChoice, pickupTimeout 
 		ByType:  map[drv1.ExecutorType]engine.Engine{drv1.ExecutorNative: native},
 		Sources: []source.Source{native.Source()},
 	}
-	argoNotServed := argoexec.Served(mgr.GetRESTMapper())
+	argoNotServed := argoexec.Served(context.Background(), mgr.GetRESTMapper())
+	if errors.Is(argoNotServed, argoexec.ErrDiscovery) {
+		return controller.Engines{}, argoNotServed
+	}
 	if argoNotServed == nil {
 		argo := argoexec.NewForManager(mgr)
 		argo.PickupTimeout = pickupTimeout
 		engines.ByType[drv1.ExecutorArgo] = argo
 		// The second source wakes an execution when its Workflow reaches the pickup deadline.
 		engines.Sources = append(engines.Sources, argoexec.WorkflowSource(mgr), argo.Source())
+		// The third wakes a FailFast hold when an http call ends under it (argoexec/failfast.go).
+		if argoexec.TaskSetServed(mgr.GetRESTMapper()) == nil {
+			engines.Sources = append(engines.Sources, argoexec.TaskSetSource(mgr))
+		}
 	}
 	if engines.Default, err = controller.DefaultEngine(choice, argoNotServed); err != nil {
 		return controller.Engines{}, err

@@ -90,8 +90,11 @@ type operator struct {
 }
 
 // startOperator starts a new manager (cold caches, new reconcilers), as a restarted operator process would.
-func startOperator() (*operator, error) {
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+func startOperator() (*operator, error) { return startOperatorWith(cfg) }
+
+// startOperatorWith starts a manager whose every API call (client, caches, engines) goes through c.
+func startOperatorWith(c *rest.Config) (*operator, error) {
+	mgr, err := ctrl.NewManager(c, ctrl.Options{
 		Scheme:                 controller.NewScheme(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",

@@ -46,6 +46,27 @@ var _ = Describe("DRWorkflow admission", func() {
 		expectInvalid(k8sClient.Create(ctx, wf), "spec.actions[0].http.url", "workflow.")
 	})
 
+	It("rejects a run-time when reading an action outside its dependencies, naming the action and the ones it may read", func(ctx context.Context) {
+		wf := validWorkflow(ns, "when-outside")
+		gate := httpAction("gate-keeper", "notify-start")
+		gate.When = "{{ .outputs.side-check.phase == 'Succeeded' }}"
+		wf.Spec.Actions = []drv1.Action{httpAction("notify-start"), httpAction("side-check"), gate}
+		expectInvalid(k8sClient.Create(ctx, wf), `DRWorkflow.dr.bkbcs.tencent.com "when-outside" is invalid`,
+			"spec.actions[2].when", `action "side-check"`, "not among the actions this one depends on", "notify-start", "dependsOn")
+
+		gate.When = "{{ .outputs.notify-start.phase == 'Succeeded' && .outputs.notify-start.httpResponse.body contains 'ok' }}"
+		wf.Spec.Actions[2] = gate
+		Expect(k8sClient.Create(ctx, wf)).To(Succeed(), "the seed's form on a dependency is admitted")
+	})
+
+	It("rejects a run-time when that is not in the supported form, showing the form", func(ctx context.Context) {
+		wf := validWorkflow(ns, "when-form")
+		gate := httpAction("gate", "notify")
+		gate.When = `{{ eq .outputs.notify.phase "Succeeded" }}`
+		wf.Spec.Actions = []drv1.Action{httpAction("notify"), gate}
+		expectInvalid(k8sClient.Create(ctx, wf), "spec.actions[1].when", "{{ .outputs.create-localization.phase == 'Succeeded' }}")
+	})
+
 	It("rejects a Patch without a custom rollback, and accepts it with one", func(ctx context.Context) {
 		wf := validWorkflow(ns, "patch")
 		wf.Spec.Actions = []drv1.Action{{
