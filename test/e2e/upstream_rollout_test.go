@@ -55,7 +55,7 @@ var _ = Describe("examples/upstream-style/rollout.yaml on the real Argo workflow
 
 		By("Clusternet's scheduler binds the Subscription (played by the spec)")
 		Eventually(func(g Gomega) {
-			got := clusternetObject("Subscription", subKey.Namespace, subKey.Name)
+			got := clusternetRef("Subscription", subKey.Namespace, subKey.Name)
 			g.Expect(k8sClient.Get(ctx, subKey, got)).To(Succeed())
 			g.Expect(unstructured.SetNestedStringSlice(got.Object, []string{"clusternet-aaaaa/cluster-a"}, "status", "bindingClusters")).To(Succeed())
 			g.Expect(k8sClient.Status().Update(ctx, got)).To(Succeed())
@@ -70,10 +70,10 @@ var _ = Describe("examples/upstream-style/rollout.yaml on the real Argo workflow
 			"rollout": drv1.ExecutionSucceeded, "confirm": drv1.ExecutionSucceeded}))
 		e := ex.Status.StageStatuses[1].WorkflowExecutions[0]
 		checkMapping(argoWorkflow(ns, e))
-		sub := clusternetObject("Subscription", subKey.Namespace, subKey.Name)
+		sub := clusternetRef("Subscription", subKey.Namespace, subKey.Name)
 		Expect(k8sClient.Get(ctx, subKey, sub)).To(Succeed())
 		Expect(action(e, "subscribe").Outputs.SubscriptionRef).To(And(HaveField("UID", sub.GetUID()), HaveField("Created", true)))
-		g := clusternetObject("Globalization", "", globName)
+		g := clusternetRef("Globalization", "", globName)
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: globName}, g)).To(Succeed())
 		Expect(g.Object["spec"]).To(HaveKeyWithValue("overrides", ConsistOf(HaveKeyWithValue("value", `{"spec":{"replicas":5}}`))),
 			"the replica count read from the ConfigMap rollout-settings")
@@ -81,15 +81,15 @@ var _ = Describe("examples/upstream-style/rollout.yaml on the real Argo workflow
 
 		revert(ns, "rollout-revert", "rollout", "rollout-run")
 		waitPhase(ns, "rollout-revert", drv1.ExecutionSucceeded)
-		for _, obj := range []*unstructured.Unstructured{clusternetObject("Globalization", "", globName), clusternetObject("Subscription", subKey.Namespace, subKey.Name)} {
+		for _, obj := range []*unstructured.Unstructured{clusternetRef("Globalization", "", globName), clusternetRef("Subscription", subKey.Namespace, subKey.Name)} {
 			err := k8sClient.Get(ctx, client.ObjectKeyFromObject(obj), obj)
 			Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the revert deleted %s %s: %v", obj.GetKind(), obj.GetName(), err)
 		}
 	})
 })
 
-// clusternetObject is an empty apps.clusternet.io object of kind, for Get and Create.
-func clusternetObject(kind, ns, name string) *unstructured.Unstructured {
+// clusternetRef is an empty apps.clusternet.io object of kind, for Get and Create.
+func clusternetRef(kind, ns, name string) *unstructured.Unstructured {
 	u := &unstructured.Unstructured{}
 	u.SetAPIVersion("apps.clusternet.io/v1alpha1")
 	u.SetKind(kind)
