@@ -7,6 +7,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
+	"github.com/drplan/drplan-operator/internal/precheck"
 )
 
 // +kubebuilder:rbac:groups=dr.bkbcs.tencent.com,resources=drplanexecutions,verbs=get;list;watch;update;patch
@@ -46,6 +47,7 @@ func NewExecutionReconciler(mgr manager.Manager, opts Options) (*DRPlanExecution
 		DefaultEngine:        opts.Engines.Default,
 		NoCrossNamespaceRefs: opts.NoCrossNamespaceRefs,
 		ArgoUIURL:            opts.ArgoUIURL,
+		Prechecker:           &precheck.Checker{Config: mgr.GetConfig(), Mapper: mgr.GetRESTMapper()},
 	}, nil
 }
 
