@@ -83,7 +83,12 @@ func (c *Checker) checkResource(ctx context.Context, ir *translator.IR, sa saRef
 	default:
 		return failed("unknown operation %q", req.Operation)
 	}
-	return resourceVerdict(err, verb, what, sa, laterCreator(ir, req, name, created))
+	v := resourceVerdict(err, verb, what, sa, laterCreator(ir, req, name, created))
+	if refs := references(req, obj.GetNamespace()); len(refs) > 0 && v.phase == v1alpha1.ActionSucceeded {
+		problems, notes := c.checkReferences(ctx, ir, sa, refs, created)
+		v = withReferences(v, problems, notes)
+	}
+	return v
 }
 
 // laterCreator names the action of the plan that creates the object or its namespace ("" when none does).

@@ -52,6 +52,7 @@ var _ = Describe("Precheck", func() {
 				patch("touch-made", "made", `b: "2"`),
 				patch("touch-existing", "existing", `a: "2"`),
 				nativeJob("verify", ns, time.Minute),
+				settingsJob(ns),
 				hook,
 			}}}
 		Expect(k8sClient.Create(ctx, native)).To(Succeed())
@@ -73,9 +74,11 @@ var _ = Describe("Precheck", func() {
 		Expect(k8sClient.Create(ctx, precheckOf(ns, "check-1", "gated"))).To(Succeed())
 		pc := exWaitPhase(ns, "check-1", drv1.ExecutionFailed)
 		first := pc.Status.StageStatuses[0].WorkflowExecutions[0]
-		Expect(first.Phase).To(Equal(drv1.ExecutionSucceeded), first.Message)
+		Expect(first.Phase).To(Equal(drv1.ExecutionFailed), first.Message)
 		Expect(exActionPhases(first)).To(Equal(map[string]drv1.ActionPhase{"make": drv1.ActionSucceeded,
-			"touch-made": drv1.ActionSkipped, "touch-existing": drv1.ActionSucceeded, "verify": drv1.ActionSucceeded, "notify": drv1.ActionSucceeded}))
+			"touch-made": drv1.ActionSkipped, "touch-existing": drv1.ActionSucceeded, "verify": drv1.ActionSucceeded,
+			"configure": drv1.ActionFailed, "notify": drv1.ActionSucceeded}))
+		Expect(exAction(first, "configure").Message).To(ContainSubstring("envFrom of container main names ConfigMap %s/settings, which does not exist", ns))
 		Expect(exAction(first, "make").Message).To(ContainSubstring("server-side dry run of create ConfigMap %s/made", ns))
 		Expect(exAction(first, "touch-made").Message).To(ContainSubstring("created by action native/make"))
 		Expect(exAction(first, "notify").Message).To(ContainSubstring("the request was not sent"))
@@ -106,6 +109,7 @@ var _ = Describe("Precheck", func() {
 		Expect(exWaitPhase(ns, "after-failed-check", drv1.ExecutionFailed).Status.Message).To(ContainSubstring("the latest Precheck check-1 ended Failed"))
 
 		By("a passing Precheck once the Role allows Services, then an Execute starts")
+		Expect(k8sClient.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "settings", Namespace: ns}})).To(Succeed())
 		grantExecutorIn(ns, ns, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"services"}, Verbs: []string{"create"}})
 		Expect(k8sClient.Create(ctx, precheckOf(ns, "check-2", "gated"))).To(Succeed())
 		exWaitPhase(ns, "check-2", drv1.ExecutionSucceeded)
@@ -131,6 +135,14 @@ var _ = Describe("Precheck", func() {
 		Expect(k8sClient.Patch(ctx, exGet(ns, "go"), rawMerge([]byte(`{"metadata":{"annotations":{"`+drv1.AnnotationCancel+`":"true"}}}`)))).To(Succeed())
 	})
 })
+
+// settingsJob is a Job action whose container reads its environment from ConfigMap settings.
+func settingsJob(ns string) drv1.Action {
+	a := nativeJob("configure", ns, time.Minute)
+	a.Job.Template.Spec.Raw = []byte(`{"backoffLimit":1,"template":{"spec":{"containers":[{"name":"main","image":"busybox",` +
+		`"command":["true"],"envFrom":[{"configMapRef":{"name":"settings"}}]}]}}}`)
+	return a
+}
 
 func precheckOf(ns, name, plan string) *drv1.DRPlanExecution {
 	return &drv1.DRPlanExecution{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
