@@ -11,7 +11,9 @@ import (
 )
 
 func TestPrecheckEnding(t *testing.T) {
-	act := func(name string, p drv1.ActionPhase) drv1.ActionStatus { return drv1.ActionStatus{Name: name, Phase: p} }
+	act := func(name string, p drv1.ActionPhase) drv1.ActionStatus {
+		return drv1.ActionStatus{Name: name, Phase: p}
+	}
 	entry := func(name string, msg string, actions ...drv1.ActionStatus) drv1.WorkflowExecutionStatus {
 		e := drv1.WorkflowExecutionStatus{WorkflowRef: drv1.ObjectReference{Name: name}, ActionStatuses: actions, Message: msg}
 		e.Phase = entryPrecheckPhase(actions)
