@@ -18,8 +18,9 @@ import (
 // render) and each action is checked by the Prechecker. It takes no plan lock, so it never blocks an
 // Execute; its checks are bounded by the Prechecker's per-check timeout and concurrency.
 
-// runPrecheck runs the whole Precheck and ends it.
-func (r *DRPlanExecutionReconciler) runPrecheck(ctx context.Context, ex *drv1.DRPlanExecution, plan *drv1.DRPlan, now metav1.Time) {
+// runPrecheck runs the whole Precheck and ends it. When the reconcile's context ends first (the operator
+// stops), the verdicts may be that interruption's: it is not ended, and the next reconcile checks again.
+func (r *DRPlanExecutionReconciler) runPrecheck(ctx context.Context, ex *drv1.DRPlanExecution, plan *drv1.DRPlan, now metav1.Time) error {
 	st := &ex.Status
 	st.PlanGeneration = plan.Generation
 	setRunning(st, "prechecking", ex.Generation, now)
@@ -46,7 +47,7 @@ func (r *DRPlanExecutionReconciler) runPrecheck(ctx context.Context, ex *drv1.DR
 			} else {
 				e.ActionStatuses = r.Prechecker.Check(ctx, ir, created)
 				created = precheck.Creators(ir, created)
-				e.Phase, e.Message = entryPrecheckPhase(e.ActionStatuses), "precheck of "+string(e.Engine)+" workflow "+e.WorkflowRef.Name
+				e.Phase, e.Message = entryPrecheckPhase(e.ActionStatuses), entryPrecheckMessage(e.ActionStatuses, e.Engine)
 			}
 			e.Progress, _ = progressOf(e.ActionStatuses)
 			e.CompletionTime = &now
@@ -59,7 +60,28 @@ func (r *DRPlanExecutionReconciler) runPrecheck(ctx context.Context, ex *drv1.DR
 		planErrs = append(planErrs, fe.Error())
 	}
 	r.summarize(ex)
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("precheck interrupted: %w", err)
+	}
 	endExecution(st, precheckEnding(st.StageStatuses, planErrs), ex.Generation, now)
+	return nil
+}
+
+// entryPrecheckMessage counts an entry's verdicts: "precheck of 5 actions (Native engine): 3 passed, 1 not
+// checkable, 1 failed".
+func entryPrecheckMessage(actions []drv1.ActionStatus, engine drv1.ExecutorType) string {
+	var ok, skipped, bad int
+	for _, a := range actions {
+		switch a.Phase {
+		case drv1.ActionSucceeded:
+			ok++
+		case drv1.ActionSkipped:
+			skipped++
+		default:
+			bad++
+		}
+	}
+	return fmt.Sprintf("precheck of %d actions (%s engine): %d passed, %d not checkable, %d failed", len(actions), engine, ok, skipped, bad)
 }
 
 // entryPrecheckPhase: Succeeded when no check failed (a Skipped check is not a failure), else Failed.

@@ -97,3 +97,11 @@ func TestPrecheckRecord(t *testing.T) {
 		t.Fatalf("got %+v", rec)
 	}
 }
+
+func TestEntryPrecheckMessage(t *testing.T) {
+	got := entryPrecheckMessage([]drv1.ActionStatus{{Phase: drv1.ActionSucceeded}, {Phase: drv1.ActionSkipped}, {Phase: drv1.ActionFailed},
+		{Phase: drv1.ActionSucceeded}}, drv1.ExecutorArgo)
+	if want := "precheck of 4 actions (Argo engine): 2 passed, 1 not checkable, 1 failed"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}

@@ -29,8 +29,7 @@ func (r *DRPlanExecutionReconciler) step(ctx context.Context, ex *drv1.DRPlanExe
 	case ex.IsCancelRequested():
 		return r.cancel(ctx, ex, canceledEnding(), "canceled", now)
 	case ex.Spec.GetOperationType() == drv1.OperationPrecheck:
-		r.runPrecheck(ctx, ex, plan, now)
-		return nil
+		return r.runPrecheck(ctx, ex, plan, now)
 	case st.Phase == "" || st.Phase == drv1.ExecutionPending:
 		if ended, err := r.begin(ctx, ex, plan, now); ended || err != nil {
 			return err
