@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 
+	"golang.org/x/net/http/httpproxy"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -38,6 +39,12 @@ func (c *Checker) checkHTTP(ctx context.Context, sa saRef, h *translator.HTTPReq
 	}
 	if port == "" {
 		return failed("URL %s: scheme %q is not http or https", h.URL, u.Scheme)
+	}
+	// The run goes through the operator's proxy when the environment names one (the native engine's transport
+	// does, and Argo's agent reads the same variables): then the proxy is what must answer.
+	// (httpproxy reads the environment on each call; net/http caches it for the process.)
+	if proxy, _ := httpproxy.FromEnvironment().ProxyFunc()(u); proxy != nil {
+		return c.checkProxy(ctx, u, proxy)
 	}
 	addrs, err := net.DefaultResolver.LookupHost(ctx, u.Hostname())
 	if err != nil {
@@ -87,4 +94,19 @@ func (c *Checker) checkSecretKey(ctx context.Context, sa saRef, header, name, ke
 		return &v
 	}
 	return nil
+}
+
+// checkProxy opens a TCP connection to the proxy the run would use for u, and closes it.
+func (c *Checker) checkProxy(ctx context.Context, u, proxy *url.URL) verdict {
+	port := proxy.Port()
+	if port == "" {
+		port = map[string]string{"https": "443", "http": "80"}[proxy.Scheme]
+	}
+	addr := net.JoinHostPort(proxy.Hostname(), port)
+	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return failed("connecting to the proxy %s the run would use for %s: %v", addr, u.Host, err)
+	}
+	_ = conn.Close()
+	return passed("the proxy %s the run would use for %s answered (the endpoint itself was not contacted, the request was not sent)", addr, u.Host)
 }

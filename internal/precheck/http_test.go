@@ -55,3 +55,22 @@ func TestCheckHTTP(t *testing.T) {
 		t.Fatalf("the endpoints received %d requests, want none", n)
 	}
 }
+
+// TestCheckHTTPThroughProxy: with a proxy in the environment the proxy is what must answer; the endpoint
+// (here a name that does not resolve) is not contacted.
+func TestCheckHTTPThroughProxy(t *testing.T) {
+	var requests atomic.Int32
+	proxy := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { requests.Add(1) }))
+	defer proxy.Close()
+	t.Setenv("HTTP_PROXY", proxy.URL)
+	t.Setenv("http_proxy", proxy.URL)
+	t.Setenv("NO_PROXY", "")
+	t.Setenv("no_proxy", "")
+	v := (&Checker{}).checkHTTP(context.Background(), saRef{"ns", "sa"}, &translator.HTTPRequest{Method: "POST", URL: "http://hooks.example.invalid/x"})
+	if v.phase != v1alpha1.ActionSucceeded || !strings.Contains(v.message, "the proxy "+strings.TrimPrefix(proxy.URL, "http://")) {
+		t.Fatalf("got %s %q", v.phase, v.message)
+	}
+	if requests.Load() != 0 {
+		t.Fatal("the proxy received a request")
+	}
+}
