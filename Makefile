@@ -59,6 +59,7 @@ manifests: $(CONTROLLER_GEN) ## Generate CRDs, RBAC and webhook manifests under 
 	cp config/rbac/metrics_auth_role.yaml $(CHART)/files/metrics-auth-role.yaml
 	cp config/webhook/manifests.yaml $(CHART)/files/webhooks.yaml
 	cp config/executor/role.yaml $(CHART)/files/executor-role.yaml
+	cp config/executor/globalization/cluster_role.yaml $(CHART)/files/executor-globalization-clusterrole.yaml
 
 .PHONY: fmt
 fmt: ## gofmt every Go file.

@@ -3,17 +3,13 @@ package argoexec
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -161,32 +157,5 @@ func jobFinished(job *batchv1.Job) bool {
 	return false
 }
 
-// ImpersonatingClients builds, once per ServiceAccount, a client acting as it (engine.ExecutorConfig; the
-// operator's Role grants impersonate on serviceaccounts).
-type ImpersonatingClients struct {
-	Config *rest.Config
-	Scheme *runtime.Scheme
-	Mapper meta.RESTMapper
-
-	mu      sync.Mutex
-	clients map[types.NamespacedName]client.Client
-}
-
-// ForServiceAccount returns the client acting as system:serviceaccount:namespace:name.
-func (c *ImpersonatingClients) ForServiceAccount(namespace, name string) (client.Client, error) {
-	key := types.NamespacedName{Namespace: namespace, Name: name}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if cl, ok := c.clients[key]; ok {
-		return cl, nil
-	}
-	cl, err := client.New(engine.ExecutorConfig(c.Config, namespace, name), client.Options{Scheme: c.Scheme, Mapper: c.Mapper})
-	if err != nil {
-		return nil, fmt.Errorf("building a client for ServiceAccount %s: %w", key, err)
-	}
-	if c.clients == nil {
-		c.clients = map[types.NamespacedName]client.Client{}
-	}
-	c.clients[key] = cl
-	return cl, nil
-}
+// ImpersonatingClients builds, once per ServiceAccount, a client acting as it (engine.ImpersonatingClients).
+type ImpersonatingClients = engine.ImpersonatingClients

@@ -353,6 +353,8 @@ func outputs(wf *wfv1.Workflow, tmpl *wfv1.Template, node, last *wfv1.NodeStatus
 		out.LocalizationRef = ref
 	case ref.Kind == "Subscription" && group == "apps.clusternet.io":
 		out.SubscriptionRef = ref
+	case ref.Kind == "Globalization" && group == "apps.clusternet.io":
+		out.GlobalizationRef = ref
 	default:
 		out.ResourceRef = ref
 	}

@@ -344,3 +344,27 @@ func TestCompressedAndOffloaded(t *testing.T) {
 
 func ptr(s string) *string { return &s }
 func ptrb(b bool) *bool    { return &b }
+
+// A Globalization, cluster scoped, is recorded without a namespace as globalizationRef, next to a
+// Subscription's subscriptionRef.
+func TestGlobalizationOutputs(t *testing.T) {
+	g := NewWithT(t)
+	wf := testWF("w", [3]string{"sub", "sub", "create"}, [3]string{"glob", "glob", "create"})
+	addNode(wf, "w.sub", wfv1.NodeTypePod, wfv1.NodeSucceeded, 1, 2, "")
+	setNode(wf, "w.sub", func(n *wfv1.NodeStatus) {
+		n.Outputs = params("apiVersion", "apps.clusternet.io/v1alpha1", "kind", "Subscription",
+			"namespace", "shop", "name", "api", "uid", "sub-uid")
+	})
+	addNode(wf, "w.glob", wfv1.NodeTypePod, wfv1.NodeSucceeded, 3, 4, "")
+	setNode(wf, "w.glob", func(n *wfv1.NodeStatus) {
+		n.Outputs = params("apiVersion", "apps.clusternet.io/v1alpha1", "kind", "Globalization",
+			"namespace", "", "name", "api-replicas", "uid", "glob-uid")
+	})
+	st, err := ActionStatuses(wf)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(st[0].Outputs.SubscriptionRef).To(Equal(&v1alpha1.ResourceRef{APIVersion: "apps.clusternet.io/v1alpha1",
+		Kind: "Subscription", Namespace: "shop", Name: "api", UID: "sub-uid", Created: true}))
+	g.Expect(st[1].Outputs.GlobalizationRef).To(Equal(&v1alpha1.ResourceRef{APIVersion: "apps.clusternet.io/v1alpha1",
+		Kind: "Globalization", Name: "api-replicas", UID: "glob-uid", Created: true}))
+	g.Expect(st[1].Outputs.ResourceRef).To(BeNil())
+}

@@ -45,10 +45,14 @@ func (c *impersonatedClients) forServiceAccount(sa serviceAccountRef) (dynamic.I
 // forbidden turns a Forbidden from the API server into a permanent failure that says which ServiceAccount
 // lacked which right; other errors pass through.
 func forbidden(err error, sa serviceAccountRef, verb, what string) error {
+	return forbiddenHint(err, sa, verb, what, "grant it in a Role")
+}
+
+func forbiddenHint(err error, sa serviceAccountRef, verb, what, hint string) error {
 	if err == nil || !apierrors.IsForbidden(err) {
 		return err
 	}
-	return permanent(fmt.Errorf("the workflow's executor ServiceAccount %s may not %s %s (grant it in a Role): %w", sa, verb, what, err))
+	return permanent(fmt.Errorf("the workflow's executor ServiceAccount %s may not %s %s (%s): %w", sa, verb, what, hint, err))
 }
 
 // serviceAccountOf finds the ServiceAccount of a run this process has no state for (a cancel after a

@@ -35,6 +35,19 @@ func (t *target) what() string {
 	return fmt.Sprintf("%s %s/%s", t.req.Kind, t.namespace, t.name)
 }
 
+// denied is forbidden for this target: a cluster-scoped object needs a ClusterRole, which a Role cannot
+// replace (for Globalizations, config/executor/globalization ships it).
+func (t *target) denied(err error, verb string) error {
+	hint := "grant it in a Role"
+	if t.namespace == "" {
+		hint = "a cluster-scoped kind: grant it in a ClusterRole bound with a ClusterRoleBinding"
+		if t.req.Kind == translator.KindGlobalization {
+			hint += ", such as config/executor/globalization's drplan-executor-globalizations"
+		}
+	}
+	return forbiddenHint(err, t.sa, verb, t.what(), hint)
+}
+
 // resolve maps the request's kind to its resource; a namespaced object without a namespace lands in the
 // run's namespace (the execution's), as the translator documents.
 func (e *Engine) resolve(s *runState, req *translator.ResourceRequest) (*target, error) {
@@ -78,8 +91,9 @@ func (t *target) object() *unstructured.Unstructured {
 	return obj
 }
 
-// resourceAttempt runs Create, Apply (server-side, our field manager), Patch (JSON merge) or Delete (NotFound
-// is success; waits until the object is gone), then waits for a Subscription to be bound when asked.
+// resourceAttempt runs Create, Apply (server-side, our field manager), Patch (JSON merge), Delete (NotFound
+// is success; waits until the object is gone) or Replace (Delete, then Create), then waits for a
+// Subscription to be bound when asked.
 func (e *Engine) resourceAttempt(ctx context.Context, s *runState, a *translator.Action, resumedSince *metav1.Time) (*v1alpha1.ActionOutputs, error) {
 	ctx, cancel := withTimeout(ctx, a.Timeout)
 	defer cancel()
@@ -100,6 +114,9 @@ func (e *Engine) resourceAttempt(ctx context.Context, s *runState, a *translator
 		done, err = t.patch(ctx)
 	case v1alpha1.OperationDelete:
 		err = t.delete(ctx)
+	case v1alpha1.OperationReplace:
+		done, err = t.replace(ctx, resumedSince)
+		created = err == nil
 	default:
 		err = permanent(fmt.Errorf("unknown operation %q", t.req.Operation))
 	}
@@ -130,7 +147,7 @@ func (t *target) create(ctx context.Context, resumedSince *metav1.Time) (*unstru
 	if apierrors.IsAlreadyExists(err) || apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) {
 		return nil, false, permanent(fmt.Errorf("creating %s: %w", t.what(), err))
 	}
-	return nil, false, forbidden(fmt.Errorf("creating %s: %w", t.what(), err), t.sa, "create", t.what())
+	return nil, false, t.denied(fmt.Errorf("creating %s: %w", t.what(), err), "create")
 }
 
 func createdByUsSince(obj *unstructured.Unstructured, since *metav1.Time) bool {
@@ -152,14 +169,14 @@ func (t *target) apply(ctx context.Context, resumedSince *metav1.Time) (*unstruc
 	// After a restart, an object our interrupted attempt created still counts as created by this action.
 	existed := err == nil && (resumedSince == nil || !createdByUsSince(before, resumedSince))
 	if err != nil && !apierrors.IsNotFound(err) {
-		return nil, false, forbidden(fmt.Errorf("reading %s: %w", t.what(), err), t.sa, "get", t.what())
+		return nil, false, t.denied(fmt.Errorf("reading %s: %w", t.what(), err), "get")
 	}
 	obj, err := t.client.Apply(ctx, t.name, t.object(), metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
 	if err != nil {
 		if apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) {
 			return nil, false, permanent(fmt.Errorf("applying %s: %w", t.what(), err))
 		}
-		return nil, false, forbidden(fmt.Errorf("applying %s: %w", t.what(), err), t.sa, "patch", t.what())
+		return nil, false, t.denied(fmt.Errorf("applying %s: %w", t.what(), err), "patch")
 	}
 	return obj, !existed, nil
 }
@@ -175,7 +192,7 @@ func (t *target) patch(ctx context.Context) (*unstructured.Unstructured, error) 
 		if apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) {
 			return nil, permanent(fmt.Errorf("patching %s: %w", t.what(), err))
 		}
-		return nil, forbidden(fmt.Errorf("patching %s: %w", t.what(), err), t.sa, "patch", t.what())
+		return nil, t.denied(fmt.Errorf("patching %s: %w", t.what(), err), "patch")
 	}
 	return obj, nil
 }
@@ -193,9 +210,25 @@ func (t *target) delete(ctx context.Context) error {
 		return nil
 	}
 	if err != nil {
-		return forbidden(fmt.Errorf("deleting %s: %w", t.what(), err), t.sa, "delete", t.what())
+		return t.denied(fmt.Errorf("deleting %s: %w", t.what(), err), "delete")
 	}
 	return t.waitUntil(ctx, "gone", nil)
+}
+
+// replace deletes the object if it exists, waits until it is gone, and creates it. After a restart an object
+// our interrupted attempt already created is kept: replacing it again would undo the step's own work.
+func (t *target) replace(ctx context.Context, resumedSince *metav1.Time) (*unstructured.Unstructured, error) {
+	if resumedSince != nil {
+		existing, err := t.client.Get(ctx, t.name, metav1.GetOptions{})
+		if err == nil && existing.GetDeletionTimestamp() == nil && createdByUsSince(existing, resumedSince) {
+			return existing, nil
+		}
+	}
+	if err := t.delete(ctx); err != nil {
+		return nil, err
+	}
+	obj, _, err := t.create(ctx, nil)
+	return obj, err
 }
 
 // outputsFor records the object in the output field the request names.
@@ -212,6 +245,8 @@ func outputsFor(t *target, obj *unstructured.Unstructured, created bool) *v1alph
 		out.LocalizationRef = ref
 	case translator.OutputRefSubscription:
 		out.SubscriptionRef = ref
+	case translator.OutputRefGlobalization:
+		out.GlobalizationRef = ref
 	default:
 		out.ResourceRef = ref
 	}

@@ -24,7 +24,7 @@ func (t *target) waitUntil(ctx context.Context, want string, ready func(*unstruc
 			}
 			return fmt.Errorf("%s was deleted while waiting until it is %s", t.what(), want)
 		case err != nil:
-			return forbidden(fmt.Errorf("reading %s: %w", t.what(), err), t.sa, "get", t.what())
+			return t.denied(fmt.Errorf("reading %s: %w", t.what(), err), "get")
 		case ready != nil && ready(obj):
 			return nil
 		}
@@ -33,7 +33,7 @@ func (t *target) waitUntil(ctx context.Context, want string, ready func(*unstruc
 			ResourceVersion: obj.GetResourceVersion(),
 		})
 		if err != nil {
-			return forbidden(fmt.Errorf("watching %s: %w", t.what(), err), t.sa, "watch", t.what())
+			return t.denied(fmt.Errorf("watching %s: %w", t.what(), err), "watch")
 		}
 		done, err := t.watchUntil(ctx, w, ready)
 		w.Stop()

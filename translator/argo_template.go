@@ -1,6 +1,7 @@
 package translator
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"time"
@@ -82,6 +83,8 @@ func resourceTemplate(r *ResourceRequest) (*wfv1.ResourceTemplate, error) {
 		if r.Propagation != "" {
 			res.Flags = []string{"--cascade=" + strings.ToLower(string(r.Propagation))}
 		}
+	case v1alpha1.OperationReplace:
+		return nil, errors.New(replaceOnArgo) // refused before a run starts (ValidateForArgo)
 	}
 	switch r.WaitFor {
 	case WaitJobComplete:

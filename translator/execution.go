@@ -176,7 +176,8 @@ func (o *Objects) TranslateExecution(exec *v1alpha1.DRPlanExecution, opts EmitOp
 				in.Params = recorded.Params
 				reverted = recorded.ActionStatuses
 			} else {
-				params, errs := ResolveParams(wf, plan, si, ei, exec)
+				// Offline, a valueFrom is read from the objects given alongside (the operator reads the cluster).
+				params, errs := ResolveParamsWith(wf, plan, si, ei, exec, offlineReader(o.Others, exec.Namespace))
 				if len(errs) > 0 {
 					problems = append(problems, fieldProblems(fmt.Sprintf("%s (stage %s, workflow %s)", execName, st.Name, wf.Name), errs)...)
 					continue
@@ -195,6 +196,9 @@ func (o *Objects) TranslateExecution(exec *v1alpha1.DRPlanExecution, opts EmitOp
 			}
 			if err == nil && len(ir.Actions) == 0 {
 				continue // nothing succeeded in this entry: no reverse run
+			}
+			if err == nil && wf.Spec.GetExecutorType() == v1alpha1.ExecutorNative {
+				continue // checked; it runs in the operator, there is no Argo Workflow to print
 			}
 			var awf *wfv1.Workflow
 			if err == nil {

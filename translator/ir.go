@@ -86,7 +86,8 @@ type Action struct {
 	Timeout time.Duration
 	Retry   Retry
 	HTTP    *HTTPRequest
-	// Resource is set for Job, Localization, Subscription and KubernetesResource actions and automatic inverses.
+	// Resource is set for Job, Localization, Subscription, Globalization and KubernetesResource actions and
+	// automatic inverses.
 	Resource *ResourceRequest
 	// Approval is set for Approval actions: a wait for a person (approval.go).
 	Approval *ApprovalRequest
@@ -132,7 +133,8 @@ const (
 
 // ResourceRequest is a rendered API call on one object.
 type ResourceRequest struct {
-	// Operation is Create, Apply, Patch (JSON merge patch) or Delete.
+	// Operation is Create, Apply, Patch (JSON merge patch), Delete or Replace (delete if present, wait until
+	// gone, create).
 	Operation  v1alpha1.ResourceOperation
 	APIVersion string
 	Kind       string
@@ -146,7 +148,7 @@ type ResourceRequest struct {
 	// Propagation of a Delete (Background for Jobs so their pods go too); empty means the server default.
 	Propagation metav1.DeletionPropagation
 	// OutputRef says which ActionOutputs field the object is recorded in: jobRef, localizationRef,
-	// subscriptionRef or resourceRef.
+	// subscriptionRef, globalizationRef or resourceRef.
 	OutputRef string
 	// PerAttempt: each attempt of a retried Job action creates its own Job, named JobAttemptName(Name, n)
 	// for attempt n (0 first); Name is then the common stem. Earlier attempts' Jobs stay until their
@@ -156,10 +158,11 @@ type ResourceRequest struct {
 
 // Output reference field names (ActionOutputs JSON names).
 const (
-	OutputRefJob          = "jobRef"
-	OutputRefLocalization = "localizationRef"
-	OutputRefSubscription = "subscriptionRef"
-	OutputRefResource     = "resourceRef"
+	OutputRefJob           = "jobRef"
+	OutputRefLocalization  = "localizationRef"
+	OutputRefSubscription  = "subscriptionRef"
+	OutputRefGlobalization = "globalizationRef"
+	OutputRefResource      = "resourceRef"
 )
 
 // Clusternet and Job API identities.
@@ -167,6 +170,7 @@ const (
 	ClusternetAPIVersion = "apps.clusternet.io/v1alpha1"
 	KindLocalization     = "Localization"
 	KindSubscription     = "Subscription"
+	KindGlobalization    = "Globalization"
 	JobAPIVersion        = "batch/v1"
 	KindJob              = "Job"
 	// defaultJobBackoffLimit is Kubernetes' default spec.backoffLimit.

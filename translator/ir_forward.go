@@ -136,6 +136,9 @@ func buildAction(r *renderer, ir *IR, name string, body *v1alpha1.ActionBody, pa
 		if s.WaitReady && s.Operation != v1alpha1.SubscriptionOperation(v1alpha1.OperationDelete) {
 			act.Resource.WaitFor = WaitSubscriptionBound
 		}
+	case v1alpha1.ActionTypeGlobalization:
+		g := b.Globalization
+		act.Resource = clusternetRequest(KindGlobalization, g.Operation, g.Name, "", rendered.spec, OutputRefGlobalization)
 	case v1alpha1.ActionTypeApproval:
 		act.Approval = approvalRequest(b, b.Approval.Message)
 		act.Timeout = act.Approval.Timeout // no default: a person is not timed unless the plan says so

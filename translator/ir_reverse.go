@@ -207,6 +207,8 @@ func outputRef(o *v1alpha1.ActionOutputs, name string) *v1alpha1.ResourceRef {
 		return o.LocalizationRef
 	case OutputRefSubscription:
 		return o.SubscriptionRef
+	case OutputRefGlobalization:
+		return o.GlobalizationRef
 	case OutputRefResource:
 		return o.ResourceRef
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
@@ -20,6 +21,8 @@ type Objects struct {
 	Workflows  []*v1alpha1.DRWorkflow
 	Plans      []*v1alpha1.DRPlan
 	Executions []*v1alpha1.DRPlanExecution
+	// Others are the documents of other kinds, where a parameter's valueFrom is read offline.
+	Others []*unstructured.Unstructured
 }
 
 // DefaultNamespace is the namespace of objects read without one.
@@ -40,7 +43,7 @@ func (p Problem) String() string {
 }
 
 // ReadObjects decodes every DRWorkflow, DRPlan and DRPlanExecution of a multi-document YAML stream (strictly:
-// unknown fields are errors). Documents of other kinds are ignored. source names the stream in errors.
+// unknown fields are errors). Documents of other kinds are kept in Others. source names the stream in errors.
 func (o *Objects) ReadObjects(r io.Reader, source string) error {
 	reader := utilyaml.NewYAMLReader(bufio.NewReader(r))
 	for doc := 1; ; doc++ {
@@ -59,6 +62,9 @@ func (o *Objects) ReadObjects(r io.Reader, source string) error {
 			return fmt.Errorf("%s: document %d: %w", source, doc, err)
 		}
 		if meta.APIVersion != v1alpha1.GroupVersion.String() {
+			if err := o.keepOther(data); err != nil {
+				return fmt.Errorf("%s: document %d (%s): %w", source, doc, meta.Kind, err)
+			}
 			continue
 		}
 		var target any
@@ -73,6 +79,9 @@ func (o *Objects) ReadObjects(r io.Reader, source string) error {
 			e := &v1alpha1.DRPlanExecution{}
 			o.Executions, target = append(o.Executions, e), e
 		default:
+			if err := o.keepOther(data); err != nil {
+				return fmt.Errorf("%s: document %d (%s): %w", source, doc, meta.Kind, err)
+			}
 			continue
 		}
 		if err := yaml.UnmarshalStrict(data, target); err != nil {
@@ -108,5 +117,19 @@ func (o *Objects) execution(namespace, name string) *v1alpha1.DRPlanExecution {
 			return e
 		}
 	}
+	return nil
+}
+
+// keepOther adds a document of another kind to Others, in DefaultNamespace when it names none (as
+// kubectl apply would; a cluster-scoped object's namespace is never asked for).
+func (o *Objects) keepOther(data []byte) error {
+	u := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal(data, &u.Object); err != nil {
+		return err
+	}
+	if u.GetNamespace() == "" {
+		u.SetNamespace(DefaultNamespace)
+	}
+	o.Others = append(o.Others, u)
 	return nil
 }

@@ -211,10 +211,13 @@ func validateRendered(body *v1alpha1.ActionBody, path *field.Path) field.ErrorLi
 		}
 	case body.Localization != nil:
 		l := body.Localization
-		errs = append(errs, validateClusternet(l.Operation, l.Name, l.Namespace, true, false, path.Child("localization"))...)
+		errs = append(errs, validateClusternet(l.Operation, resourceOperations, l.Name, l.Namespace, true, false, path.Child("localization"))...)
 	case body.Subscription != nil:
 		s := body.Subscription
-		errs = append(errs, validateClusternet(v1alpha1.ResourceOperation(s.Operation), s.Name, s.Namespace, true, false, path.Child("subscription"))...)
+		errs = append(errs, validateClusternet(v1alpha1.ResourceOperation(s.Operation), subscriptionOperations, s.Name, s.Namespace, true, false, path.Child("subscription"))...)
+	case body.Globalization != nil:
+		g := body.Globalization
+		errs = append(errs, validateGlobalization(g.Operation, g.Name, true, false, path.Child("globalization"))...)
 	}
 	return errs
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/drplan/drplan-operator/api/v1alpha1"
@@ -43,6 +45,9 @@ func withDefaults(wf *v1alpha1.DRWorkflow) *v1alpha1.DRWorkflow {
 func defaultBody(b *v1alpha1.ActionBody) {
 	if l := b.Localization; l != nil {
 		l.Operation = l.GetOperation()
+	}
+	if g := b.Globalization; g != nil {
+		g.Operation = g.GetOperation()
 	}
 	if s := b.Subscription; s != nil {
 		s.Operation = v1alpha1.SubscriptionOperation(s.GetOperation())
@@ -88,22 +93,13 @@ func validateUpstreamBody(body *v1alpha1.ActionBody, path *field.Path) (field.Er
 	case v1alpha1.ActionTypeHelmChart:
 		return append(errs, notSupported(path.Child("type"), body.Type,
 			"HelmChart actions are not implemented yet; create the Clusternet HelmChart with a KubernetesResource action (apiVersion apps.clusternet.io/v1alpha1, kind HelmChart)")), false
-	case v1alpha1.ActionTypeGlobalization:
-		return append(errs, notSupported(path.Child("type"), body.Type,
-			"Globalization actions are not implemented yet (a cluster-scoped object: the executor would need cluster-wide rights); create it with a KubernetesResource action")), false
 	}
-	for name, set := range map[string]bool{"helmChart": body.HelmChart != nil, "globalization": body.Globalization != nil} {
-		if set {
-			errs = append(errs, notSupported(path.Child(name), field.OmitValueType{}, "this block belongs to an action type that is not implemented yet"))
-		}
+	if body.HelmChart != nil {
+		errs = append(errs, notSupported(path.Child("helmChart"), field.OmitValueType{}, "this block belongs to an action type that is not implemented yet"))
 	}
 	if body.WaitReady && body.Type != v1alpha1.ActionTypeSubscription && body.Type != v1alpha1.ActionTypeJob {
 		errs = append(errs, field.Invalid(path.Child("waitReady"), true,
 			fmt.Sprintf("waitReady is only supported on Subscription actions (on %s it would be ignored); Jobs always wait", body.Type)))
-	}
-	if s := body.Subscription; s != nil && s.Operation == v1alpha1.SubscriptionOperation(v1alpha1.OperationReplace) {
-		errs = append(errs, notSupported(path.Child("subscription", "operation"), s.Operation,
-			"Replace (delete, wait until gone, create) is not implemented yet; use a Delete action followed by a Create action"))
 	}
 	return errs, len(errs) == 0
 }
@@ -119,8 +115,10 @@ func validateArgoNamespace(wf *v1alpha1.DRWorkflow, namespace string) field.Erro
 		fmt.Sprintf("Workflows run in the execution's namespace %s (they are owned by the DRPlanExecution); leave it empty", namespace))}
 }
 
-// validateParamSource refuses a parameter's valueFrom: a value read from a Secret would be stored in the
-// execution's status and in the compiled Argo Workflow; other sources are not implemented.
+// validateParamSource checks a parameter's valueFrom: a manifestRef must name one object (name or a label
+// selector, literal text: it is read before any template is rendered) and a field as kubectl JSONPath; a
+// value read from a Secret would be stored in the execution's status and in the compiled Argo Workflow, so
+// Secrets and secretKeyRef are refused.
 func validateParamSource(src *v1alpha1.ParamValueSource, path *field.Path) field.ErrorList {
 	if src == nil {
 		return nil
@@ -131,15 +129,45 @@ func validateParamSource(src *v1alpha1.ParamValueSource, path *field.Path) field
 	if src.SecretKeyRef != nil {
 		errs = append(errs, field.Forbidden(path.Child("secretKeyRef"), "reads a Secret: "+secretReason))
 	}
-	if src.ManifestRef != nil {
-		doc, err := decodeJSON(src.ManifestRef.Raw)
-		m, _ := doc.(map[string]any)
-		if kind, _ := m["kind"].(string); err == nil && strings.EqualFold(kind, "Secret") {
-			errs = append(errs, field.Forbidden(path.Child("manifestRef"), "reads a Secret: "+secretReason))
-		} else {
-			errs = append(errs, notSupported(path.Child("manifestRef"), field.OmitValueType{},
-				"values read from cluster objects are not resolved yet; pass the value in the plan's globalParams or the execution's params"))
+	ref := src.ManifestRef
+	if ref == nil {
+		if src.SecretKeyRef == nil {
+			errs = append(errs, field.Required(path.Child("manifestRef"), "the object and field the value is read from"))
 		}
+		return errs
+	}
+	p := path.Child("manifestRef")
+	if gv, err := schema.ParseGroupVersion(ref.APIVersion); ref.APIVersion == "" || err != nil {
+		errs = append(errs, field.Invalid(p.Child("apiVersion"), ref.APIVersion, "must be an API version such as v1 or apps/v1"))
+	} else if gv.Group == "" && strings.EqualFold(ref.Kind, "Secret") {
+		return append(errs, field.Forbidden(p, "reads a Secret: "+secretReason))
+	}
+	if ref.Kind == "" {
+		errs = append(errs, field.Required(p.Child("kind"), ""))
+	}
+	for _, f := range []struct{ name, value string }{{"namespace", ref.Namespace}, {"name", ref.Name}, {"labelSelector", ref.LabelSelector}} {
+		if strings.Contains(f.value, "$(") || strings.Contains(f.value, "{{") {
+			errs = append(errs, field.Invalid(p.Child(f.name), f.value,
+				"must be literal: the object is read before parameters are known (upstream allows $(params.x) here; this operator does not)"))
+		}
+	}
+	switch {
+	case ref.Name == "" && ref.LabelSelector == "":
+		errs = append(errs, field.Required(p.Child("name"), "set name or labelSelector"))
+	case ref.Name != "" && ref.LabelSelector != "":
+		errs = append(errs, field.Invalid(p.Child("labelSelector"), ref.LabelSelector, "set name or labelSelector, not both"))
+	case ref.LabelSelector != "":
+		if _, err := labels.Parse(ref.LabelSelector); err != nil {
+			errs = append(errs, field.Invalid(p.Child("labelSelector"), ref.LabelSelector, err.Error()))
+		}
+	}
+	if ref.Select != "" && !contains(manifestSelects, string(ref.Select)) {
+		errs = append(errs, field.NotSupported(p.Child("select"), ref.Select, manifestSelects))
+	}
+	if _, err := ParseJSONPath(ref.JSONPath); err != nil {
+		errs = append(errs, field.Invalid(p.Child("jsonPath"), ref.JSONPath, err.Error()))
 	}
 	return errs
 }
+
+var manifestSelects = []string{string(v1alpha1.SelectLast), string(v1alpha1.SelectFirst), string(v1alpha1.SelectSingle), string(v1alpha1.SelectAny)}

@@ -101,17 +101,29 @@ func TestUpstreamFieldsNotSupported(t *testing.T) {
 		}, "spec.actions[2].type", "not supported by this operator: HelmChart actions"},
 		{"Globalization", func(wf *v1alpha1.DRWorkflow) {
 			wf.Spec.Actions[2] = v1alpha1.Action{Name: "glob", ActionBody: v1alpha1.ActionBody{Type: v1alpha1.ActionTypeGlobalization}}
-		}, "spec.actions[2].type", "not supported by this operator: Globalization actions"},
-		{"Replace", func(wf *v1alpha1.DRWorkflow) { wf.Spec.Actions[1].Subscription.Operation = "Replace" },
-			"spec.actions[1].subscription.operation", "not supported by this operator: Replace"},
+		}, "spec.actions[2].globalization", "type Globalization needs its globalization block"},
+		{"Globalization without a spec", func(wf *v1alpha1.DRWorkflow) {
+			wf.Spec.Actions[2] = v1alpha1.Action{Name: "glob", ActionBody: v1alpha1.ActionBody{Type: v1alpha1.ActionTypeGlobalization,
+				Globalization: &v1alpha1.GlobalizationAction{Operation: v1alpha1.OperationApply, Name: "g"}}}
+		}, "spec.actions[2].globalization.spec", "required when operation is Apply"},
+		{"Replace on a Localization", func(wf *v1alpha1.DRWorkflow) {
+			wf.Spec.Actions[0] = v1alpha1.Action{Name: "loc", ActionBody: v1alpha1.ActionBody{Type: v1alpha1.ActionTypeLocalization,
+				Localization: &v1alpha1.LocalizationAction{Operation: v1alpha1.OperationReplace, Name: "l", Namespace: "clusternet-a", Spec: raw(`{}`)}}}
+		}, "spec.actions[0].localization.operation", `supported values: "Create", "Apply", "Patch", "Delete"`},
 		{"waitReady on HTTP-like types", func(wf *v1alpha1.DRWorkflow) { wf.Spec.Actions[2].WaitReady = true },
 			"spec.actions[2].waitReady", "only supported on Subscription actions"},
 		{"workflow parameter from a Secret", func(wf *v1alpha1.DRWorkflow) {
-			wf.Spec.Parameters[0].ValueFrom = &v1alpha1.ParamValueSource{ManifestRef: raw(`{"apiVersion":"v1","kind":"secret","name":"s","jsonPath":"{.data.x}"}`)}
+			wf.Spec.Parameters[0].ValueFrom = &v1alpha1.ParamValueSource{ManifestRef: &v1alpha1.ManifestRef{APIVersion: "v1", Kind: "secret", Name: "s", JSONPath: "{.data.x}"}}
 		}, "spec.parameters[0].valueFrom.manifestRef", "reads a Secret: parameter values are stored"},
-		{"workflow parameter from an object", func(wf *v1alpha1.DRWorkflow) {
-			wf.Spec.Parameters[0].ValueFrom = &v1alpha1.ParamValueSource{ManifestRef: raw(`{"apiVersion":"v1","kind":"ConfigMap","name":"c","jsonPath":"{.data.x}"}`)}
-		}, "spec.parameters[0].valueFrom.manifestRef", "not supported by this operator"},
+		{"workflow parameter from an object named by a template", func(wf *v1alpha1.DRWorkflow) {
+			wf.Spec.Parameters[0].ValueFrom = &v1alpha1.ParamValueSource{ManifestRef: &v1alpha1.ManifestRef{APIVersion: "v1", Kind: "ConfigMap", Name: "$(params.x)", JSONPath: "{.data.x}"}}
+		}, "spec.parameters[0].valueFrom.manifestRef.name", "must be literal"},
+		{"workflow parameter from a bad JSONPath", func(wf *v1alpha1.DRWorkflow) {
+			wf.Spec.Parameters[0].ValueFrom = &v1alpha1.ParamValueSource{ManifestRef: &v1alpha1.ManifestRef{APIVersion: "v1", Kind: "ConfigMap", Name: "c", JSONPath: "{.data[}"}}
+		}, "spec.parameters[0].valueFrom.manifestRef.jsonPath", "not a JSONPath"},
+		{"workflow parameter from a name and a selector", func(wf *v1alpha1.DRWorkflow) {
+			wf.Spec.Parameters[0].ValueFrom = &v1alpha1.ParamValueSource{ManifestRef: &v1alpha1.ManifestRef{APIVersion: "v1", Kind: "ConfigMap", Name: "c", LabelSelector: "a=b", JSONPath: "{.data.x}"}}
+		}, "spec.parameters[0].valueFrom.manifestRef.labelSelector", "not both"},
 		{"generated rollback name taken", func(wf *v1alpha1.DRWorkflow) { wf.Spec.Actions[2].Name = "promote-rollback" },
 			"spec.actions[0].rollback.name", ""},
 	} {
@@ -176,7 +188,7 @@ func TestUpstreamParameterShape(t *testing.T) {
 	))
 
 	// A value from a Secret never becomes a parameter.
-	exec.Spec.Params = []v1alpha1.ParamValue{{Name: "target", ValueFrom: &v1alpha1.ParamValueSource{SecretKeyRef: nil, ManifestRef: raw(`{"apiVersion":"v1","kind":"Secret","name":"s","jsonPath":"{.data.t}"}`)}}}
+	exec.Spec.Params = []v1alpha1.ParamValue{{Name: "target", ValueFrom: &v1alpha1.ParamValueSource{SecretKeyRef: nil, ManifestRef: &v1alpha1.ManifestRef{APIVersion: "v1", Kind: "Secret", Name: "s", JSONPath: "{.data.t}"}}}}
 	_, errs = ResolveParams(wf, plan, 0, 0, exec)
 	g.Expect(errs).To(ContainElement(HaveField("Field", "params[target].valueFrom.manifestRef")))
 	g.Expect(errs.ToAggregate().Error()).To(ContainSubstring("reads a Secret"))
@@ -185,12 +197,48 @@ func TestUpstreamParameterShape(t *testing.T) {
 	plan.Spec.Stages[0].FailurePolicy = "FailFast"
 	perrs := ValidatePlan(plan)
 	g.Expect(perrs).To(ContainElement(HaveField("Field", "spec.globalParams[0].valueFrom.secretKeyRef")))
-	g.Expect(perrs).To(ContainElement(And(HaveField("Field", "spec.stages[0].failurePolicy"),
-		HaveField("Type", field.ErrorTypeInvalid), HaveField("Detail", ContainSubstring("not supported by this operator")))))
+	g.Expect(perrs).NotTo(ContainElement(HaveField("Field", "spec.stages[0].failurePolicy")), "upstream's stage policies are run")
+	plan.Spec.Stages[0].FailurePolicy = "Rollback"
+	g.Expect(ValidatePlan(plan)).To(ContainElement(And(HaveField("Field", "spec.stages[0].failurePolicy"),
+		HaveField("Type", field.ErrorTypeNotSupported))), "Rollback is a plan policy only")
 }
 
 func raw(s string) *runtime.RawExtension { return &runtime.RawExtension{Raw: []byte(s)} }
 
 func secretRef() *corev1.SecretKeySelector {
 	return &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "s"}, Key: "k"}
+}
+
+// A Subscription Replace is an IR operation of its own (delete if present, wait until gone, create), run by
+// the native engine; on Argo it is refused, naming the engine and the way out.
+func TestSubscriptionReplace(t *testing.T) {
+	g := NewWithT(t)
+	wf := mustUnmarshal[v1alpha1.DRWorkflow](t, `
+metadata: {name: w, namespace: shop}
+spec:
+  executor: {type: Native}
+  actions:
+  - name: resubscribe
+    type: Subscription
+    waitReady: true
+    subscription: {operation: Replace, name: api, spec: {feeds: []}}
+`)
+	g.Expect(ValidateWorkflow(wf)).To(BeEmpty())
+	ir, err := BuildForward(Input{Workflow: wf, Namespace: "shop", PlanName: "p", ExecutionName: "e", StageName: "s"})
+	g.Expect(err).NotTo(HaveOccurred())
+	req := ir.Actions[0].Resource
+	g.Expect(req.Operation).To(Equal(v1alpha1.OperationReplace))
+	g.Expect(req.WaitFor).To(Equal(WaitSubscriptionBound))
+	g.Expect(req.Namespace).To(Equal("default"))
+
+	rev, err := BuildReverse(Input{Workflow: wf, Namespace: "shop", PlanName: "p", ExecutionName: "e", StageName: "s"},
+		[]v1alpha1.ActionStatus{{Name: "resubscribe", Phase: v1alpha1.ActionSucceeded, Outputs: &v1alpha1.ActionOutputs{
+			SubscriptionRef: &v1alpha1.ResourceRef{APIVersion: ClusternetAPIVersion, Kind: KindSubscription, Namespace: "default", Name: "api", Created: true}}}})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(rev.Actions[0].Resource.Operation).To(Equal(v1alpha1.OperationDelete), "the inverse deletes the Subscription it created")
+
+	g.Expect(ValidateForArgo(wf)).To(ContainElement(And(HaveField("Field", "spec.actions[0].subscription.operation"),
+		HaveField("Detail", ContainSubstring("native engine only")))))
+	wf.Spec.Executor.Type = v1alpha1.ExecutorArgo
+	g.Expect(ValidateWorkflow(wf)).To(ContainElement(HaveField("Detail", ContainSubstring("a Delete action followed by a Create action"))))
 }

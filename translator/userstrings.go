@@ -112,6 +112,10 @@ func walkActionStrings(body *v1alpha1.ActionBody, path *field.Path, write bool, 
 		str(&s.Name, true, p.Child("name"))
 		str(&s.Namespace, true, p.Child("namespace"))
 		spec = w.spec(s.Spec, !s.Literal, p.Child("spec"))
+	case body.Globalization != nil:
+		g, p := body.Globalization, path.Child("globalization")
+		str(&g.Name, true, p.Child("name"))
+		spec = w.spec(g.Spec, !g.Literal, p.Child("spec"))
 	case body.Resource != nil:
 		r := body.Resource
 		str(&r.Manifest, !r.Literal, path.Child("resource", "manifest"))

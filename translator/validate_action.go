@@ -39,6 +39,7 @@ func validateActionBody(body *v1alpha1.ActionBody, executor v1alpha1.ExecutorTyp
 		{"localization", v1alpha1.ActionTypeLocalization, body.Localization != nil},
 		{"subscription", v1alpha1.ActionTypeSubscription, body.Subscription != nil},
 		{"resource", v1alpha1.ActionTypeKubernetesResource, body.Resource != nil},
+		{"globalization", v1alpha1.ActionTypeGlobalization, body.Globalization != nil},
 		{"approval", v1alpha1.ActionTypeApproval, body.Approval != nil},
 	}
 	configOK := true
@@ -56,6 +57,9 @@ func validateActionBody(body *v1alpha1.ActionBody, executor v1alpha1.ExecutorTyp
 		errs = append(errs, field.Invalid(path.Child("timeout"), body.Timeout.Duration.String(), "must be a positive duration such as 30s or 5m"))
 	}
 	errs = append(errs, validateRetryPolicy(body.RetryPolicy, executor, path.Child("retryPolicy"))...)
+	if executor == v1alpha1.ExecutorArgo {
+		errs = append(errs, argoUnsupported(body, path)...)
+	}
 	if !configOK {
 		return errs
 	}
@@ -66,12 +70,16 @@ func validateActionBody(body *v1alpha1.ActionBody, executor v1alpha1.ExecutorTyp
 		errs = append(errs, validateJob(body.Job, path.Child("job"))...)
 	case v1alpha1.ActionTypeLocalization:
 		l := body.Localization
-		errs = append(errs, validateClusternet(l.Operation, l.Name, l.Namespace, l.Spec != nil, true, path.Child("localization"))...)
+		errs = append(errs, validateClusternet(l.Operation, resourceOperations, l.Name, l.Namespace, l.Spec != nil, true, path.Child("localization"))...)
 		errs = append(errs, validateObjectSpec(l.Spec, path.Child("localization", "spec"))...)
 	case v1alpha1.ActionTypeSubscription:
 		s := body.Subscription
-		errs = append(errs, validateClusternet(v1alpha1.ResourceOperation(s.Operation), s.Name, s.Namespace, s.Spec != nil, true, path.Child("subscription"))...)
+		errs = append(errs, validateClusternet(v1alpha1.ResourceOperation(s.Operation), subscriptionOperations, s.Name, s.Namespace, s.Spec != nil, true, path.Child("subscription"))...)
 		errs = append(errs, validateObjectSpec(s.Spec, path.Child("subscription", "spec"))...)
+	case v1alpha1.ActionTypeGlobalization:
+		g := body.Globalization
+		errs = append(errs, validateGlobalization(g.Operation, g.Name, g.Spec != nil, true, path.Child("globalization"))...)
+		errs = append(errs, validateObjectSpec(g.Spec, path.Child("globalization", "spec"))...)
 	case v1alpha1.ActionTypeKubernetesResource:
 		errs = append(errs, validateResource(body.Resource, path.Child("resource"))...)
 	case v1alpha1.ActionTypeApproval:
@@ -221,12 +229,13 @@ func checkJobSpec(raw []byte, path *field.Path) field.ErrorList {
 	return errs
 }
 
-// validateClusternet checks the fields Localization and Subscription actions share, under path (the block).
-// template says name and namespace are still to be rendered (then only rendered text is checked as a name).
-func validateClusternet(op v1alpha1.ResourceOperation, name, namespace string, hasSpec, template bool, path *field.Path) field.ErrorList {
+// validateClusternet checks the fields Localization and Subscription actions share, under path (the block):
+// op one of ops. template says name and namespace are still to be rendered (then only rendered text is
+// checked as a name).
+func validateClusternet(op v1alpha1.ResourceOperation, ops []string, name, namespace string, hasSpec, template bool, path *field.Path) field.ErrorList {
 	var errs field.ErrorList
-	if !contains(resourceOperations, string(op)) {
-		errs = append(errs, field.NotSupported(path.Child("operation"), op, resourceOperations))
+	if !contains(ops, string(op)) {
+		errs = append(errs, field.NotSupported(path.Child("operation"), op, ops))
 	}
 	if name == "" {
 		errs = append(errs, field.Required(path.Child("name"), ""))
@@ -237,6 +246,52 @@ func validateClusternet(op v1alpha1.ResourceOperation, name, namespace string, h
 		errs = append(errs, field.Required(path.Child("namespace"), "the child cluster's clusternet-xxxxx namespace"))
 	} else if !isTemplated(namespace, template) {
 		errs = append(errs, validateDNSLabel(namespace, path.Child("namespace"))...)
+	}
+	if !hasSpec && op != v1alpha1.OperationDelete {
+		errs = append(errs, field.Required(path.Child("spec"), fmt.Sprintf("required when operation is %s", op)))
+	}
+	return errs
+}
+
+// replaceOnArgo is why a Subscription Replace cannot run on Argo.
+const replaceOnArgo = "Replace runs on the native engine only (spec.executor.type: Native): on Argo it would be " +
+	"`kubectl replace --force`, whose output Argo's executor cannot read once it deleted an existing Subscription; " +
+	"on Argo use a Delete action followed by a Create action"
+
+// argoUnsupported refuses what a body asks that the Argo engine cannot run.
+func argoUnsupported(body *v1alpha1.ActionBody, path *field.Path) field.ErrorList {
+	if s := body.Subscription; s != nil && s.Operation == v1alpha1.SubscriptionOperation(v1alpha1.OperationReplace) {
+		return field.ErrorList{field.Invalid(path.Child("subscription", "operation"), s.Operation, replaceOnArgo)}
+	}
+	return nil
+}
+
+// ValidateForArgo refuses what wf asks that the Argo engine cannot run (the operator asks it when a workflow
+// without spec.executor.type is to run on Argo, its default engine; with type Argo, ValidateWorkflow does).
+func ValidateForArgo(wf *v1alpha1.DRWorkflow) field.ErrorList {
+	var errs field.ErrorList
+	wf = withDefaults(wf)
+	for i := range wf.Spec.Actions {
+		a, p := &wf.Spec.Actions[i], field.NewPath("spec", "actions").Index(i)
+		errs = append(errs, argoUnsupported(&a.ActionBody, p)...)
+		if a.Rollback != nil {
+			errs = append(errs, argoUnsupported(&a.Rollback.ActionBody, p.Child("rollback"))...)
+		}
+	}
+	return errs
+}
+
+// validateGlobalization checks a Globalization block under path: as validateClusternet, without a
+// namespace (Globalizations are cluster scoped).
+func validateGlobalization(op v1alpha1.ResourceOperation, name string, hasSpec, template bool, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if !contains(resourceOperations, string(op)) {
+		errs = append(errs, field.NotSupported(path.Child("operation"), op, resourceOperations))
+	}
+	if name == "" {
+		errs = append(errs, field.Required(path.Child("name"), ""))
+	} else if !isTemplated(name, template) {
+		errs = append(errs, validateDNSSubdomain(name, path.Child("name"))...)
 	}
 	if !hasSpec && op != v1alpha1.OperationDelete {
 		errs = append(errs, field.Required(path.Child("spec"), fmt.Sprintf("required when operation is %s", op)))
@@ -281,6 +336,8 @@ func resourceOperation(b *v1alpha1.ActionBody) (v1alpha1.ResourceOperation, bool
 		return v1alpha1.ResourceOperation(b.Subscription.Operation), true
 	case b.Resource != nil:
 		return b.Resource.Operation, true
+	case b.Globalization != nil:
+		return b.Globalization.Operation, true
 	}
 	return "", false
 }

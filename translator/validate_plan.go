@@ -50,9 +50,8 @@ func ValidatePlan(plan *v1alpha1.DRPlan) field.ErrorList {
 			}
 			errs = append(errs, validateParamValues(entry.Params, ep.Child("params"))...)
 		}
-		if st.FailurePolicy != "" {
-			errs = append(errs, notSupported(p.Child("failurePolicy"), st.FailurePolicy,
-				"the plan's spec.failurePolicy governs every stage (upstream bcs-drplan-controller accepts this field but never applies it); remove it"))
+		if st.FailurePolicy != "" && !contains(stagePolicies, string(st.FailurePolicy)) {
+			errs = append(errs, field.NotSupported(p.Child("failurePolicy"), st.FailurePolicy, stagePolicies))
 		}
 	}
 	graph := dependencyGraph{names: make([]string, len(plan.Spec.Stages)), deps: make([][]int, len(plan.Spec.Stages))}

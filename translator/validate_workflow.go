@@ -21,16 +21,18 @@ import (
 const IdempotencyHeader = "X-DR-Idempotency-Key"
 
 var (
-	actionTypes              = []string{string(v1alpha1.ActionTypeHTTP), string(v1alpha1.ActionTypeJob), string(v1alpha1.ActionTypeLocalization), string(v1alpha1.ActionTypeSubscription), string(v1alpha1.ActionTypeKubernetesResource), string(v1alpha1.ActionTypeApproval)}
-	resourceOperations       = []string{string(v1alpha1.OperationCreate), string(v1alpha1.OperationApply), string(v1alpha1.OperationPatch), string(v1alpha1.OperationDelete)}
-	httpMethods              = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
-	parameterTypes           = []string{string(v1alpha1.ParameterTypeString), string(v1alpha1.ParameterTypeNumber), string(v1alpha1.ParameterTypeBoolean)}
-	workflowPolicies         = []string{string(v1alpha1.WorkflowFailFast), string(v1alpha1.WorkflowContinue)}
-	planPolicies             = []string{string(v1alpha1.PlanStop), string(v1alpha1.PlanContinue), string(v1alpha1.PlanRollback)}
-	executorTypes            = []string{string(v1alpha1.ExecutorArgo), string(v1alpha1.ExecutorNative)}
-	podGCStrategies          = []string{"OnPodCompletion", "OnPodSuccess", "OnWorkflowCompletion", "OnWorkflowSuccess"}
-	jobRestartPolicies       = []string{string(corev1.RestartPolicyNever), string(corev1.RestartPolicyOnFailure)}
-	maxRetryLimit      int32 = 100
+	actionTypes                  = []string{string(v1alpha1.ActionTypeHTTP), string(v1alpha1.ActionTypeJob), string(v1alpha1.ActionTypeLocalization), string(v1alpha1.ActionTypeSubscription), string(v1alpha1.ActionTypeKubernetesResource), string(v1alpha1.ActionTypeApproval), string(v1alpha1.ActionTypeGlobalization)}
+	resourceOperations           = []string{string(v1alpha1.OperationCreate), string(v1alpha1.OperationApply), string(v1alpha1.OperationPatch), string(v1alpha1.OperationDelete)}
+	subscriptionOperations       = append(append([]string(nil), resourceOperations...), string(v1alpha1.OperationReplace))
+	httpMethods                  = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+	parameterTypes               = []string{string(v1alpha1.ParameterTypeString), string(v1alpha1.ParameterTypeNumber), string(v1alpha1.ParameterTypeBoolean)}
+	workflowPolicies             = []string{string(v1alpha1.WorkflowFailFast), string(v1alpha1.WorkflowContinue)}
+	planPolicies                 = []string{string(v1alpha1.PlanStop), string(v1alpha1.PlanContinue), string(v1alpha1.PlanRollback)}
+	stagePolicies                = []string{string(v1alpha1.StageStop), string(v1alpha1.StageContinue), string(v1alpha1.StageFailFast)}
+	executorTypes                = []string{string(v1alpha1.ExecutorArgo), string(v1alpha1.ExecutorNative)}
+	podGCStrategies              = []string{"OnPodCompletion", "OnPodSuccess", "OnWorkflowCompletion", "OnWorkflowSuccess"}
+	jobRestartPolicies           = []string{string(corev1.RestartPolicyNever), string(corev1.RestartPolicyOnFailure)}
+	maxRetryLimit          int32 = 100
 )
 
 // ValidateWorkflow checks a DRWorkflow as admission and the reconciler need it: everything that can be known
@@ -139,7 +141,7 @@ func validateWhen(actions []v1alpha1.Action, executor v1alpha1.ExecutorType, i i
 }
 
 // validateParamValues checks supplied values: names set and unique, known types, no Argo placeholder in
-// a default, no valueFrom (validateParamSource). Values are checked against types once resolved.
+// a default, valueFrom readable and not from a Secret (validateParamSource). Values are checked against types once resolved.
 func validateParamValues(values []v1alpha1.ParamValue, path *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	seen := make(map[string]bool, len(values))
@@ -161,6 +163,9 @@ func validateParamValues(values []v1alpha1.ParamValue, path *field.Path) field.E
 			}
 		}
 		errs = append(errs, validateParamSource(v.ValueFrom, p.Child("valueFrom"))...)
+		if v.ValueFrom != nil && v.Value != "" {
+			errs = append(errs, field.Invalid(p.Child("value"), v.Value, "set value or valueFrom, not both"))
+		}
 	}
 	return errs
 }

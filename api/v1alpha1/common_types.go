@@ -2,7 +2,6 @@ package v1alpha1
 
 import (
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 )
 
 // ParamValue is a named parameter value supplied by a plan, a stage entry or an execution. It takes the
@@ -36,25 +35,76 @@ type ParamValue struct {
 	// +optional
 	Description string `json:"description,omitempty"`
 
-	// valueFrom is upstream's source of a value read from the cluster. Not supported by this operator: it is
-	// in the schema so that admission explains that, instead of reporting an unknown field.
+	// valueFrom reads the value from a field of an object in the cluster when the execution starts (in
+	// place of value; upstream's shape). The value read is recorded in the execution's status, so a Revert
+	// uses it too.
 	// +optional
 	ValueFrom *ParamValueSource `json:"valueFrom,omitempty"`
 }
 
-// ParamValueSource is upstream's valueFrom of a parameter. Neither source is supported by this operator;
-// admission rejects both with the reason.
+// ParamValueSource is upstream's valueFrom of a parameter: manifestRef is read; secretKeyRef is refused.
 type ParamValueSource struct {
-	// manifestRef reads the value from a field of an object in the cluster (upstream bcs-drplan-controller).
+	// manifestRef reads the value from a field of an object in the cluster, as the workflow's executor
+	// ServiceAccount, when the execution starts.
 	// +optional
-	// +kubebuilder:validation:Type=object
-	// +kubebuilder:pruning:PreserveUnknownFields
-	ManifestRef *runtime.RawExtension `json:"manifestRef,omitempty"`
+	ManifestRef *ManifestRef `json:"manifestRef,omitempty"`
 
 	// secretKeyRef would read the value from a Secret. Parameter values are stored in the execution's status
 	// and in the compiled Argo Workflow, so a secret never becomes a parameter: use http.headersFrom.
 	// +optional
 	SecretKeyRef *corev1.SecretKeySelector `json:"secretKeyRef,omitempty"`
+}
+
+// ManifestSelect says which object a manifestRef with a labelSelector reads when several match.
+// +kubebuilder:validation:Enum=Last;First;Single;Any
+type ManifestSelect string
+
+const (
+	// SelectLast reads the newest match (latest creationTimestamp; default).
+	SelectLast ManifestSelect = "Last"
+	// SelectFirst reads the oldest match.
+	SelectFirst ManifestSelect = "First"
+	// SelectSingle requires exactly one match.
+	SelectSingle ManifestSelect = "Single"
+	// SelectAny reads one match, whichever the API server lists first.
+	SelectAny ManifestSelect = "Any"
+)
+
+// ManifestRef names an object of the cluster and the field a parameter's value is read from (upstream
+// bcs-drplan-controller's valueFrom.manifestRef). Secrets are refused: parameter values are stored in the
+// execution's status and in the compiled Argo Workflow.
+// +kubebuilder:validation:XValidation:rule="has(self.name) != has(self.labelSelector)",message="set exactly one of name and labelSelector"
+type ManifestRef struct {
+	// apiVersion of the object, e.g. v1 or apps/v1.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	APIVersion string `json:"apiVersion"`
+
+	// kind of the object, e.g. ConfigMap.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	Kind string `json:"kind"`
+
+	// namespace of the object; empty means the execution's namespace (ignored for cluster-scoped kinds).
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+
+	// name of the object; or labelSelector.
+	// +optional
+	Name string `json:"name,omitempty"`
+
+	// labelSelector selects the object by labels ("app=api,tier=db"); select says which match is read.
+	// +optional
+	LabelSelector string `json:"labelSelector,omitempty"`
+
+	// jsonPath is the field to read, in kubectl's JSONPath syntax, e.g. {.data.endpoint}.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	JSONPath string `json:"jsonPath"`
+
+	// select picks among several labelSelector matches: Last (default), First, Single or Any.
+	// +optional
+	Select ManifestSelect `json:"select,omitempty"`
 }
 
 // ObjectReference names an object of this API, optionally in another namespace.

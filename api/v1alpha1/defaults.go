@@ -184,13 +184,16 @@ const (
 // GetOperation returns the operation, or Create.
 func (l *LocalizationAction) GetOperation() ResourceOperation { return operationOr(l.Operation) }
 
-// GetOperation returns the operation, or Create. Replace is returned as is (admission rejects it).
+// GetOperation returns the operation, or Create.
 func (s *SubscriptionAction) GetOperation() ResourceOperation {
 	return operationOr(ResourceOperation(s.Operation))
 }
 
 // GetOperation returns the operation, or Create.
 func (r *ResourceAction) GetOperation() ResourceOperation { return operationOr(r.Operation) }
+
+// GetOperation returns the operation, or Create.
+func (g *GlobalizationAction) GetOperation() ResourceOperation { return operationOr(g.Operation) }
 
 func operationOr(op ResourceOperation) ResourceOperation {
 	if op == "" {

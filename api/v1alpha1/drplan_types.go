@@ -17,6 +17,20 @@ const (
 	PlanRollback PlanFailurePolicy = "Rollback"
 )
 
+// StageFailurePolicy overrides, for one stage, what the plan does after a workflow of that stage fails.
+// +kubebuilder:validation:Enum=Stop;Continue;FailFast
+type StageFailurePolicy string
+
+const (
+	// StageStop starts no further stage after this stage failed, whatever the plan's policy.
+	StageStop StageFailurePolicy = "Stop"
+	// StageContinue lets the stages that do not depend on this one start after it failed.
+	StageContinue StageFailurePolicy = "Continue"
+	// StageFailFast is Stop, and in a parallel stage also cancels the stage's other running workflows as
+	// soon as one of them failed.
+	StageFailFast StageFailurePolicy = "FailFast"
+)
+
 // WorkflowEntry is one DRWorkflow run by a stage, with its parameters.
 type WorkflowEntry struct {
 	// workflowRef names the DRWorkflow; an empty namespace means the plan's.
@@ -54,12 +68,12 @@ type Stage struct {
 	// +optional
 	Parallel bool `json:"parallel,omitempty"`
 
-	// failurePolicy is upstream bcs-drplan-controller's per-stage policy (Stop, Continue or FailFast), which
-	// upstream defaults but never applies. Not supported by this operator: the plan's failurePolicy governs
-	// every stage; admission rejects a value so that nobody relies on it.
+	// failurePolicy overrides the plan's failurePolicy for a failure of this stage: Stop (no new stage
+	// starts), Continue (stages that do not depend on this one still start) or FailFast (Stop, and the
+	// stage's other running workflows are canceled at once). Empty: the plan's policy. Under a plan
+	// failurePolicy Rollback, the rollback still runs once the stages settled with a failure.
 	// +optional
-	// +kubebuilder:validation:Enum=Stop;Continue;FailFast
-	FailurePolicy string `json:"failurePolicy,omitempty"`
+	FailurePolicy StageFailurePolicy `json:"failurePolicy,omitempty"`
 
 	// workflows run by this stage, at least one.
 	// +required

@@ -144,6 +144,9 @@ type ActionOutputs struct {
 	// subscriptionRef names the Subscription of a Subscription action.
 	// +optional
 	SubscriptionRef *ResourceRef `json:"subscriptionRef,omitempty"`
+	// globalizationRef names the Globalization of a Globalization action (cluster scoped: no namespace).
+	// +optional
+	GlobalizationRef *ResourceRef `json:"globalizationRef,omitempty"`
 	// resourceRef names the object of a KubernetesResource action.
 	// +optional
 	ResourceRef *ResourceRef `json:"resourceRef,omitempty"`

@@ -18,8 +18,8 @@ const (
 )
 
 // ActionType selects what an action does and which config block it reads.
-// HelmChart and Globalization are upstream bcs-drplan-controller types that this operator does not run yet:
-// they are in the enum so that admission says so, instead of "Unsupported value".
+// HelmChart is an upstream bcs-drplan-controller type that this operator does not run yet: it is in the
+// enum so that admission says so, instead of "Unsupported value".
 // +kubebuilder:validation:Enum=HTTP;Job;Localization;Subscription;KubernetesResource;Approval;HelmChart;Globalization
 type ActionType string
 
@@ -42,8 +42,10 @@ const (
 	OperationApply  ResourceOperation = "Apply"
 	OperationPatch  ResourceOperation = "Patch"
 	OperationDelete ResourceOperation = "Delete"
-	// OperationReplace (Subscription only, upstream bcs-drplan-controller) deletes and recreates the object.
-	// Not supported by this operator yet; admission says so.
+	// OperationReplace (Subscription only, as upstream bcs-drplan-controller) deletes the object if it
+	// exists, waits until it is gone (Clusternet's finalizer released), then creates it from the action's
+	// spec. Its automatic inverse deletes the object it created; the version it replaced is not restored.
+	// Native engine only: refused on Argo.
 	OperationReplace ResourceOperation = "Replace"
 )
 
@@ -101,8 +103,8 @@ type Parameter struct {
 	// +optional
 	Value *string `json:"value,omitempty"`
 
-	// valueFrom is upstream's source of a value read from the cluster. Not supported by this operator: in the
-	// schema so that admission explains that.
+	// valueFrom reads the default from a field of an object in the cluster when the execution starts
+	// (upstream's shape); the plan, the stage entry and the execution override it.
 	// +optional
 	ValueFrom *ParamValueSource `json:"valueFrom,omitempty"`
 }
@@ -133,6 +135,7 @@ type RetryPolicy struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.type) || (self.type == 'Localization') == has(self.localization)",message="localization must be set when type is Localization, and only then"
 // +kubebuilder:validation:XValidation:rule="!has(self.type) || (self.type == 'Subscription') == has(self.subscription)",message="subscription must be set when type is Subscription, and only then"
 // +kubebuilder:validation:XValidation:rule="!has(self.type) || (self.type == 'KubernetesResource') == has(self.resource)",message="resource must be set when type is KubernetesResource, and only then"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || (self.type == 'Globalization') == has(self.globalization)",message="globalization must be set when type is Globalization, and only then"
 type ActionBody struct {
 	// type selects what the action does; exactly the matching config block must be set. Required on an
 	// action; a rollback without it takes its action's type.
@@ -166,12 +169,10 @@ type ActionBody struct {
 	// +kubebuilder:pruning:PreserveUnknownFields
 	HelmChart *runtime.RawExtension `json:"helmChart,omitempty"`
 
-	// globalization is upstream bcs-drplan-controller's Clusternet Globalization block (type Globalization).
-	// Not supported by this operator yet: admission rejects it with the reason.
+	// globalization configures a Clusternet Globalization (type Globalization), a cluster-scoped override
+	// of a feed for every child cluster.
 	// +optional
-	// +kubebuilder:validation:Type=object
-	// +kubebuilder:pruning:PreserveUnknownFields
-	Globalization *runtime.RawExtension `json:"globalization,omitempty"`
+	Globalization *GlobalizationAction `json:"globalization,omitempty"`
 
 	// waitReady, where upstream bcs-drplan-controller puts it, is subscription.waitReady of a Subscription
 	// action (either one set waits). Default false. Accepted on a Job (which always waits) and rejected on
@@ -402,7 +403,9 @@ type LocalizationAction struct {
 // SubscriptionAction creates, applies, patches or deletes a Clusternet Subscription (apps.clusternet.io/v1alpha1).
 // +kubebuilder:validation:XValidation:rule="(has(self.operation) && self.operation == 'Delete') || has(self.spec)",message="spec is required unless operation is Delete"
 type SubscriptionAction struct {
-	// operation to perform (default Create).
+	// operation to perform (default Create). Replace deletes an existing Subscription of that name, waits
+	// until it is gone, then creates it, so that Clusternet schedules it afresh; it runs on the native engine
+	// only (spec.executor.type Native) and is refused on Argo.
 	// +optional
 	// +kubebuilder:default=Create
 	Operation SubscriptionOperation `json:"operation,omitempty"`
@@ -426,6 +429,33 @@ type SubscriptionAction struct {
 	// waitReady waits until the Subscription is bound to clusters (status.bindingClusters not empty). Default false.
 	// +optional
 	WaitReady bool `json:"waitReady,omitempty"`
+
+	// literal sends spec as written: template expressions inside it are not rendered.
+	// +optional
+	Literal bool `json:"literal,omitempty"`
+}
+
+// GlobalizationAction creates, applies, patches or deletes a Clusternet Globalization
+// (apps.clusternet.io/v1alpha1). Globalizations are cluster scoped: the executor ServiceAccount needs a
+// ClusterRole for them (config/executor/globalization-clusterrole.yaml).
+// +kubebuilder:validation:XValidation:rule="(has(self.operation) && self.operation == 'Delete') || has(self.spec)",message="spec is required unless operation is Delete"
+type GlobalizationAction struct {
+	// operation to perform (default Create).
+	// +optional
+	// +kubebuilder:default=Create
+	Operation ResourceOperation `json:"operation,omitempty"`
+
+	// name of the Globalization; a template.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
+
+	// spec is a Clusternet GlobalizationSpec (for Patch, a merge patch of it): priority, overridePolicy,
+	// feed, overrides, clusterAffinity.
+	// +optional
+	// +kubebuilder:validation:Type=object
+	// +kubebuilder:pruning:PreserveUnknownFields
+	Spec *runtime.RawExtension `json:"spec,omitempty"`
 
 	// literal sends spec as written: template expressions inside it are not rendered.
 	// +optional

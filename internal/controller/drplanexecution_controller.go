@@ -50,6 +50,9 @@ type DRPlanExecutionReconciler struct {
 	// NoCrossNamespaceRefs fails, before anything runs, an execution whose plan references another
 	// namespace's DRWorkflow (--no-cross-namespace-refs).
 	NoCrossNamespaceRefs bool
+	// Executor reads parameters' valueFrom as the workflow's executor ServiceAccount; without it such a
+	// parameter fails the execution.
+	Executor executorClients
 	// Prechecker checks the actions of a Precheck (operationType Precheck) without side effects.
 	Prechecker *precheck.Checker
 	// MaxConcurrentReconciles bounds parallel reconciles (default 8: reconciles mostly wait on the API server).

@@ -14,10 +14,12 @@ import (
 )
 
 // advance starts and observes the entries of stages whose dependencies allow it, and reports whether the
-// stages settled (nothing runs and nothing more can start). stopOnFailure starts no new stage after a
-// failure (plan failurePolicy Stop and Rollback). recorded are the forward statuses reverse entries undo.
+// stages settled (nothing runs and nothing more can start). applyPolicies applies the failure policies (a
+// forward run): after a stage failed whose policy stops (stageStops) no new stage starts, and a FailFast
+// stage's running entries are canceled once one of them failed. recorded are the forward statuses reverse
+// entries undo.
 func (r *DRPlanExecutionReconciler) advance(ctx context.Context, ex *drv1.DRPlanExecution, plan *drv1.DRPlan, stages []drv1.StageStatus,
-	dir engine.Direction, recorded []drv1.StageStatus, stopOnFailure bool) (bool, error) {
+	dir engine.Direction, recorded []drv1.StageStatus, applyPolicies bool) (bool, error) {
 	// A pass walks the stages in list order; a stage listed before one it depends on can only start in a
 	// later pass, so passes repeat while they change stage phases (at most once per stage).
 	for pass := 0; ; pass++ {
@@ -25,7 +27,7 @@ func (r *DRPlanExecutionReconciler) advance(ctx context.Context, ex *drv1.DRPlan
 		for i := range stages {
 			before[i] = stages[i].Phase
 		}
-		settled, err := r.advancePass(ctx, ex, plan, stages, dir, recorded, stopOnFailure)
+		settled, err := r.advancePass(ctx, ex, plan, stages, dir, recorded, applyPolicies)
 		changed := false
 		for i := range stages {
 			changed = changed || stages[i].Phase != before[i]
@@ -39,14 +41,18 @@ func (r *DRPlanExecutionReconciler) advance(ctx context.Context, ex *drv1.DRPlan
 // advancePass walks the stages once: a stage not started yet starts when its gate says so (else its
 // entries are told why not), and the due entries of running stages are synced through their engines.
 func (r *DRPlanExecutionReconciler) advancePass(ctx context.Context, ex *drv1.DRPlanExecution, plan *drv1.DRPlan, stages []drv1.StageStatus,
-	dir engine.Direction, recorded []drv1.StageStatus, stopOnFailure bool) (bool, error) {
+	dir engine.Direction, recorded []drv1.StageStatus, applyPolicies bool) (bool, error) {
 	now := r.now()
 	var errs []error
 	phaseOf := map[string]drv1.ExecutionPhase{}
+	// failed: a stage failed whose policy holds new stages back.
 	failed := false
+	holds := func(name string, p drv1.ExecutionPhase) bool {
+		return applyPolicies && stageFailed(p) && stageStops(plan, name)
+	}
 	for i := range stages {
 		phaseOf[stages[i].Name] = stages[i].Phase
-		failed = failed || stageFailed(stages[i].Phase)
+		failed = failed || holds(stages[i].Name, stages[i].Phase)
 	}
 	active := false
 	for i := range stages {
@@ -55,7 +61,7 @@ func (r *DRPlanExecutionReconciler) advancePass(ctx context.Context, ex *drv1.DR
 			continue
 		}
 		if st.Phase == "" || st.Phase == drv1.ExecutionPending {
-			g, blockedBy := stageGate(plan, stages, i, dir, phaseOf, stopOnFailure, failed)
+			g, blockedBy := stageGate(plan, stages, i, dir, phaseOf, applyPolicies, failed)
 			switch g {
 			case gateWait:
 				continue
@@ -82,10 +88,15 @@ func (r *DRPlanExecutionReconciler) advancePass(ctx context.Context, ex *drv1.DR
 			}
 			errs = append(errs, r.syncEntry(ctx, ex, st.Name, i, e, dir, recorded, now))
 		}
+		if applyPolicies {
+			for _, j := range failFastCancels(stagePolicy(plan, st.Name), st) {
+				errs = append(errs, r.cancelEntry(ctx, ex, st.Name, i, &st.WorkflowExecutions[j], dir))
+			}
+		}
 		if settleStage(st, parallel, now) {
 			active = true
-		} else if st.Phase != drv1.ExecutionSucceeded {
-			failed = true
+		} else {
+			failed = failed || holds(st.Name, st.Phase)
 		}
 		phaseOf[st.Name] = st.Phase
 	}
@@ -154,6 +165,17 @@ func (r *DRPlanExecutionReconciler) syncEntry(ctx context.Context, ex *drv1.DRPl
 	return nil
 }
 
+// cancelEntry asks the engine of one running entry to stop it; a later sync observes the end.
+func (r *DRPlanExecutionReconciler) cancelEntry(ctx context.Context, ex *drv1.DRPlanExecution, stage string, stageIndex int,
+	e *drv1.WorkflowExecutionStatus, dir engine.Direction) error {
+	eng, ok := r.Engines[e.Engine]
+	if !ok {
+		return nil
+	}
+	wf := &drv1.DRWorkflow{ObjectMeta: metav1.ObjectMeta{Name: e.WorkflowRef.Name, Namespace: e.WorkflowRef.Namespace}}
+	return eng.Cancel(ctx, newRun(ex, stage, stageIndex, e, wf, dir, nil))
+}
+
 // cancelRuns asks the engines to stop every started, unfinished run.
 func (r *DRPlanExecutionReconciler) cancelRuns(ctx context.Context, ex *drv1.DRPlanExecution) error {
 	var errs []error
@@ -167,12 +189,7 @@ func (r *DRPlanExecutionReconciler) cancelRuns(ctx context.Context, ex *drv1.DRP
 				if e.Phase != drv1.ExecutionRunning {
 					continue
 				}
-				eng, ok := r.Engines[e.Engine]
-				if !ok {
-					continue
-				}
-				wf := &drv1.DRWorkflow{ObjectMeta: metav1.ObjectMeta{Name: e.WorkflowRef.Name, Namespace: e.WorkflowRef.Namespace}}
-				errs = append(errs, eng.Cancel(ctx, newRun(ex, list.stages[i].Name, i, e, wf, list.dir, nil)))
+				errs = append(errs, r.cancelEntry(ctx, ex, list.stages[i].Name, i, e, list.dir))
 			}
 		}
 	}

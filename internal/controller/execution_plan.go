@@ -194,6 +194,56 @@ func stageParallel(plan *drv1.DRPlan, name string) bool {
 // stopsOnFailure reports whether a plan policy starts no new stage after a failure (Stop and Rollback).
 func stopsOnFailure(policy drv1.PlanFailurePolicy) bool { return policy != drv1.PlanContinue }
 
+// stagePolicy is the failurePolicy of the plan's stage name, empty when it sets none (or there is no plan).
+func stagePolicy(plan *drv1.DRPlan, name string) drv1.StageFailurePolicy {
+	if plan == nil {
+		return ""
+	}
+	for k := range plan.Spec.Stages {
+		if plan.Spec.Stages[k].Name == name {
+			return plan.Spec.Stages[k].FailurePolicy
+		}
+	}
+	return ""
+}
+
+// stageStops reports whether a failure of stage name starts no new stage: the stage's own failurePolicy
+// when it sets one (Stop and FailFast stop, Continue does not), else the plan's.
+func stageStops(plan *drv1.DRPlan, name string) bool {
+	switch stagePolicy(plan, name) {
+	case drv1.StageStop, drv1.StageFailFast:
+		return true
+	case drv1.StageContinue:
+		return false
+	}
+	if plan == nil {
+		return true
+	}
+	return stopsOnFailure(plan.Spec.GetFailurePolicy())
+}
+
+// failFastCancels lists the entries of a running stage to cancel under the stage's failurePolicy
+// FailFast: every running entry, once another entry of the stage failed or was canceled. None otherwise.
+func failFastCancels(policy drv1.StageFailurePolicy, st *drv1.StageStatus) []int {
+	if policy != drv1.StageFailFast {
+		return nil
+	}
+	ended := false
+	for j := range st.WorkflowExecutions {
+		ended = ended || stageFailed(st.WorkflowExecutions[j].Phase)
+	}
+	if !ended {
+		return nil
+	}
+	var out []int
+	for j := range st.WorkflowExecutions {
+		if st.WorkflowExecutions[j].Phase == drv1.ExecutionRunning {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
 // gate is what a stage that has not started does in this pass.
 type gate string
 

@@ -208,6 +208,55 @@ func TestFailurePolicy(t *testing.T) {
 	}
 }
 
+func TestStageStops(t *testing.T) {
+	with := func(policy drv1.StageFailurePolicy) drv1.Stage {
+		st := stage("a")
+		st.FailurePolicy = policy
+		return st
+	}
+	cases := []struct {
+		name string
+		plan *drv1.DRPlan
+		want bool
+	}{
+		{"no stage policy: the plan's Stop holds new stages", planOf(drv1.PlanStop, stage("a")), true},
+		{"no stage policy: the plan's Continue does not", planOf(drv1.PlanContinue, stage("a")), false},
+		{"no stage policy: the plan's Rollback holds", planOf(drv1.PlanRollback, stage("a")), true},
+		{"an empty plan policy is Stop", planOf("", stage("a")), true},
+		{"stage Continue under plan Stop lets other stages start", planOf(drv1.PlanStop, with(drv1.StageContinue)), false},
+		{"stage Continue under plan Rollback lets other stages start", planOf(drv1.PlanRollback, with(drv1.StageContinue)), false},
+		{"stage Stop under plan Continue holds", planOf(drv1.PlanContinue, with(drv1.StageStop)), true},
+		{"stage FailFast under plan Continue holds", planOf(drv1.PlanContinue, with(drv1.StageFailFast)), true},
+		{"no plan: Stop", nil, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			NewWithT(t).Expect(stageStops(c.plan, "a")).To(Equal(c.want))
+		})
+	}
+}
+
+func TestFailFastCancels(t *testing.T) {
+	cases := []struct {
+		name   string
+		policy drv1.StageFailurePolicy
+		stage  *drv1.StageStatus
+		want   []int
+	}{
+		{"FailFast: the running siblings of a failed entry are canceled", drv1.StageFailFast, entries(pR, pF, pS, pR), []int{0, 3}},
+		{"FailFast: a canceled entry counts as a failure", drv1.StageFailFast, entries(pC, pR), []int{1}},
+		{"FailFast: nothing failed, nothing canceled", drv1.StageFailFast, entries(pR, pS, pR), nil},
+		{"FailFast: nothing running, nothing canceled", drv1.StageFailFast, entries(pF, pS), nil},
+		{"Stop leaves running siblings to finish", drv1.StageStop, entries(pR, pF), nil},
+		{"no stage policy leaves running siblings to finish", "", entries(pR, pF), nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			NewWithT(t).Expect(failFastCancels(c.policy, c.stage)).To(Equal(c.want))
+		})
+	}
+}
+
 func TestUndoOrder(t *testing.T) {
 	cases := []struct {
 		name    string

@@ -7,6 +7,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
+	"github.com/drplan/drplan-operator/internal/engine"
 	"github.com/drplan/drplan-operator/internal/precheck"
 )
 
@@ -47,6 +48,7 @@ func NewExecutionReconciler(mgr manager.Manager, opts Options) (*DRPlanExecution
 		DefaultEngine:        opts.Engines.Default,
 		NoCrossNamespaceRefs: opts.NoCrossNamespaceRefs,
 		ArgoUIURL:            opts.ArgoUIURL,
+		Executor:             &engine.ImpersonatingClients{Config: mgr.GetConfig(), Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()},
 		Prechecker:           &precheck.Checker{Config: mgr.GetConfig(), Mapper: mgr.GetRESTMapper()},
 	}, nil
 }

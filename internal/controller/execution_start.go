@@ -18,8 +18,10 @@ import (
 // are resolved and its run compiled, so a bad parameter or template fails the execution naming every
 // offender, and nothing half-runs.
 
-// startForward builds an Execute's stages from its plan. It reports whether the execution ended.
-func (r *DRPlanExecutionReconciler) startForward(ctx context.Context, ex *drv1.DRPlanExecution, plan *drv1.DRPlan, now metav1.Time) bool {
+// startForward builds an Execute's stages from its plan. It reports whether the execution ended. A
+// parameter value that could not be read from the cluster for a passing reason is returned as the error,
+// with nothing built: the start is retried.
+func (r *DRPlanExecutionReconciler) startForward(ctx context.Context, ex *drv1.DRPlanExecution, plan *drv1.DRPlan, now metav1.Time) (bool, error) {
 	st := &ex.Status
 	var paramErrs, wfErrs []string
 	notFound := false
@@ -29,6 +31,10 @@ func (r *DRPlanExecutionReconciler) startForward(ctx context.Context, ex *drv1.D
 		ss := drv1.StageStatus{Name: plan.Spec.Stages[i].Name, Phase: drv1.ExecutionPending}
 		for j := range plan.Spec.Stages[i].Workflows {
 			e, p := r.startEntry(ctx, ex, plan, i, j)
+			if p.transient != nil {
+				st.StageStatuses = nil
+				return false, fmt.Errorf("reading parameter values of stage %s: %w", plan.Spec.Stages[i].Name, p.transient)
+			}
 			ss.WorkflowExecutions = append(ss.WorkflowExecutions, e)
 			paramErrs, wfErrs = append(paramErrs, p.params...), append(wfErrs, p.workflow...)
 			notFound = notFound || p.notFound
@@ -43,10 +49,10 @@ func (r *DRPlanExecutionReconciler) startForward(ctx context.Context, ex *drv1.D
 	r.summarize(ex)
 	if end := startEnding(paramErrs, wfErrs, notFound); end != nil {
 		endExecution(st, *end, ex.Generation, now)
-		return true
+		return true, nil
 	}
 	setRunning(st, "running", ex.Generation, now)
-	return false
+	return false, nil
 }
 
 // entryProblems are what keeps one entry from running: bad parameters, or a workflow missing or invalid.
@@ -55,6 +61,8 @@ type entryProblems struct {
 	notFound         bool
 	// wf is the entry's DRWorkflow, nil when it could not be read.
 	wf *drv1.DRWorkflow
+	// transient is a passing failure to read a parameter's valueFrom: retry the start.
+	transient error
 }
 
 // startEntry builds the status of entry j of stage i: its workflow's generation and engine, its resolved
@@ -79,7 +87,13 @@ func (r *DRPlanExecutionReconciler) startEntry(ctx context.Context, ex *drv1.DRP
 	p.wf = wf
 	e.WorkflowGeneration = wf.Generation
 	e.Engine = r.engineType(wf)
-	params, ferrs := translator.ResolveParams(wf, plan, i, j, ex)
+	if e.Engine == drv1.ExecutorArgo {
+		if errs := translator.ValidateForArgo(wf); len(errs) > 0 {
+			p.workflow = []string{fmt.Sprintf("stage %s, workflow %s runs on Argo: %s", stage.Name, ref.Name, errs.ToAggregate().Error())}
+			return e, p
+		}
+	}
+	params, ferrs := translator.ResolveParamsWith(wf, plan, i, j, ex, r.valueReader(ctx, ex, wf, &p.transient))
 	e.Params = params
 	if len(ferrs) > 0 {
 		p.params = []string{fmt.Sprintf("stage %s, workflow %s: %s", stage.Name, ref.Name, ferrs.ToAggregate().Error())}

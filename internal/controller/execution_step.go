@@ -111,7 +111,7 @@ func (r *DRPlanExecutionReconciler) begin(ctx context.Context, ex *drv1.DRPlanEx
 	if ex.Spec.GetOperationType() == drv1.OperationRevert {
 		return r.startRevert(ctx, ex, plan, now)
 	}
-	return r.startForward(ctx, ex, plan, now), nil
+	return r.startForward(ctx, ex, plan, now)
 }
 
 // runRevert advances a Revert's reverse runs and ends it once they settle.
@@ -137,7 +137,7 @@ func (r *DRPlanExecutionReconciler) runRevert(ctx context.Context, ex *drv1.DRPl
 func (r *DRPlanExecutionReconciler) runForward(ctx context.Context, ex *drv1.DRPlanExecution, plan *drv1.DRPlan, now metav1.Time) error {
 	st := &ex.Status
 	policy := plan.Spec.GetFailurePolicy()
-	settled, err := r.advance(ctx, ex, plan, st.StageStatuses, engine.Forward, nil, stopsOnFailure(policy))
+	settled, err := r.advance(ctx, ex, plan, st.StageStatuses, engine.Forward, nil, true)
 	r.summarize(ex)
 	switch {
 	case !settled:

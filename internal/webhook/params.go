@@ -22,6 +22,9 @@ import (
 func entryParamErrors(wf *drv1.DRWorkflow, plan *drv1.DRPlan, i, j int, ex *drv1.DRPlanExecution, where string) field.ErrorList {
 	params, perrs := translator.ResolveParams(wf, plan, i, j, ex)
 	if len(perrs) == 0 {
+		if len(translator.ValueFromParams(wf, plan, i, j, ex)) > 0 {
+			return nil // values read at the start are not known here: the start renders and reports
+		}
 		return renderErrors(wf, plan, i, j, ex, params, where)
 	}
 	errs := make(field.ErrorList, 0, len(perrs))

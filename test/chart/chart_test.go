@@ -263,6 +263,28 @@ func TestValues(t *testing.T) {
 	}
 }
 
+// executor.rbac.globalizations binds config/executor/globalization's ClusterRole to every listed executor;
+// off (the default), no cluster-wide executor rights are rendered.
+func TestGlobalizationRights(t *testing.T) {
+	const name = "drplan-operator-executor-globalizations"
+	if objs := render(t, "--set", "executor.namespaces={a}"); objs["ClusterRole/"+name] != nil || objs["ClusterRoleBinding/"+name] != nil {
+		t.Errorf("cluster-wide executor rights rendered by default")
+	}
+	objs := render(t, "--set", "executor.namespaces={a,b}", "--set", "executor.rbac.globalizations=true")
+	var want rbacv1.ClusterRole
+	readFile(t, "config/executor/globalization/cluster_role.yaml", &want)
+	if d := cmp.Diff(want.Rules, rulesOf(t, objs["ClusterRole/"+name])); d != "" {
+		t.Errorf("%s grants other rules than config/executor/globalization:\n%s", name, d)
+	}
+	var binding rbacv1.ClusterRoleBinding
+	convert(t, objs["ClusterRoleBinding/"+name], &binding)
+	wantSubjects := []rbacv1.Subject{{Kind: "ServiceAccount", Name: "drplan-executor", Namespace: "a"},
+		{Kind: "ServiceAccount", Name: "drplan-executor", Namespace: "b"}}
+	if d := cmp.Diff(wantSubjects, binding.Subjects); d != "" || binding.RoleRef.Name != name {
+		t.Errorf("binding %s to %s:\n%s", binding.RoleRef.Name, name, d)
+	}
+}
+
 func keys(m map[string]*unstructured.Unstructured) []string {
 	var out []string
 	for k := range m {

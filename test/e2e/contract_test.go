@@ -187,6 +187,36 @@ var _ = Describe("Engine contract on the real Argo controller", func() {
 			want:   drv1.ExecutionFailed,
 		}),
 
+		Entry("FailFast: after a failure nothing new starts, the running call finishes, what never ran is Skipped", contractScenario{
+			policy: drv1.WorkflowFailFast,
+			hooks: map[string]hookBehaviour{
+				"boom": {FailFirst: 100, FailStatus: http.StatusInternalServerError},
+				"slow": {Delay: 3 * time.Second},
+			},
+			actions: func(ns string) []drv1.Action {
+				return []drv1.Action{hookAction(ns, "boom"), hookAction(ns, "slow"), hookAction(ns, "after", "slow")}
+			},
+			want: drv1.ExecutionFailed,
+			effects: func(ns string, _ contractRuns) {
+				Expect(hooks.Requests("/" + ns + "/slow")).To(HaveLen(1))
+				Expect(hooks.Requests("/" + ns + "/after")).To(BeEmpty(), "nothing starts after the failure")
+			},
+		}),
+		Entry("when at run time: an earlier action's phase and body decide, one way and the other", contractScenario{
+			hooks: map[string]hookBehaviour{"probe": {Body: `{"standby":"ready"}`}},
+			actions: func(ns string) []drv1.Action {
+				switchOver := hookAction(ns, "switch", "probe")
+				switchOver.When = `{{ .outputs.probe.phase == 'Succeeded' && .outputs.probe.httpResponse.body contains 'ready' }}`
+				hold := hookAction(ns, "hold", "probe")
+				hold.When = `{{ .outputs.probe.httpResponse.body contains 'degraded' }}`
+				return []drv1.Action{hookAction(ns, "probe"), switchOver, hold, hookAction(ns, "after", "switch", "hold")}
+			},
+			want: drv1.ExecutionSucceeded,
+			effects: func(ns string, _ contractRuns) {
+				Expect(hooks.Paths("/" + ns + "/")).To(ConsistOf("/"+ns+"/probe", "/"+ns+"/switch", "/"+ns+"/after"))
+			},
+		}),
+
 		// --- rollback and revert ----------------------------------------------------------------------------
 		Entry("revert: custom HTTP rollback and automatic inverses in reverse order, what the run created deleted", contractScenario{
 			rules: []rbacv1.PolicyRule{configMapRule, clusternetRule},

@@ -88,6 +88,14 @@ func replay(real *wfv1.Workflow) *wfv1.Workflow {
 
 	fake := &wfv1.Workflow{TypeMeta: real.TypeMeta, ObjectMeta: *real.ObjectMeta.DeepCopy(), Spec: *real.Spec.DeepCopy()}
 	fake.Spec.Shutdown = ""
+	_, held := real.Annotations[drv1.AnnotationFailFastHold]
+	_, released := real.Annotations[drv1.AnnotationFailFastEnded]
+	if held && !released {
+		// The operator held a FailFast Workflow whose last node had already failed: the real controller
+		// completed it under spec.suspend (nothing was left to start), so the hold changed nothing. The replay
+		// runs it unheld; the stand-in does not end a suspended Workflow.
+		fake.Spec.Suspend = nil
+	}
 	si := argostandin.New(nil)
 	si.SetScript(func(t argostandin.Task) argostandin.Outcome {
 		n, ok := byName[real.Name+"."+t.Name]

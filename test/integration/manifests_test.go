@@ -375,7 +375,7 @@ spec:
   spec: {feed: {apiVersion: apps/v1, kind: Deployment, name: api, namespace: shop}}}`)
 		Expect(createInNamespace(glob, ns)).To(Succeed())
 		Expect(glob.GetNamespace()).To(BeEmpty(), "Globalization is cluster scoped")
-		mcls := objectFromYAML(`{apiVersion: clusters.clusternet.io/v1alpha1, kind: ManagedCluster, metadata: {name: child},
+		mcls := objectFromYAML(`{apiVersion: clusters.clusternet.io/v1beta1, kind: ManagedCluster, metadata: {name: child},
   spec: {clusterId: 7c5b1e52-0000-4000-8000-000000000001, syncMode: Pull}}`)
 		Expect(createInNamespace(mcls, ns)).To(Succeed())
 	})

@@ -65,18 +65,12 @@ var _ = Describe("Upstream bcs-drplan-controller YAML", func() {
 		Entry("a HelmChart action",
 			workflowYAML(`{actions: [{name: c, type: HelmChart, helmChart: {name: c, namespace: shop, spec: {repo: "https://charts.example", chart: api, targetNamespace: shop}}}]}`),
 			"spec.actions[0].type: Invalid value: \"HelmChart\": not supported by this operator: HelmChart actions"),
-		Entry("Subscription Replace",
-			workflowYAML(`{actions: [{name: s, type: Subscription, subscription: {operation: Replace, name: s, spec: {}}}]}`),
-			"spec.actions[0].subscription.operation: Invalid value: \"Replace\": not supported by this operator"),
 		Entry("a rollback hook",
 			workflowYAML(`{actions: [{name: h, type: HTTP, hookType: pre-rollback, http: {url: "https://x"}}]}`),
 			"not supported by this operator: rollback hooks"),
 		Entry("a workflow parameter read from a Secret",
 			workflowYAML(`{parameters: [{name: token, valueFrom: {secretKeyRef: {name: s, key: k}}}], actions: [{name: h, type: HTTP, http: {url: "https://x"}}]}`),
 			"spec.parameters[0].valueFrom.secretKeyRef: Forbidden: reads a Secret: parameter values are stored in the execution's status and in the compiled Argo Workflow"),
-		Entry("a stage failurePolicy",
-			planYAML(`{stages: [{name: s, failurePolicy: FailFast, workflows: [{workflowRef: {name: w}}]}]}`),
-			"spec.stages[0].failurePolicy: Invalid value: \"FailFast\": not supported by this operator"),
 	)
 
 	It("selects actions by the execution's mode, and refuses a run without one when a workflow needs it", func() {

@@ -177,6 +177,9 @@ func outputLines(a drv1.ActionStatus) []string {
 	ref("job", o.JobRef)
 	ref("localization", o.LocalizationRef)
 	ref("subscription", o.SubscriptionRef)
+	if r := o.GlobalizationRef; r != nil {
+		out = append(out, fmt.Sprintf("globalization: %s %s", r.Kind, r.Name)) // cluster scoped
+	}
 	ref("resource", o.ResourceRef)
 	if h := o.HTTPResponse; h != nil {
 		out = append(out, fmt.Sprintf("http: %d %s", h.StatusCode, clip(h.Body, messageWidth)))
