@@ -36,6 +36,10 @@ func (r *DRPlanExecutionReconciler) runPrecheck(ctx context.Context, ex *drv1.DR
 		ss := drv1.StageStatus{Name: stage.Name, StartTime: &now}
 		for j := range stage.Workflows {
 			e, p := r.startEntry(ctx, asExecute, plan, i, j)
+			if p.transient != nil { // a parameter's valueFrom could not be read for a passing reason: check again
+				st.StageStatuses = nil
+				return fmt.Errorf("reading parameter values of stage %s: %w", stage.Name, p.transient)
+			}
 			workflows[[2]int{i, j}] = p.wf
 			e.StartTime = &now
 			if problems := append(p.params, p.workflow...); len(problems) > 0 {
