@@ -112,6 +112,11 @@ type DRPlanSpec struct {
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=100
 	ExecutionHistoryLimit *int32 `json:"executionHistoryLimit,omitempty"`
+
+	// requirePrecheck refuses an Execute unless the plan's latest Precheck (status.lastPrecheck) ended
+	// Succeeded for the plan's current generation and the current generations of its DRWorkflows.
+	// +optional
+	RequirePrecheck bool `json:"requirePrecheck,omitempty"`
 }
 
 // DRPlanPhase is a display summary of a plan's state.
@@ -178,6 +183,10 @@ type DRPlanStatus struct {
 	// executionHistory lists finished executions, newest first, bounded by spec.executionHistoryLimit.
 	// +optional
 	ExecutionHistory []ExecutionRecord `json:"executionHistory,omitempty"`
+
+	// lastPrecheck is the most recently finished Precheck of the plan and what it checked.
+	// +optional
+	LastPrecheck *PrecheckRecord `json:"lastPrecheck,omitempty"`
 }
 
 // DRPlan is a DR plan: stages of DRWorkflows run in order, with shared parameters and a failure policy.

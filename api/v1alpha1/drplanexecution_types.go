@@ -6,7 +6,7 @@ import (
 )
 
 // OperationType says which way an execution runs a plan.
-// +kubebuilder:validation:Enum=Execute;Revert
+// +kubebuilder:validation:Enum=Execute;Revert;Precheck
 type OperationType string
 
 const (
@@ -14,6 +14,8 @@ const (
 	OperationExecute OperationType = "Execute"
 	// OperationRevert runs the reverse of an earlier Execute (spec.revertExecutionRef).
 	OperationRevert OperationType = "Revert"
+	// OperationPrecheck checks the plan's Execute without side effects (precheck.go); it takes no lock.
+	OperationPrecheck OperationType = "Precheck"
 )
 
 // ExecutionMode is upstream bcs-drplan-controller's mode of an execution: what the run is for. Templates see it
@@ -65,7 +67,7 @@ func (p ActionPhase) IsTerminal() bool {
 
 // DRPlanExecutionSpec asks for one run of a plan. It is immutable.
 // +kubebuilder:validation:XValidation:rule="self.operationType != 'Revert' || (has(self.revertExecutionRef) && size(self.revertExecutionRef) > 0)",message="revertExecutionRef is required when operationType is Revert"
-// +kubebuilder:validation:XValidation:rule="self.operationType != 'Execute' || !has(self.revertExecutionRef) || size(self.revertExecutionRef) == 0",message="revertExecutionRef is only allowed when operationType is Revert"
+// +kubebuilder:validation:XValidation:rule="self.operationType == 'Revert' || !has(self.revertExecutionRef) || size(self.revertExecutionRef) == 0",message="revertExecutionRef is only allowed when operationType is Revert"
 // +kubebuilder:validation:XValidation:rule="self.operationType != 'Revert' || !has(self.mode) || self.mode == 'Rollback'",message="a Revert runs in mode Rollback: leave mode empty or set it to Rollback"
 type DRPlanExecutionSpec struct {
 	// planRef is the name of the DRPlan, in the execution's namespace.
@@ -74,7 +76,7 @@ type DRPlanExecutionSpec struct {
 	// +kubebuilder:validation:MaxLength=253
 	PlanRef string `json:"planRef"`
 
-	// operationType is Execute (default) or Revert.
+	// operationType is Execute (default), Revert or Precheck (checks the plan's Execute without side effects).
 	// +optional
 	// +kubebuilder:default=Execute
 	OperationType OperationType `json:"operationType,omitempty"`
@@ -322,6 +324,10 @@ type DRPlanExecutionStatus struct {
 	// rollbackStageStatuses are the reverse runs started after a failure under failurePolicy Rollback.
 	// +optional
 	RollbackStageStatuses []StageStatus `json:"rollbackStageStatuses,omitempty"`
+
+	// planGeneration is the DRPlan generation the execution started from.
+	// +optional
+	PlanGeneration int64 `json:"planGeneration,omitempty"`
 }
 
 // DRPlanExecution is one run of a DRPlan: forward (Execute) or the rollback of an earlier run (Revert).

@@ -19,6 +19,7 @@ import (
 
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
 	"github.com/drplan/drplan-operator/internal/engine"
+	"github.com/drplan/drplan-operator/internal/precheck"
 )
 
 // DRPlanExecutionReconciler runs DRPlanExecutions: it takes the plan's lock, resolves parameters, starts the
@@ -52,6 +53,8 @@ type DRPlanExecutionReconciler struct {
 	// Executor reads parameters' valueFrom as the workflow's executor ServiceAccount; without it such a
 	// parameter fails the execution.
 	Executor executorClients
+	// Prechecker checks the actions of a Precheck (operationType Precheck) without side effects.
+	Prechecker *precheck.Checker
 	// MaxConcurrentReconciles bounds parallel reconciles (default 8: reconciles mostly wait on the API server).
 	MaxConcurrentReconciles int
 

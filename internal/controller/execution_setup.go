@@ -8,6 +8,7 @@ import (
 
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
 	"github.com/drplan/drplan-operator/internal/engine"
+	"github.com/drplan/drplan-operator/internal/precheck"
 )
 
 // +kubebuilder:rbac:groups=dr.bkbcs.tencent.com,resources=drplanexecutions,verbs=get;list;watch;update;patch
@@ -48,6 +49,7 @@ func NewExecutionReconciler(mgr manager.Manager, opts Options) (*DRPlanExecution
 		NoCrossNamespaceRefs: opts.NoCrossNamespaceRefs,
 		ArgoUIURL:            opts.ArgoUIURL,
 		Executor:             &engine.ImpersonatingClients{Config: mgr.GetConfig(), Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()},
+		Prechecker:           &precheck.Checker{Config: mgr.GetConfig(), Mapper: mgr.GetRESTMapper()},
 	}, nil
 }
 

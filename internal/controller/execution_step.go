@@ -28,6 +28,8 @@ func (r *DRPlanExecutionReconciler) step(ctx context.Context, ex *drv1.DRPlanExe
 		return r.endPlanGone(ctx, ex, now)
 	case ex.IsCancelRequested():
 		return r.cancel(ctx, ex, canceledEnding(), "canceled", now)
+	case ex.Spec.GetOperationType() == drv1.OperationPrecheck:
+		return r.runPrecheck(ctx, ex, plan, now)
 	case st.Phase == "" || st.Phase == drv1.ExecutionPending:
 		if ended, err := r.begin(ctx, ex, plan, now); ended || err != nil {
 			return err
@@ -88,6 +90,16 @@ func (r *DRPlanExecutionReconciler) cancel(ctx context.Context, ex *drv1.DRPlanE
 
 // begin takes the plan's lock and builds the execution's stages. It reports whether the execution ended.
 func (r *DRPlanExecutionReconciler) begin(ctx context.Context, ex *drv1.DRPlanExecution, plan *drv1.DRPlan, now metav1.Time) (bool, error) {
+	ex.Status.PlanGeneration = plan.Generation
+	if ex.Spec.GetOperationType() == drv1.OperationExecute {
+		// Refused before the lock: the webhook refuses it first; this is the guard without the webhook.
+		if msg, err := r.precheckRefusal(ctx, plan); err != nil || msg != "" {
+			if msg != "" {
+				endExecution(&ex.Status, ending{phase: drv1.ExecutionFailed, reason: drv1.ReasonPrecheckRequired, message: msg}, ex.Generation, now)
+			}
+			return true, err
+		}
+	}
 	holder, err := r.acquirePlanLock(ctx, plan, ex)
 	if err != nil {
 		return true, err

@@ -49,8 +49,12 @@ func (r *DRPlanExecutionReconciler) acquirePlanLock(ctx context.Context, plan *d
 
 // heldLock reports whether a finished execution ever held its plan's lock (a rejected concurrent one did not).
 func heldLock(ex *drv1.DRPlanExecution) bool {
+	if ex.Spec.GetOperationType() == drv1.OperationPrecheck {
+		return false // a Precheck never takes the lock; it is recorded as lastPrecheck instead
+	}
 	c := meta.FindStatusCondition(ex.Status.Conditions, drv1.ConditionCompleted)
-	return c == nil || (c.Reason != drv1.ReasonConcurrentExecution && c.Reason != drv1.ReasonPlanNotFound)
+	return c == nil || (c.Reason != drv1.ReasonConcurrentExecution && c.Reason != drv1.ReasonPlanNotFound &&
+		c.Reason != drv1.ReasonPrecheckRequired)
 }
 
 // releasePlanLock records a finished execution on its plan (lastExecutionRef, lastExecutionTime, bounded
@@ -85,6 +89,11 @@ func (r *DRPlanExecutionReconciler) releasePlanLock(ctx context.Context, ex *drv
 			if st.Phase != drv1.DRPlanInvalid {
 				st.Phase = drv1.DRPlanExecuted
 			}
+		}
+	}
+	if ex.Spec.GetOperationType() == drv1.OperationPrecheck && ex.Status.Phase.IsTerminal() {
+		if rec := precheckRecord(ex); replacesPrecheck(st.LastPrecheck, rec) {
+			st.LastPrecheck = &rec
 		}
 	}
 	if !statusChanged(before.Status, plan.Status) {

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	drv1 "github.com/drplan/drplan-operator/api/v1alpha1"
+	"github.com/drplan/drplan-operator/internal/precheck"
 	"github.com/drplan/drplan-operator/translator"
 )
 
@@ -30,6 +31,10 @@ import (
 //     parameter. When they resolve, each entry is rendered as the run will render it (translator.BuildForward):
 //     a template naming a parameter nobody declares or sets, or a when that does not render to true or false,
 //     is refused here, naming the workflow's field, instead of failing the run.
+//   - Precheck: validated as an Execute (workflows, parameters, rendering), without the one-execution rule: a
+//     Precheck takes no lock, so it neither waits for a run nor blocks one.
+//   - Execute of a plan with spec.requirePrecheck: the plan's lastPrecheck ended Succeeded for the plan's
+//     current generation and the current generations of its DRWorkflows (read fresh).
 //   - The execution is at most MaxObjectBytes as JSON.
 //   - Revert: spec.revertExecutionRef names an execution of the same namespace that exists, is an Execute
 //     of the same plan and ended Succeeded or Failed (read fresh). spec.params of a Revert are ignored (the
@@ -79,11 +84,27 @@ func (v *DRPlanExecutionValidator) ValidateCreate(ctx context.Context, ex *drv1.
 				fmt.Sprintf("DRPlan %s/%s: %s", plan.Namespace, plan.Name, errs.ToAggregate()))})
 		}
 	}
-	active, err := v.activeExecutions(ctx, plan, ex.Name)
-	if err != nil {
-		return nil, err
-	}
 	errs := pauseErrors(ex)
+	var active []string
+	if ex.Spec.GetOperationType() != drv1.OperationPrecheck { // a Precheck takes no lock and waits for nobody
+		if active, err = v.activeExecutions(ctx, plan, ex.Name); err != nil {
+			return nil, err
+		}
+	}
+	if ex.Spec.GetOperationType() == drv1.OperationExecute && plan.Spec.RequirePrecheck {
+		// Read fresh: the cached plan can lag the write of status.lastPrecheck.
+		latest := &drv1.DRPlan{}
+		if err := v.fresh.Get(ctx, types.NamespacedName{Namespace: plan.Namespace, Name: plan.Name}, latest); err != nil {
+			return nil, err
+		}
+		current, err := precheck.WorkflowGenerations(ctx, v.fresh, latest)
+		if err != nil {
+			return nil, err
+		}
+		if msg := drv1.PrecheckMissing(latest, current); msg != "" {
+			errs = append(errs, field.Forbidden(planRefPath, msg))
+		}
+	}
 	if len(active) > 0 {
 		errs = append(errs, field.Forbidden(planRefPath, fmt.Sprintf(
 			"DRPlan %s/%s already has an execution in flight: %s; only one execution of a plan may run at a time",

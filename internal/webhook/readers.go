@@ -65,7 +65,7 @@ func (r readers) activeExecutions(ctx context.Context, plan *drv1.DRPlan, except
 	seen := map[string]bool{}
 	var names []string
 	add := func(e *drv1.DRPlanExecution) {
-		if e.Name == except || seen[e.Name] || e.Status.Phase.IsTerminal() {
+		if e.Name == except || seen[e.Name] || e.Status.Phase.IsTerminal() || e.Spec.GetOperationType() == drv1.OperationPrecheck {
 			return
 		}
 		seen[e.Name] = true
