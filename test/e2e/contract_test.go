@@ -199,7 +199,7 @@ var _ = Describe("Engine contract on the real Argo controller", func() {
 			want: drv1.ExecutionFailed,
 			effects: func(ns string, _ contractRuns) {
 				Expect(hooks.Requests("/" + ns + "/slow")).To(HaveLen(1))
-				Expect(hooks.Requests("/" + ns + "/after")).To(BeEmpty(), "nothing starts after the failure")
+				Expect(hooks.Requests("/"+ns+"/after")).To(BeEmpty(), "nothing starts after the failure")
 			},
 		}),
 		Entry("when at run time: an earlier action's phase and body decide, one way and the other", contractScenario{
