@@ -41,12 +41,10 @@ type Engine struct {
 	// the workflow's executor ServiceAccount.
 	Executor ExecutorClients
 	// PickupTimeout is how long a created Workflow may go without a workflow-controller picking it up before
-	// the run reports it in RunStatus.Waiting (DefaultPickupTimeout when zero). See Source.
+	// the run reports it in RunStatus.Waiting (DefaultPickupTimeout when zero).
 	PickupTimeout time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-
-	wakes wakeups
 }
 
 var _ engine.Engine = (*Engine)(nil)
@@ -104,7 +102,7 @@ func (e *Engine) Sync(ctx context.Context, run *engine.Run) (engine.RunStatus, e
 			}
 			return f, nil
 		}
-		return e.checkPickup(run, wf, st), nil
+		return e.checkPickup(ctx, wf, st), nil
 	case !apierrors.IsNotFound(err):
 		return engine.RunStatus{}, fmt.Errorf("reading Workflow %s: %w", key, err)
 	}
@@ -147,18 +145,18 @@ func (e *Engine) Sync(ctx context.Context, run *engine.Run) (engine.RunStatus, e
 		if err := e.checkOwned(run, existing); err != nil {
 			return failed(err.Error()), nil
 		}
-		return e.observed(run, existing)
+		return e.observed(ctx, existing)
 	}
-	return e.observed(run, compiled)
+	return e.observed(ctx, compiled)
 }
 
 // observed is RunStatus(wf) with the pickup deadline checked.
-func (e *Engine) observed(run *engine.Run, wf *wfv1.Workflow) (engine.RunStatus, error) {
+func (e *Engine) observed(ctx context.Context, wf *wfv1.Workflow) (engine.RunStatus, error) {
 	st, err := RunStatus(wf)
 	if err != nil {
 		return st, err
 	}
-	return e.checkPickup(run, wf, st), nil
+	return e.checkPickup(ctx, wf, st), nil
 }
 
 // Cancel stops the run's Workflow with spec.shutdown=Terminate (Argo fails running nodes and starts nothing

@@ -8,10 +8,9 @@ import (
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	"github.com/drplan/drplan-operator/api/v1alpha1"
+	"github.com/drplan/drplan-operator/internal/engine"
 )
 
 // unpicked is the run's Workflow as the API server holds it before any workflow-controller looked at it.
@@ -63,26 +62,26 @@ func TestPickupDeadline(t *testing.T) {
 }
 
 // Nothing changes on a Workflow no controller touches, so no watch event would bring the reconciler back at
-// the deadline: the engine's Source does, once per Workflow.
-func TestPickupDeadlineWakesTheExecution(t *testing.T) {
+// the deadline: Sync asks for a wake-up at it (engine.WakeAt), and past it reports the wait.
+func TestPickupDeadlineAsksForAWakeUp(t *testing.T) {
 	g := NewWithT(t)
-	// The API server (and the fake client) keep creationTimestamp to the second: the deadline is 2 to 3 s away.
-	e, _, _ := newEngine(unpicked(time.Now()))
+	created := time.Now().Truncate(time.Second)
+	e, _, _ := newEngine(unpicked(created))
 	e.PickupTimeout = 3 * time.Second
-	_ = e.Source()
-	events := e.wakes.channel()
+	now := created.Add(time.Second)
+	e.Now = func() time.Time { return now }
 	run := testRun()
-	for i := 0; i < 3; i++ {
-		st, err := e.Sync(context.Background(), run)
-		g.Expect(err).NotTo(HaveOccurred())
-		g.Expect(st.Waiting).To(BeEmpty())
-	}
-	var ev event.GenericEvent
-	g.Eventually(events, 6*time.Second).Should(Receive(&ev))
-	g.Expect(types.NamespacedName{Namespace: ev.Object.GetNamespace(), Name: ev.Object.GetName()}).
-		To(Equal(types.NamespacedName{Namespace: "ns", Name: "ex"}), "the execution is woken, not the Workflow")
-	g.Consistently(events, 2*time.Second).ShouldNot(Receive(), "three Syncs before the deadline wake it once")
-	st, err := e.Sync(context.Background(), run)
+
+	ctx, wakes := engine.WithWakeups(context.Background())
+	st, err := e.Sync(ctx, run)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(st.Waiting).To(BeEmpty())
+	g.Expect(wakes.After(now)).To(Equal(2*time.Second+500*time.Millisecond), "woken at the deadline, with slack")
+
+	now = created.Add(3 * time.Second)
+	ctx, wakes = engine.WithWakeups(context.Background())
+	st, err = e.Sync(ctx, run)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(st.Waiting).To(ContainSubstring("has picked up Workflow ex-s-0-wf in namespace ns for 3s"))
+	g.Expect(wakes.After(now)).To(BeZero(), "past the deadline the wait is reported, no wake-up asked")
 }

@@ -152,14 +152,14 @@ func (r *DRPlanExecutionReconciler) Reconcile(ctx context.Context, req reconcile
 	before := ex.DeepCopy()
 	var stepErr error
 	stepped := false
-	ctx, wakeUp := withWake(ctx)
+	ctx, wakeUp := engine.WithWakeups(ctx)
 	defer func() {
 		if !stepped {
 			return // step panicked: write nothing half-computed; controller-runtime reports the panic
 		}
 		o, werr := r.writeStatus(ctx, before, ex, stepErr)
 		res, err = result(ctx, o, werr)
-		if d := wakeUp.after(time.Now()); err == nil && res.RequeueAfter == 0 && d > 0 && !ex.Status.Phase.IsTerminal() {
+		if d := wakeUp.After(time.Now()); err == nil && res.RequeueAfter == 0 && d > 0 && !ex.Status.Phase.IsTerminal() {
 			res.RequeueAfter = d
 		}
 	}()

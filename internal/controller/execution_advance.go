@@ -159,7 +159,7 @@ func (r *DRPlanExecutionReconciler) syncEntry(ctx context.Context, ex *drv1.DRPl
 		recordApprovals(e.ActionStatuses, prev, approvals, ex)
 		r.approvals.set(types.NamespacedName{Namespace: ex.Namespace, Name: ex.Name}, ex.Spec.PlanRef, entryKey(stage, e), waitingApprovals(e.ActionStatuses, approvals))
 		for _, t := range approvalDeadlines(e.ActionStatuses, wf) {
-			noteWake(ctx, t)
+			engine.WakeAt(ctx, t)
 		}
 	}
 	return nil

@@ -1,7 +1,6 @@
 package controller
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -103,19 +102,6 @@ func TestApprovalDeadlines(t *testing.T) {
 		{Name: "http", Phase: drv1.ActionRunning, StartTime: &start},
 	}
 	NewWithT(t).Expect(approvalDeadlines(statuses, wf)).To(Equal([]time.Time{start.Add(10 * time.Minute)}))
-}
-
-func TestWakeKeepsTheEarliestAndWaitsAtLeastASecond(t *testing.T) {
-	g := NewWithT(t)
-	now := time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
-	ctx, w := withWake(context.Background())
-	g.Expect(w.after(now)).To(BeZero(), "nothing asked for")
-	noteWake(ctx, now.Add(time.Hour))
-	noteWake(ctx, now.Add(10*time.Second))
-	noteWake(ctx, now.Add(time.Minute))
-	g.Expect(w.after(now)).To(Equal(10*time.Second + 500*time.Millisecond))
-	g.Expect(w.after(now.Add(time.Hour))).To(Equal(minWakeDelay), "a deadline passed: look again soon")
-	noteWake(context.Background(), now) // no collector: ignored
 }
 
 func TestApprovalWaitsGaugeFollowsEntriesAndDropsEndedExecutions(t *testing.T) {

@@ -41,9 +41,10 @@ func Build(mgr manager.Manager, choice controller.ExecutorChoice, pickupTimeout 
 		argo := argoexec.NewForManager(mgr)
 		argo.PickupTimeout = pickupTimeout
 		engines.ByType[drv1.ExecutorArgo] = argo
-		// The second source wakes an execution when its Workflow reaches the pickup deadline.
-		engines.Sources = append(engines.Sources, argoexec.WorkflowSource(mgr), argo.Source())
-		// The third wakes a FailFast hold when an http call ends under it (argoexec/failfast.go).
+		// One source wakes an execution when a Workflow of its changes; the pickup deadline is a wake-up
+		// (engine.WakeAt) the reconciler requeues for.
+		engines.Sources = append(engines.Sources, argoexec.WorkflowSource(mgr))
+		// The other wakes a FailFast hold when an http call ends under it (argoexec/failfast.go).
 		if argoexec.TaskSetServed(mgr.GetRESTMapper()) == nil {
 			engines.Sources = append(engines.Sources, argoexec.TaskSetSource(mgr))
 		}
