@@ -25,12 +25,15 @@ type hookServer struct {
 
 	mu   sync.Mutex
 	keys map[string][]string // path -> X-DR-Idempotency-Key of each request, in order
+	// aborted counts, per path, the requests whose client went away before the answer (the native engine's
+	// operator killed while it waited): the caller never learned the outcome.
+	aborted map[string]int
 }
 
 const hookDelay = time.Second
 
 func newHookServer() *hookServer {
-	h := &hookServer{keys: map[string][]string{}, closed: make(chan struct{})}
+	h := &hookServer{keys: map[string][]string{}, aborted: map[string]int{}, closed: make(chan struct{})}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	Expect(err).NotTo(HaveOccurred())
 	h.srv = &httptest.Server{Listener: l, Config: &http.Server{Handler: http.HandlerFunc(h.serve)}}
@@ -53,6 +56,10 @@ func (h *hookServer) serve(w http.ResponseWriter, r *http.Request) {
 	select {
 	case <-time.After(hookDelay):
 	case <-r.Context().Done():
+		h.mu.Lock()
+		h.aborted[r.URL.Path]++
+		h.mu.Unlock()
+		return
 	case <-h.closed:
 	}
 	status := http.StatusOK
@@ -69,4 +76,11 @@ func (h *hookServer) Keys(path string) []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]string(nil), h.keys[path]...)
+}
+
+// Aborted is the number of requests to path whose client went away before the answer.
+func (h *hookServer) Aborted(path string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.aborted[path]
 }
