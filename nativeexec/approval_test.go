@@ -104,3 +104,26 @@ func TestApprovalTimeoutEndsTheWaitByItsOutcome(t *testing.T) {
 		})
 	}
 }
+
+// TestApprovalGivenWhileNoOperatorRan: the approve annotation set while the operator was down must end the wait
+// on the first Sync of the next operator, because nothing else wakes the run (found by test/e2e/killpoints).
+func TestApprovalGivenWhileNoOperatorRan(t *testing.T) {
+	g := NewWithT(t)
+	srv := newHookServer(t, nil)
+	before, _ := testEngine(t)
+	run := testRun(testWorkflow("", approvalAction("go-ahead"), httpAction("after", srv.URL+"/after", "go-ahead")))
+	st, err := before.Sync(context.Background(), run)
+	g.Expect(err).NotTo(HaveOccurred())
+	record(run, st)
+	g.Expect(actionNamed(t, st, "go-ahead").Phase).To(Equal(v1alpha1.ActionRunning))
+
+	after, notified := testEngine(t) // a new operator process: no memory of the run but its recorded status
+	run.Approved = []string{"go-ahead"}
+	st, err = after.Sync(context.Background(), run)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(actionNamed(t, st, "go-ahead").Phase).To(Equal(v1alpha1.ActionSucceeded), "the first Sync acts on the approval")
+	record(run, st)
+	st = driveToEnd(t, after, run, notified)
+	g.Expect(st.Phase).To(Equal(v1alpha1.ExecutionSucceeded))
+	g.Expect(srv.callsTo("/after")).To(Equal(1))
+}

@@ -167,9 +167,15 @@ func (e *Engine) Sync(ctx context.Context, run *engine.Run) (engine.RunStatus, e
 	}
 	s.mu.Lock()
 	s.paused = run.Paused
-	e.endApprovalsLocked(s, append([]string{}, run.Approved...), v1alpha1.ActionSucceeded, "approved")
+	approved := append([]string{}, run.Approved...)
+	e.endApprovalsLocked(s, approved, v1alpha1.ActionSucceeded, "approved")
 	e.expireApprovalsLocked(s)
 	e.scheduleLocked(s)
+	// An approval that started just now may be approved already: after a restart a recorded waiting approval
+	// starts again here, and an approval given while no operator ran brings no later event to end it.
+	if e.endApprovalsLocked(s, approved, v1alpha1.ActionSucceeded, "approved") {
+		e.scheduleLocked(s)
+	}
 	snap := s.snapshotLocked()
 	s.mu.Unlock()
 	st := snap.status()

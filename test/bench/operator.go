@@ -6,25 +6,22 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/drplan/drplan-operator/test/managerproc"
 )
 
 // operatorProcess is bin/manager, the shipped operator, run as a child of the harness with a kubeconfig that
 // impersonates the operator's ServiceAccount (bound to config/rbac), so its CPU and memory are its own.
 type operatorProcess struct {
 	log  string // its log file
-	cmd  *exec.Cmd
-	done chan struct{}
+	proc *managerproc.Process
 
 	mu      sync.Mutex
 	peakRSS int64 // since the last resetPeak, bytes
@@ -32,63 +29,32 @@ type operatorProcess struct {
 }
 
 // startOperator writes the kubeconfig and starts manager with the Argo engine as the default, no webhooks
-// (nobody calls them here) and no metrics or probe ports. It dies with the harness (Pdeathsig).
+// (nobody calls them here) and no metrics or probe ports. It dies with the harness.
 func startOperator(manager, dir string, cfg *rest.Config) (*operatorProcess, error) {
 	kubeconfig := filepath.Join(dir, "operator.kubeconfig")
-	if err := writeKubeconfig(kubeconfig, cfg); err != nil {
+	if err := managerproc.WriteKubeconfig(kubeconfig, cfg); err != nil {
 		return nil, err
 	}
-	logFile, err := os.Create(filepath.Join(dir, "manager.log"))
+	logPath := filepath.Join(dir, "manager.log")
+	proc, err := managerproc.Start(manager, logPath, "--kubeconfig", kubeconfig, "--enable-webhooks=false",
+		"--default-executor=argo", "--health-probe-bind-address=0", "--metrics-bind-address=0")
 	if err != nil {
 		return nil, err
 	}
-	defer logFile.Close()
-	cmd := exec.Command(manager, "--kubeconfig", kubeconfig, "--enable-webhooks=false", "--default-executor=argo",
-		"--health-probe-bind-address=0", "--metrics-bind-address=0")
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting %s: %w", manager, err)
-	}
-	o := &operatorProcess{log: logFile.Name(), cmd: cmd, done: make(chan struct{}), stop: make(chan struct{})}
-	go func() { _ = cmd.Wait(); close(o.done) }()
+	o := &operatorProcess{log: logPath, proc: proc, stop: make(chan struct{})}
 	go o.sample()
 	return o, nil
 }
 
-// writeKubeconfig writes cfg (the stack's admin credentials and its impersonation) as a kubeconfig file.
-func writeKubeconfig(path string, cfg *rest.Config) error {
-	kc := clientcmdapi.NewConfig()
-	kc.Clusters["bench"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
-	kc.AuthInfos["operator"] = &clientcmdapi.AuthInfo{ClientCertificateData: cfg.CertData, ClientKeyData: cfg.KeyData,
-		Token: cfg.BearerToken, Impersonate: cfg.Impersonate.UserName, ImpersonateGroups: cfg.Impersonate.Groups}
-	kc.Contexts["bench"] = &clientcmdapi.Context{Cluster: "bench", AuthInfo: "operator"}
-	kc.CurrentContext = "bench"
-	return clientcmd.WriteToFile(*kc, path)
-}
-
-func (o *operatorProcess) pid() int { return o.cmd.Process.Pid }
+func (o *operatorProcess) pid() int { return o.proc.Pid() }
 
 // exited reports whether the operator has ended (a crash would make every figure after it meaningless).
-func (o *operatorProcess) exited() bool {
-	select {
-	case <-o.done:
-		return true
-	default:
-		return false
-	}
-}
+func (o *operatorProcess) exited() bool { return o.proc.Exited() }
 
 // terminate stops the operator with SIGTERM, SIGKILL after 10 s.
 func (o *operatorProcess) terminate() {
 	close(o.stop)
-	_ = o.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-o.done:
-	case <-time.After(10 * time.Second):
-		_ = o.cmd.Process.Kill()
-		<-o.done
-	}
+	o.proc.Terminate(10 * time.Second)
 }
 
 // cpu is the operator's user+system CPU so far.
@@ -140,8 +106,6 @@ func (o *operatorProcess) sample() {
 	for {
 		select {
 		case <-o.stop:
-			return
-		case <-o.done:
 			return
 		case <-t.C:
 			rss, _ := o.memory()
