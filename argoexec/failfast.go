@@ -37,12 +37,16 @@ const (
 	holdSet
 	// holdRelease ends the held Workflow: nothing runs any more.
 	holdRelease
+	// holdLift lifts the suspension of a held Workflow Argo completed all the same (its last node was the
+	// failure): left in place, a later `argo retry` would restart it suspended, and nothing would run.
+	holdLift
 )
 
 // holdState is what holdFor decides from, all read from the Workflow (and its task set).
 type holdState struct {
 	failFast  bool   // the entrypoint DAG is failFast (the workflow's FailFast policy)
 	ended     bool   // completed, or spec.shutdown already set
+	completed bool   // Argo completed the Workflow
 	held      bool   // AnnotationFailFastHold is set
 	suspended bool   // spec.suspend is true
 	paused    bool   // the execution is paused: the run does not end while paused, as natively
@@ -56,6 +60,8 @@ type holdState struct {
 // the shutdown as well (its message "Stopped with strategy 'Terminate'"; AnnotationFailFastEnded says why).
 func holdFor(s holdState) holdStep {
 	switch {
+	case s.ended && s.held && s.suspended && s.completed:
+		return holdLift
 	case s.ended:
 		return holdKeep
 	case !s.held:
@@ -122,9 +128,16 @@ func (e *Engine) applyFailFast(ctx context.Context, paused bool, wf *wfv1.Workfl
 	s := holdState{
 		failFast: dagFailFast(wf), held: held, paused: paused,
 		ended:     wf.Status.Phase.Completed() || wf.Spec.Shutdown != "",
+		completed: wf.Status.Phase.Completed(),
 		suspended: wf.Spec.Suspend != nil && *wf.Spec.Suspend,
 	}
-	if s.ended || (!held && !s.failFast) {
+	if s.ended {
+		if holdFor(s) != holdLift {
+			return nil
+		}
+		return e.patchHold(ctx, wf, map[string]any{"metadata": map[string]any{}, "spec": map[string]any{"suspend": nil}})
+	}
+	if !held && !s.failFast {
 		return nil
 	}
 	actions, err := ActionStatuses(wf)
@@ -163,8 +176,12 @@ func (e *Engine) applyFailFast(ctx context.Context, paused bool, wf *wfv1.Workfl
 	default:
 		return nil
 	}
-	// With the resourceVersion read: a Workflow Argo completed since (the failure was its last node) is not
-	// held after the fact; the conflict makes the next Sync decide again from the fresh copy.
+	return e.patchHold(ctx, wf, patch)
+}
+
+// patchHold writes a hold step's patch with the resourceVersion read: a Workflow Argo changed since is not
+// held (or lifted) after the fact; the conflict makes the next Sync decide again from the fresh copy.
+func (e *Engine) patchHold(ctx context.Context, wf *wfv1.Workflow, patch map[string]any) error {
 	patch["metadata"].(map[string]any)["resourceVersion"] = wf.ResourceVersion
 	raw, _ := json.Marshal(patch)
 	return client.IgnoreNotFound(e.Client.Patch(ctx, wf, client.RawPatch(types.MergePatchType, raw)))

@@ -31,6 +31,9 @@ func TestHoldFor(t *testing.T) {
 		{"held, resumed in Argo, nothing runs: end it", holdState{failFast: true, held: true, failed: "bad"}, holdRelease},
 		{"completed: nothing to do", holdState{failFast: true, ended: true, failed: "bad", running: 1}, holdKeep},
 		{"shut down (a cancel, or ended already): nothing to do", holdState{failFast: true, held: true, ended: true}, holdKeep},
+		{"completed by Argo under the hold: lift the suspension", holdState{failFast: true, held: true, suspended: true, ended: true, completed: true}, holdLift},
+		{"completed, held, suspension already lifted", holdState{failFast: true, held: true, ended: true, completed: true}, holdKeep},
+		{"shut down under the hold, not yet completed: Argo's to finish", holdState{failFast: true, held: true, suspended: true, ended: true}, holdKeep},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			NewWithT(t).Expect(holdFor(tc.s)).To(Equal(tc.want))
